@@ -1,0 +1,21 @@
+package io.raftkv.api;
+
+import io.raftkv.kv.KvCommand;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What a node offers its clients, independent of HTTP. Implementations never complete a stage
+ * exceptionally for an expected condition (no leader, timeout): those are outcomes.
+ */
+public interface ClientApi {
+  /** Replicates the command through the log (forwarding to the leader when allowed). */
+  CompletionStage<WriteOutcome> write(KvCommand command);
+
+  /**
+   * Reads a key. Linearizable reads go through ReadIndex; {@code linearizable=false} reads the
+   * local state machine, possibly stale.
+   */
+  CompletionStage<ReadOutcome> get(String key, boolean linearizable);
+
+  NodeStatus status();
+}
