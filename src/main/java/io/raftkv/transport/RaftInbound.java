@@ -1,0 +1,18 @@
+package io.raftkv.transport;
+
+import io.raftkv.api.WriteOutcome;
+import io.raftkv.kv.KvCommand;
+import io.raftkv.raft.core.RaftMessage;
+import java.util.concurrent.CompletionStage;
+
+/** What a transport's server side delivers to the local node. Implemented by the node. */
+public interface RaftInbound {
+  /** Completes with the response only after whatever it depends on has been persisted. */
+  CompletionStage<RaftMessage.Response> onRequest(RaftMessage.Request request);
+
+  CompletionStage<WriteOutcome> onForward(KvCommand command);
+
+  CompletionStage<ReadIndexReply> onReadIndex();
+
+  PeerInfo onHello();
+}

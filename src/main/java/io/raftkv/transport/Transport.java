@@ -1,0 +1,32 @@
+package io.raftkv.transport;
+
+import io.raftkv.api.WriteOutcome;
+import io.raftkv.kv.KvCommand;
+import io.raftkv.raft.core.RaftMessage;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * How a node talks to its peers. The production implementation is Pekko gRPC; tests use an
+ * in-memory network with a firewall. Every call completes exceptionally when the peer cannot be
+ * reached; callers treat that as a lost message, which Raft tolerates.
+ */
+public interface Transport extends AutoCloseable {
+  /** Delivers a RequestVote or AppendEntries and completes with the peer's response. */
+  CompletionStage<RaftMessage.Response> send(long peerId, RaftMessage.Request request);
+
+  /** Hands a client write to the leader; completes with the leader's outcome. */
+  CompletionStage<WriteOutcome> forward(long peerId, KvCommand command);
+
+  /** Asks the leader for a read index it has confirmed with a majority (thesis §6.4). */
+  CompletionStage<ReadIndexReply> readIndex(long peerId);
+
+  /** Asks whoever listens at a raft address who it is; used before the peer's id is known. */
+  CompletionStage<PeerInfo> hello(String raftAddr);
+
+  /** The id to address map of the current membership; connections follow it. */
+  void updatePeers(Map<Long, String> raftAddrById);
+
+  @Override
+  void close();
+}
