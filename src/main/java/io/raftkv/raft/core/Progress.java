@@ -1,0 +1,70 @@
+package io.raftkv.raft.core;
+
+import java.util.ArrayDeque;
+
+/**
+ * The leader's view of one follower (Figure 2's nextIndex and matchIndex). A follower is either
+ * being probed, one AppendEntries at a time, until the leader finds where their logs match, or
+ * replicated to, with up to maxInflight AppendEntries pipelined.
+ */
+final class Progress {
+  enum State {
+    PROBE,
+    REPLICATE
+  }
+
+  long matchIndex;
+  long nextIndex;
+  State state = State.PROBE;
+  /** In PROBE: an AppendEntries is outstanding; cleared by its response or the next heartbeat. */
+  boolean probeSent;
+  /** Last index carried by each outstanding pipelined AppendEntries, oldest first. */
+  final ArrayDeque<Long> inflight = new ArrayDeque<>();
+  /** Ticks that outstanding appends have gone without any progress; lost messages end the pipeline. */
+  int stallTicks;
+  /** Heard from since the last check-quorum round. */
+  boolean recentActive;
+  /** Highest heartbeat round (readSeq) this follower acknowledged in the current term. */
+  long readAck;
+
+  Progress(long nextIndex) {
+    this.nextIndex = nextIndex;
+  }
+
+  void becomeProbe() {
+    state = State.PROBE;
+    nextIndex = matchIndex + 1;
+    inflight.clear();
+    probeSent = false;
+    stallTicks = 0;
+  }
+
+  void becomeReplicate() {
+    state = State.REPLICATE;
+    nextIndex = Math.max(nextIndex, matchIndex + 1);
+    probeSent = false;
+  }
+
+  /** Records a confirmed match; returns true if it moved forward. */
+  boolean updateMatch(long index) {
+    if (index <= matchIndex) return false;
+    matchIndex = index;
+    nextIndex = Math.max(nextIndex, index + 1);
+    while (!inflight.isEmpty() && inflight.peekFirst() <= index) inflight.pollFirst();
+    stallTicks = 0;
+    return true;
+  }
+
+  boolean canSend(int maxInflight) {
+    return state == State.PROBE ? !probeSent : inflight.size() < maxInflight;
+  }
+
+  void sent(long lastIndex) {
+    if (state == State.PROBE) {
+      probeSent = true;
+    } else {
+      inflight.addLast(lastIndex);
+      nextIndex = lastIndex + 1;
+    }
+  }
+}

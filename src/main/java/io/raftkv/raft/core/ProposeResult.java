@@ -1,0 +1,10 @@
+package io.raftkv.raft.core;
+
+/** What the core did with a client command. */
+public sealed interface ProposeResult {
+  /** Appended at {@code index} in {@code term}; it is committed once a majority stores it. */
+  record Accepted(long index, long term) implements ProposeResult {}
+
+  /** This node does not lead; {@code leaderId} is 0 when no leader is known. */
+  record NotLeader(long leaderId) implements ProposeResult {}
+}

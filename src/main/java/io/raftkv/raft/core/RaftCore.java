@@ -1,0 +1,667 @@
+package io.raftkv.raft.core;
+
+import io.raftkv.raft.core.RaftMessage.AppendEntries;
+import io.raftkv.raft.core.RaftMessage.AppendEntriesResponse;
+import io.raftkv.raft.core.RaftMessage.RequestVote;
+import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The Raft protocol as a pure state machine: no threads, clocks, I/O or unseeded randomness.
+ * Inputs are ticks, peer messages, client proposals and read requests, and storage
+ * acknowledgements; outputs accumulate in a {@link Ready} that the driver collects with
+ * {@link #ready()} and must carry out in the order documented there (persist, send, apply).
+ *
+ * <p>Section numbers refer to the Raft paper (§5.x) and to Ongaro's thesis where noted.
+ */
+public final class RaftCore {
+  private final long id;
+  private final RaftConfig config;
+  private final Random random;
+  private final RaftLog log;
+
+  // Persistent state (Figure 2); changes are flushed through Ready.hardState.
+  private long currentTerm;
+  private long votedFor;
+
+  // Volatile state.
+  private Role role = Role.FOLLOWER;
+  private long leaderId;
+  private long commitIndex;
+  private Membership membership;
+  private int electionElapsed;
+  private int randomizedElectionTimeout;
+  private int heartbeatElapsed;
+
+  // Candidate state: votes received in the current (pre-)election, keyed by voter.
+  private final TreeMap<Long, Boolean> votes = new TreeMap<>();
+
+  // Leader state.
+  private final TreeMap<Long, Progress> progress = new TreeMap<>();
+  /** The highest index of this leader's own log known to be on its disk. */
+  private long selfPersistedIndex;
+  private long readSeq;
+  private boolean readRoundWanted;
+  private final ArrayList<PendingRead> pendingReads = new ArrayList<>();
+
+  // Output accumulated since the last ready().
+  private boolean hardStateDirty;
+  private long dirtyFrom = Long.MAX_VALUE;
+  private boolean truncated;
+  private final ArrayList<RaftMessage> outbox = new ArrayList<>();
+  private final ArrayList<ReadState> readStates = new ArrayList<>();
+  /** Highest index handed to the driver for applying. */
+  private long handedToApply;
+
+  private record PendingRead(long requestId, long index, long seq) {}
+
+  /**
+   * @param recoveredLog the synced log, in order, starting right after {@code baseIndex}
+   * @param appliedIndex how far the state machine has applied; entries up to it are not handed
+   *     out again, and since only committed entries are applied, it is a lower bound of commit
+   */
+  public RaftCore(
+      long id,
+      RaftConfig config,
+      Random random,
+      HardState hardState,
+      long baseIndex,
+      long baseTerm,
+      List<LogEntry> recoveredLog,
+      long appliedIndex,
+      Membership baseMembership) {
+    this.id = id;
+    this.config = config;
+    this.random = random;
+    this.currentTerm = hardState.term();
+    this.votedFor = hardState.votedFor();
+    this.log = new RaftLog(baseIndex, baseTerm, recoveredLog);
+    this.commitIndex = Math.max(appliedIndex, baseIndex);
+    this.handedToApply = commitIndex;
+    this.selfPersistedIndex = log.lastIndex();
+    this.membership = baseMembership;
+    refreshMembership();
+    resetElectionTimer();
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  public long id() {
+    return id;
+  }
+
+  public Role role() {
+    return role;
+  }
+
+  public long term() {
+    return currentTerm;
+  }
+
+  public long votedFor() {
+    return votedFor;
+  }
+
+  public long leaderId() {
+    return leaderId;
+  }
+
+  public long commitIndex() {
+    return commitIndex;
+  }
+
+  public long lastIndex() {
+    return log.lastIndex();
+  }
+
+  public long lastTerm() {
+    return log.lastTerm();
+  }
+
+  public long termAt(long index) {
+    return log.term(index);
+  }
+
+  public LogEntry entryAt(long index) {
+    return log.get(index);
+  }
+
+  public Membership membership() {
+    return membership;
+  }
+
+  public boolean isLeader() {
+    return role == Role.LEADER;
+  }
+
+  /** A leader may serve ReadIndex only after committing an entry of its own term (thesis §6.4). */
+  public boolean hasCommittedInTerm() {
+    return log.term(commitIndex) == currentTerm;
+  }
+
+  public long matchIndexOf(long peer) {
+    Progress pr = progress.get(peer);
+    return pr == null ? 0 : pr.matchIndex;
+  }
+
+  // ---------------------------------------------------------------- bootstrap
+
+  /**
+   * Founds a new cluster: the first log entry records its membership. Only for a node with an
+   * empty log and term; the driver guarantees a node bootstraps at most once in its life.
+   */
+  public void bootstrap(Membership initial) {
+    if (log.lastIndex() != 0 || currentTerm != 0) {
+      throw new IllegalStateException("bootstrap of a node that already has state");
+    }
+    if (!initial.isVoter(id)) throw new IllegalArgumentException("the bootstrapping node must be a voter");
+    currentTerm = 1;
+    hardStateDirty = true;
+    appendLocal(new LogEntry(1, 1, LogEntry.Kind.CONFIG, MembershipCodec.encode(initial)));
+    // Campaign at once rather than after a full timeout: nobody else can lead this cluster yet.
+    electionElapsed = randomizedElectionTimeout;
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** One logical tick of time: drives election timeouts and heartbeats. */
+  public void tick() {
+    electionElapsed++;
+    if (role == Role.LEADER) {
+      tickLeader();
+    } else if (electionElapsed >= randomizedElectionTimeout && membership.isVoter(id)) {
+      startElection();
+    }
+  }
+
+  private void tickLeader() {
+    heartbeatElapsed++;
+    for (Progress pr : progress.values()) {
+      if (!pr.inflight.isEmpty() && ++pr.stallTicks >= config.electionTicksMin()) {
+        // Appends or their responses were lost: go back to probing from the known match.
+        pr.becomeProbe();
+      }
+    }
+    if (electionElapsed >= config.electionTicksMin()) {
+      electionElapsed = 0;
+      if (config.checkQuorum() && !quorumActive()) {
+        // Thesis §6.2: a leader cut off from a majority steps down so clients look elsewhere.
+        becomeFollower(currentTerm, 0);
+        return;
+      }
+      for (Progress pr : progress.values()) pr.recentActive = false;
+    }
+    if (heartbeatElapsed >= config.heartbeatTicks()) {
+      heartbeatElapsed = 0;
+      broadcastHeartbeat();
+    }
+  }
+
+  /**
+   * A request from a peer. Returns the response to send back, which like everything else in
+   * this step's Ready may only be sent after the Ready's state has been persisted.
+   */
+  public RaftMessage.Response step(RaftMessage.Request request) {
+    if (request instanceof RequestVote rv) return handleRequestVote(rv);
+    if (request instanceof AppendEntries ae) return handleAppendEntries(ae);
+    throw new IllegalArgumentException("unknown request " + request);
+  }
+
+  /** A response to a request this node sent earlier. Stale responses are ignored. */
+  public void step(RaftMessage.Response response) {
+    if (response instanceof RequestVoteResponse r) {
+      handleVoteResponse(r);
+    } else if (response instanceof AppendEntriesResponse r) {
+      handleAppendResponse(r);
+    } else {
+      throw new IllegalArgumentException("unknown response " + response);
+    }
+  }
+
+  /** A client command. Appends it if this node leads; the driver persists it via the Ready. */
+  public ProposeResult propose(LogEntry.Kind kind, byte[] data) {
+    if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
+    long index = log.lastIndex() + 1;
+    appendLocal(new LogEntry(index, currentTerm, kind, data));
+    broadcastAppend();
+    return new ProposeResult.Accepted(index, currentTerm);
+  }
+
+  /**
+   * Asks for a linearizable read point (thesis §6.4). Only a leader answers; the answer comes
+   * later as a {@link ReadState}, after a heartbeat round confirms that no newer leader exists.
+   * Returns false if this node does not lead.
+   */
+  public boolean requestRead(long requestId) {
+    if (role != Role.LEADER) return false;
+    // Reads arriving before this term's first commit wait for it: until then commitIndex may
+    // lag entries that an earlier leader committed.
+    long index = hasCommittedInTerm() ? commitIndex : -1;
+    pendingReads.add(new PendingRead(requestId, index, readSeq + 1));
+    readRoundWanted = true;
+    if (membership.voters().size() == 1 && membership.isVoter(id)) releaseReads();
+    return true;
+  }
+
+  /**
+   * The driver's acknowledgement that the log up to {@code index} (whose entry has
+   * {@code term}) is on disk. A leader counts itself towards a majority only from here.
+   */
+  public void persisted(long index, long term) {
+    if (log.term(index) != term) return; // truncated and rewritten meanwhile
+    if (index > selfPersistedIndex) {
+      selfPersistedIndex = index;
+      if (role == Role.LEADER) maybeCommit();
+    }
+  }
+
+  /** Collects the output accumulated since the last call. */
+  public Ready ready() {
+    if (role == Role.LEADER && readRoundWanted) {
+      readRoundWanted = false;
+      readSeq++;
+      broadcastHeartbeat();
+    }
+    HardState hs = hardStateDirty ? new HardState(currentTerm, votedFor) : null;
+    List<LogEntry> newEntries = List.of();
+    long tf = 0;
+    if (dirtyFrom <= log.lastIndex()) {
+      newEntries = log.slice(dirtyFrom, log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
+    }
+    if (truncated) tf = dirtyFrom;
+    List<LogEntry> committed = List.of();
+    if (commitIndex > handedToApply) {
+      committed = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, Long.MAX_VALUE);
+      handedToApply = commitIndex;
+    }
+    Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates);
+    hardStateDirty = false;
+    dirtyFrom = Long.MAX_VALUE;
+    truncated = false;
+    outbox.clear();
+    readStates.clear();
+    return r;
+  }
+
+  // ---------------------------------------------------------------- elections (§5.2)
+
+  private void startElection() {
+    if (config.preVote() && role != Role.PRE_CANDIDATE) {
+      becomePreCandidate();
+    } else {
+      becomeCandidate();
+    }
+  }
+
+  private void becomePreCandidate() {
+    role = Role.PRE_CANDIDATE;
+    leaderId = 0;
+    votes.clear();
+    resetElectionTimer();
+    // The pre-election asks about term+1 without adopting it: nobody's term or vote changes.
+    requestVotes(currentTerm + 1, true);
+  }
+
+  private void becomeCandidate() {
+    role = Role.CANDIDATE;
+    leaderId = 0;
+    currentTerm++;
+    votedFor = id;
+    hardStateDirty = true;
+    votes.clear();
+    resetElectionTimer();
+    requestVotes(currentTerm, false);
+  }
+
+  private void requestVotes(long term, boolean preVote) {
+    votes.put(id, true);
+    if (tallyWon()) {
+      onElectionWon(preVote);
+      return;
+    }
+    for (long peer : membership.voters().keySet()) {
+      if (peer == id) continue;
+      outbox.add(new RequestVote(id, peer, term, log.lastIndex(), log.lastTerm(), preVote));
+    }
+  }
+
+  private void onElectionWon(boolean preVote) {
+    if (preVote) {
+      becomeCandidate();
+    } else {
+      becomeLeader();
+    }
+  }
+
+  private boolean tallyWon() {
+    int granted = 0;
+    for (var v : votes.entrySet()) {
+      if (v.getValue() && membership.isVoter(v.getKey())) granted++;
+    }
+    return granted >= membership.quorum();
+  }
+
+  private boolean tallyLost() {
+    int rejected = 0;
+    for (var v : votes.entrySet()) {
+      if (!v.getValue() && membership.isVoter(v.getKey())) rejected++;
+    }
+    return rejected > membership.voters().size() - membership.quorum();
+  }
+
+  private RequestVoteResponse handleRequestVote(RequestVote m) {
+    boolean inLease =
+        config.checkQuorum() && leaderId != 0 && leaderId != m.from() && electionElapsed < config.electionTicksMin();
+    if (m.preVote()) {
+      // Thesis §9.6: grant a pre-vote only to a candidate whose log is up to date, for a term
+      // beyond ours, and only if we have not heard from a live leader recently.
+      boolean grant = m.term() > currentTerm && !inLease && role != Role.LEADER && logUpToDate(m);
+      return new RequestVoteResponse(id, m.from(), grant ? m.term() : currentTerm, grant, true);
+    }
+    if (m.term() > currentTerm) {
+      if (inLease) {
+        // Leader stickiness (thesis §4.2.3): a live leader's followers ignore disruptive candidates.
+        return new RequestVoteResponse(id, m.from(), currentTerm, false, false);
+      }
+      becomeFollower(m.term(), 0);
+    }
+    boolean grant = false;
+    if (m.term() == currentTerm
+        && (votedFor == HardState.NO_VOTE || votedFor == m.from())
+        && logUpToDate(m)) {
+      // §5.4.1: vote only for a candidate whose log is at least as up-to-date as ours.
+      grant = true;
+      if (votedFor != m.from()) {
+        votedFor = m.from();
+        hardStateDirty = true;
+      }
+      electionElapsed = 0;
+    }
+    return new RequestVoteResponse(id, m.from(), currentTerm, grant, false);
+  }
+
+  /** §5.4.1: compare the last entries' terms, then the log lengths. */
+  private boolean logUpToDate(RequestVote m) {
+    return m.lastLogTerm() > log.lastTerm()
+        || (m.lastLogTerm() == log.lastTerm() && m.lastLogIndex() >= log.lastIndex());
+  }
+
+  private void handleVoteResponse(RequestVoteResponse m) {
+    // A granted pre-vote carries the proposed term, not the voter's: it is no reason to step down.
+    if (m.term() > currentTerm && !(m.preVote() && m.voteGranted())) {
+      becomeFollower(m.term(), 0);
+      return;
+    }
+    if (m.preVote()) {
+      if (role != Role.PRE_CANDIDATE || (m.voteGranted() && m.term() != currentTerm + 1)) return;
+    } else if (role != Role.CANDIDATE || m.term() != currentTerm) {
+      return;
+    }
+    votes.putIfAbsent(m.from(), m.voteGranted());
+    if (tallyWon()) {
+      onElectionWon(m.preVote());
+    } else if (tallyLost()) {
+      becomeFollower(currentTerm, 0);
+    }
+  }
+
+  private void becomeFollower(long term, long leader) {
+    if (term > currentTerm) {
+      currentTerm = term;
+      votedFor = HardState.NO_VOTE;
+      hardStateDirty = true;
+    }
+    if (role == Role.LEADER) failPendingReads();
+    role = Role.FOLLOWER;
+    leaderId = leader;
+    progress.clear();
+    votes.clear();
+    resetElectionTimer();
+  }
+
+  private void becomeLeader() {
+    role = Role.LEADER;
+    leaderId = id;
+    heartbeatElapsed = 0;
+    electionElapsed = 0;
+    readSeq = 0;
+    progress.clear();
+    for (long peer : membership.allIds()) {
+      if (peer != id) progress.put(peer, new Progress(log.lastIndex() + 1));
+    }
+    // §8 / §5.4.2: an entry of the new term lets the leader commit everything before it and
+    // learn the commit index it needs for ReadIndex.
+    appendLocal(LogEntry.noop(log.lastIndex() + 1, currentTerm));
+    broadcastAppend();
+  }
+
+  private void resetElectionTimer() {
+    electionElapsed = 0;
+    randomizedElectionTimeout =
+        config.electionTicksMin() + random.nextInt(config.electionTicksMax() - config.electionTicksMin());
+  }
+
+  // ---------------------------------------------------------------- replication (§5.3)
+
+  private AppendEntriesResponse handleAppendEntries(AppendEntries m) {
+    if (m.term() < currentTerm) {
+      // A stale leader learns the newer term from the response and steps down.
+      return new AppendEntriesResponse(id, m.from(), currentTerm, false, 0, 0, m.prevLogIndex(), m.readSeq());
+    }
+    if (m.term() > currentTerm || role != Role.FOLLOWER || leaderId != m.from()) {
+      becomeFollower(m.term(), m.from());
+    }
+    electionElapsed = 0;
+
+    if (m.prevLogIndex() > log.lastIndex()) {
+      return reject(m, log.lastIndex() + 1);
+    }
+    if (m.prevLogIndex() >= log.firstIndex() - 1 && !log.matches(m.prevLogIndex(), m.prevLogTerm())) {
+      // Skip back over the whole conflicting term, but never below what we know is committed.
+      long hint = Math.max(log.firstIndexOfTermAt(m.prevLogIndex()), commitIndex + 1);
+      return reject(m, Math.min(hint, m.prevLogIndex()));
+    }
+    for (LogEntry e : m.entries()) {
+      if (e.index() < log.firstIndex()) continue;
+      long existing = log.term(e.index());
+      if (existing == e.term()) continue; // already have it: a duplicate or reordered message
+      if (existing != -1) {
+        // §5.3: a conflicting entry and all that follow it are deleted. Committed entries never
+        // conflict (Leader Completeness, §5.4), so reaching one is a broken invariant.
+        if (e.index() <= commitIndex) {
+          throw new IllegalStateException("conflict at committed index " + e.index() + " on node " + id);
+        }
+        truncateLocal(e.index());
+      }
+      appendLocal(e);
+    }
+    long lastNew = m.lastIndex();
+    if (m.leaderCommit() > commitIndex) {
+      // Only up to the last entry this message vouches for: beyond it our log may still differ.
+      commitIndex = Math.max(commitIndex, Math.min(m.leaderCommit(), lastNew));
+    }
+    return new AppendEntriesResponse(id, m.from(), currentTerm, true, lastNew, 0, m.prevLogIndex(), m.readSeq());
+  }
+
+  private AppendEntriesResponse reject(AppendEntries m, long conflictIndex) {
+    return new AppendEntriesResponse(
+        id, m.from(), currentTerm, false, 0, conflictIndex, m.prevLogIndex(), m.readSeq());
+  }
+
+  private void handleAppendResponse(AppendEntriesResponse m) {
+    if (m.term() > currentTerm) {
+      becomeFollower(m.term(), 0);
+      return;
+    }
+    if (role != Role.LEADER || m.term() != currentTerm) return;
+    Progress pr = progress.get(m.from());
+    if (pr == null) return;
+    pr.recentActive = true;
+    if (m.readSeq() > pr.readAck) {
+      pr.readAck = m.readSeq();
+      releaseReads();
+    }
+    if (m.success()) {
+      if (pr.updateMatch(m.matchIndex())) {
+        if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
+        maybeCommit();
+      } else if (pr.state == Progress.State.PROBE) {
+        pr.probeSent = false;
+      }
+    } else {
+      if (m.prevLogIndex() < pr.matchIndex) return; // a reject for an old probe
+      pr.becomeProbe();
+      pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(m.conflictIndex(), m.prevLogIndex()));
+    }
+    sendAppend(m.from(), pr, false);
+  }
+
+  /** §5.4.2: commit the highest index stored on a majority, if its entry is from this term. */
+  private void maybeCommit() {
+    long[] matches = new long[membership.voters().size()];
+    int i = 0;
+    for (long voter : membership.voters().keySet()) {
+      matches[i++] = voter == id ? selfPersistedIndex : matchIndexOf(voter);
+    }
+    Arrays.sort(matches);
+    long n = matches[matches.length - membership.quorum()];
+    if (n > commitIndex && log.term(n) == currentTerm) {
+      boolean firstInTerm = !hasCommittedInTerm();
+      commitIndex = n;
+      if (firstInTerm) readsNowHaveIndex();
+      // Tell followers promptly so their applies (and their reads) are not a heartbeat behind.
+      for (var e : progress.entrySet()) {
+        Progress pr = e.getValue();
+        if (pr.state == Progress.State.REPLICATE && pr.nextIndex > log.lastIndex()) {
+          outbox.add(heartbeatFor(e.getKey(), pr, readSeq));
+        }
+      }
+    }
+  }
+
+  private void broadcastAppend() {
+    for (var e : progress.entrySet()) sendAppend(e.getKey(), e.getValue(), false);
+  }
+
+  /**
+   * Sends what this follower is missing, as far as pipelining allows. With nothing to send and
+   * {@code force} set, sends an empty AppendEntries so the follower hears the commit index.
+   */
+  private void sendAppend(long peer, Progress pr, boolean force) {
+    boolean sentAny = false;
+    while (pr.nextIndex <= log.lastIndex() && pr.canSend(config.maxInflightAppends())) {
+      long prev = pr.nextIndex - 1;
+      List<LogEntry> batch =
+          log.slice(pr.nextIndex, log.lastIndex(), config.maxEntriesPerAppend(), config.maxBytesPerAppend());
+      outbox.add(new AppendEntries(id, peer, currentTerm, prev, log.term(prev), batch, commitIndex, readSeq));
+      pr.sent(prev + batch.size());
+      sentAny = true;
+      if (pr.state == Progress.State.PROBE) break;
+    }
+    if (!sentAny && force) outbox.add(heartbeatFor(peer, pr, readSeq));
+  }
+
+  private void broadcastHeartbeat() {
+    for (var e : progress.entrySet()) {
+      Progress pr = e.getValue();
+      if (pr.state == Progress.State.PROBE) pr.probeSent = false;
+      // A heartbeat doubles as a retry for a follower we are still probing.
+      if (pr.state == Progress.State.PROBE && pr.nextIndex <= log.lastIndex()) {
+        sendAppend(e.getKey(), pr, true);
+      } else {
+        outbox.add(heartbeatFor(e.getKey(), pr, readSeq));
+      }
+    }
+  }
+
+  /**
+   * An empty AppendEntries anchored at the follower's known match, so it never fails the
+   * consistency check and never lets the follower commit beyond what it shares with us.
+   */
+  private AppendEntries heartbeatFor(long peer, Progress pr, long seq) {
+    long prev = pr.matchIndex;
+    return new AppendEntries(id, peer, currentTerm, prev, log.term(prev), List.of(), commitIndex, seq);
+  }
+
+  private boolean quorumActive() {
+    int active = 0;
+    for (long voter : membership.voters().keySet()) {
+      if (voter == id || (progress.containsKey(voter) && progress.get(voter).recentActive)) active++;
+    }
+    return active >= membership.quorum();
+  }
+
+  // ---------------------------------------------------------------- ReadIndex (thesis §6.4)
+
+  private void readsNowHaveIndex() {
+    for (int i = 0; i < pendingReads.size(); i++) {
+      PendingRead r = pendingReads.get(i);
+      if (r.index < 0) pendingReads.set(i, new PendingRead(r.requestId, commitIndex, r.seq));
+    }
+    releaseReads();
+  }
+
+  private void releaseReads() {
+    if (pendingReads.isEmpty()) return;
+    long confirmed = confirmedReadSeq();
+    var it = pendingReads.iterator();
+    while (it.hasNext()) {
+      PendingRead r = it.next();
+      if (r.index >= 0 && r.seq <= confirmed) {
+        readStates.add(new ReadState(r.requestId, r.index));
+        it.remove();
+      }
+    }
+  }
+
+  /** The newest heartbeat round a majority of voters has acknowledged in this term. */
+  private long confirmedReadSeq() {
+    long[] acks = new long[membership.voters().size()];
+    int i = 0;
+    for (long voter : membership.voters().keySet()) {
+      Progress pr = progress.get(voter);
+      acks[i++] = voter == id ? Long.MAX_VALUE : (pr == null ? 0 : pr.readAck);
+    }
+    Arrays.sort(acks);
+    return acks[acks.length - membership.quorum()];
+  }
+
+  private void failPendingReads() {
+    for (PendingRead r : pendingReads) readStates.add(new ReadState(r.requestId, -1));
+    pendingReads.clear();
+    readRoundWanted = false;
+  }
+
+  // ---------------------------------------------------------------- local log changes
+
+  private void appendLocal(LogEntry e) {
+    log.append(e);
+    dirtyFrom = Math.min(dirtyFrom, e.index());
+    if (e.kind() == LogEntry.Kind.CONFIG) refreshMembership();
+  }
+
+  private void truncateLocal(long from) {
+    log.truncateFrom(from);
+    dirtyFrom = Math.min(dirtyFrom, from);
+    truncated = true;
+    selfPersistedIndex = Math.min(selfPersistedIndex, from - 1);
+    refreshMembership();
+  }
+
+  /** A configuration takes effect as soon as it is in the log, committed or not (thesis §4.1). */
+  private void refreshMembership() {
+    LogEntry config = log.lastConfigEntry();
+    if (config != null) membership = MembershipCodec.decode(config.data());
+    if (role == Role.LEADER) {
+      for (long peer : membership.allIds()) {
+        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(log.lastIndex() + 1));
+      }
+      progress.keySet().retainAll(new TreeSet<>(membership.allIds()));
+    }
+  }
+}
