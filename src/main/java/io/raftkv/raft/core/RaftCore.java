@@ -47,6 +47,7 @@ public final class RaftCore {
   private long selfPersistedIndex;
   private long readSeq;
   private boolean readRoundWanted;
+  private boolean appendWanted;
   private final ArrayList<PendingRead> pendingReads = new ArrayList<>();
 
   // Output accumulated since the last ready().
@@ -228,7 +229,9 @@ public final class RaftCore {
     if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
     long index = log.lastIndex() + 1;
     appendLocal(new LogEntry(index, currentTerm, kind, data));
-    broadcastAppend();
+    // Sent from ready(), so that every proposal since the last Ready shares one AppendEntries
+    // per follower instead of one each.
+    appendWanted = true;
     return new ProposeResult.Accepted(index, currentTerm);
   }
 
@@ -262,6 +265,8 @@ public final class RaftCore {
 
   /** Collects the output accumulated since the last call. */
   public Ready ready() {
+    if (role == Role.LEADER && appendWanted) broadcastAppend();
+    appendWanted = false;
     if (role == Role.LEADER && readRoundWanted) {
       readRoundWanted = false;
       readSeq++;

@@ -1,0 +1,104 @@
+package io.raftkv.raft.node;
+
+import io.raftkv.api.ClientApi;
+import io.raftkv.api.NodeStatus;
+import io.raftkv.api.ReadOutcome;
+import io.raftkv.api.WriteOutcome;
+import io.raftkv.kv.KvCommand;
+import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.storage.StateMachineStore;
+import io.raftkv.transport.PeerInfo;
+import io.raftkv.transport.RaftInbound;
+import io.raftkv.transport.ReadIndexReply;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * The node as its clients (HTTP) and peers (gRPC) see it: each call becomes a message to the
+ * Raft node actor, with a deadline. A deadline that passes is an outcome (504), never an
+ * exception, because the request may still take effect.
+ */
+public final class NodeGateway implements ClientApi, RaftInbound {
+  private final ActorRef<RaftNode.Command> node;
+  private final Scheduler scheduler;
+  private final StatusBoard status;
+  private final StateMachineStore stateMachine;
+  private final NodeSettings settings;
+
+  public NodeGateway(
+      ActorRef<RaftNode.Command> node,
+      Scheduler scheduler,
+      StatusBoard status,
+      StateMachineStore stateMachine,
+      NodeSettings settings) {
+    this.node = node;
+    this.scheduler = scheduler;
+    this.status = status;
+    this.stateMachine = stateMachine;
+    this.settings = settings;
+  }
+
+  @Override
+  public CompletionStage<WriteOutcome> write(KvCommand command) {
+    return writeInternal(command, false);
+  }
+
+  private CompletionStage<WriteOutcome> writeInternal(KvCommand command, boolean forwarded) {
+    return ask(
+        replyTo -> new RaftNode.ClientWrite(command, forwarded, replyTo),
+        settings.requestTimeout(),
+        new WriteOutcome.Timeout("the write was not confirmed within "
+            + settings.requestTimeout().toMillis() + " ms; its outcome is unknown, read the key to find out"));
+  }
+
+  @Override
+  public CompletionStage<ReadOutcome> get(String key, boolean linearizable) {
+    if (!linearizable) {
+      return CompletableFuture.completedFuture(new ReadOutcome.Value(key, stateMachine.get(key)));
+    }
+    return ask(
+        replyTo -> new RaftNode.ClientRead(key, replyTo),
+        settings.requestTimeout(),
+        new ReadOutcome.Timeout("the read was not confirmed within "
+            + settings.requestTimeout().toMillis() + " ms; retry"));
+  }
+
+  @Override
+  public NodeStatus status() {
+    return status.get();
+  }
+
+  @Override
+  public CompletionStage<RaftMessage.Response> onRequest(RaftMessage.Request request) {
+    return AskPattern.ask(node, replyTo -> new RaftNode.PeerRequest(request, replyTo), settings.requestTimeout(), scheduler);
+  }
+
+  @Override
+  public CompletionStage<WriteOutcome> onForward(KvCommand command) {
+    return writeInternal(command, true);
+  }
+
+  @Override
+  public CompletionStage<ReadIndexReply> onReadIndex() {
+    return ask(
+        RaftNode.PeerReadIndex::new,
+        settings.requestTimeout(),
+        new ReadIndexReply(ReadIndexReply.Status.TIMEOUT, 0, status.get().currentLeader()));
+  }
+
+  @Override
+  public PeerInfo onHello() {
+    NodeStatus s = status.get();
+    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), s.membership(), s.currentLeader());
+  }
+
+  private <T> CompletionStage<T> ask(Function<ActorRef<T>, RaftNode.Command> message, Duration timeout, T onTimeout) {
+    return AskPattern.<RaftNode.Command, T>ask(node, message::apply, timeout, scheduler)
+        .exceptionally(failure -> onTimeout);
+  }
+}
