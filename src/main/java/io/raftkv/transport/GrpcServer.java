@@ -19,6 +19,9 @@ import org.apache.pekko.http.javadsl.ServerBinding;
  */
 public final class GrpcServer {
   /** How long {@link #unbind()} lets in-flight calls finish before it cuts connections. */
+  /** Largest gRPC request body accepted: well above max_bytes_per_append plus one large entry. */
+  public static final long MAX_MESSAGE_BYTES = 16L << 20;
+
   public static final Duration DEFAULT_TERMINATE_DEADLINE = Duration.ofSeconds(2);
 
   private final ServerBinding binding;
@@ -35,7 +38,10 @@ public final class GrpcServer {
     var handler = RaftServiceHandlerFactory.create(new RaftServiceImpl(inbound, system.executionContext()), system);
     return Http.get(system)
         .newServerAt(host, port)
-        .adaptSettings(s -> s.withEnableHttp2(true))
+        // HTTP/2 on this binding only (STACK pitfall 4). The JSON port's body limit is far below
+        // what an AppendEntries batch can carry, so this binding sets its own.
+        .adaptSettings(s -> s.withEnableHttp2(true)
+            .withParserSettings(s.getParserSettings().withMaxContentLength(MAX_MESSAGE_BYTES)))
         .bind(handler)
         .thenApplyAsync(GrpcServer::new, system.executionContext());
   }

@@ -122,7 +122,7 @@ public final class RaftNode {
       ActorRef<StorageActor.Command> storage = ctx.spawn(
           storageBehavior,
           "storage",
-          org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("raftkv.storage-dispatcher"));
+          org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("raftkv-storage-dispatcher"));
       ctx.watch(storage);
       RaftNode node = new RaftNode(
           ctx, timers, settings, core, appliedIndex, appliedTerm, storage, stateMachine, transport, statusBoard);
