@@ -1,7 +1,6 @@
 package io.raftkv.check;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +20,12 @@ import java.util.Map;
  * be linearized, which is exactly "took effect any time after the call, or never". If the walk
  * runs off the end of the list, every remaining event is such a call, and leaving those operations
  * out is a valid linearization.
+ *
+ * <p>Unknown-outcome operations also widen the cache's reach. They never constrain the order, so a
+ * configuration that has linearized a superset of the unknown operations of an explored one, with
+ * the same completed operations and state, has only fewer options and cannot succeed where the
+ * explored one did not; the cache treats it as seen. Without this, every subset of the timed-out
+ * operations is a distinct configuration, and a few dozen of them make the search explode.
  *
  * <p>Events at equal times are ordered calls first, so operations that merely touch are treated as
  * concurrent: with coarse (virtual) clocks this can only hide a violation, never invent one.
@@ -130,12 +135,14 @@ public final class LinearizabilityChecker {
     private final int[] next;
     private final int[] prev;
 
+    private final boolean[] unknown; // per operation: outcome unknown
     private final LinearizedSet linearized;
     private final StateCache<S> cache;
 
     // Undo stack: the call event lifted at each depth and the state before it.
     private final int[] stackEvent;
     private final Object[] stackState;
+    private final boolean[] stackLazy; // the pass in which each lifted call was chosen
     private int depth;
 
     // Failure diagnostics: deepest configuration from which the search had to back out.
@@ -194,16 +201,30 @@ public final class LinearizabilityChecker {
       }
       next[last] = END;
 
-      linearized = new LinearizedSet(n);
+      boolean[] unknown = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        unknown[i] = ops.get(i).outcomeUnknown();
+      }
+      this.unknown = unknown;
+      linearized = new LinearizedSet(unknown);
       cache = new StateCache<>(model);
       stackEvent = new int[n];
       stackState = new Object[n];
+      stackLazy = new boolean[n];
     }
 
     @SuppressWarnings("unchecked")
     Outcome run() {
       S state = model.init();
+      // The start counts as explored too, so that reaching it again via no-op unknown operations
+      // is recognised as going nowhere new.
+      cache.addIfAbsent(linearized, state);
       int cur = next[head];
+      // Each configuration is scanned in two passes: completed operations first, then (only when
+      // those ran into a return event) unknown-outcome ones. Same candidates, same completeness;
+      // but a timed-out write is applied only once nothing else fits, instead of eagerly because
+      // its call came early, which otherwise sends the search down long wrong paths.
+      boolean lazyPass = false;
       int sinceDeadlineCheck = 0;
       while (true) {
         if (++sinceDeadlineCheck == DEADLINE_CHECK_INTERVAL) {
@@ -218,6 +239,10 @@ public final class LinearizabilityChecker {
         }
         if (isCall[cur]) {
           int op = eventOp[cur];
+          if (unknown[op] != lazyPass) {
+            cur = next[cur]; // belongs to the other pass
+            continue;
+          }
           Operation<I, O> operation = ops.get(op);
           Model.Step<S> step = model.step(state, operation.input(), operation.output());
           if (step.ok()) {
@@ -225,9 +250,11 @@ public final class LinearizabilityChecker {
             if (cache.addIfAbsent(linearized, step.state())) {
               stackEvent[depth] = cur;
               stackState[depth] = state;
+              stackLazy[depth] = lazyPass;
               depth++;
               state = step.state();
               lift(cur);
+              lazyPass = false;
               cur = next[head];
               continue;
             }
@@ -236,6 +263,12 @@ public final class LinearizabilityChecker {
           }
           cur = next[cur];
         } else {
+          if (!lazyPass) {
+            // Completed candidates are exhausted here; now try the unknown-outcome ones.
+            lazyPass = true;
+            cur = next[head];
+            continue;
+          }
           // A return event: its operation should have been linearized by now. Undo the last choice.
           if (depth > bestPrefix.length || blockingOp < 0) {
             recordFailurePoint(eventOp[cur]);
@@ -247,6 +280,7 @@ public final class LinearizabilityChecker {
           int call = stackEvent[depth];
           state = (S) stackState[depth];
           stackState[depth] = null;
+          lazyPass = stackLazy[depth];
           linearized.clear(eventOp[call]);
           unlift(call);
           cur = next[call];
@@ -336,20 +370,52 @@ public final class LinearizabilityChecker {
    */
   static final class LinearizedSet {
     final long[] words;
+    /** Which operations have an unknown outcome; those take no part in the hash. */
+    final long[] unknownMask;
+    /** Hash of the completed (known-outcome) operations in the set. */
     long hash;
 
-    LinearizedSet(int size) {
-      words = new long[(size + 63) >>> 6];
+    LinearizedSet(boolean[] unknown) {
+      words = new long[(unknown.length + 63) >>> 6];
+      unknownMask = new long[words.length];
+      for (int i = 0; i < unknown.length; i++) {
+        if (unknown[i]) {
+          unknownMask[i >>> 6] |= 1L << i;
+        }
+      }
     }
 
     void set(int i) {
       words[i >>> 6] |= 1L << i;
-      hash ^= elementHash(i);
+      if (!isUnknown(i)) {
+        hash ^= elementHash(i);
+      }
     }
 
     void clear(int i) {
       words[i >>> 6] &= ~(1L << i);
-      hash ^= elementHash(i);
+      if (!isUnknown(i)) {
+        hash ^= elementHash(i);
+      }
+    }
+
+    private boolean isUnknown(int i) {
+      return (unknownMask[i >>> 6] & (1L << i)) != 0;
+    }
+
+    /**
+     * Whether {@code explored} (a snapshot of this set's words) has the same completed operations
+     * and a subset of the unknown ones: then the live configuration is no better than it.
+     */
+    boolean dominatedBy(long[] explored) {
+      for (int w = 0; w < words.length; w++) {
+        long diff = explored[w] ^ words[w];
+        // Completed ops must match exactly; unknown ones may only be extra here, not there.
+        if ((diff & ~unknownMask[w]) != 0 || (diff & explored[w]) != 0) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** A well-mixed 64-bit value per index (SplitMix64 finalizer), so XORs rarely collide. */
@@ -362,8 +428,11 @@ public final class LinearizabilityChecker {
   }
 
   /**
-   * A hash set of (linearized set, state) pairs. Hand-rolled so that a lookup compares the live
-   * bitset in place and only a miss pays for copying it.
+   * A set of explored (linearized set, state) pairs, answering "is the live configuration dominated
+   * by an explored one" (see {@link LinearizedSet#dominatedBy}); with no unknown-outcome operations
+   * that is plain equality. Hand-rolled so that a lookup compares the live bitset in place and only
+   * a miss pays for copying it. Pairs are hashed by completed operations and state only, so all
+   * candidates for domination share a bucket.
    */
   static final class StateCache<S> {
     private final Model<S, ?, ?> model;
@@ -376,7 +445,7 @@ public final class LinearizabilityChecker {
       this.table = (Node<S>[]) new Node<?>[1 << 10];
     }
 
-    /** Adds the pair unless present; returns whether it was added. */
+    /** Adds the pair unless it is dominated by one already present; returns whether it was added. */
     boolean addIfAbsent(LinearizedSet set, S state) {
       int stateHash = model.stateHash(state);
       int h = mix(set.hash, stateHash);
@@ -384,7 +453,7 @@ public final class LinearizabilityChecker {
       for (Node<S> n = table[idx]; n != null; n = n.next) {
         if (n.hash == h
             && n.setHash == set.hash
-            && Arrays.equals(n.words, set.words)
+            && set.dominatedBy(n.words)
             && model.stateEquals(n.state, state)) {
           return false;
         }
