@@ -245,6 +245,35 @@ class LinearizabilityCheckerTest {
     assertEquals("key=b", r.partition());
   }
 
+  /** One permit: acquire is legal only while it is free. Unlike a write, it can be refused. */
+  private static final class OnePermit implements Model<Boolean, String, String> {
+    @Override
+    public Boolean init() {
+      return true;
+    }
+
+    @Override
+    public Step<Boolean> step(Boolean free, String input, String output) {
+      return free ? Step.ok(false) : Step.illegal();
+    }
+  }
+
+  @Test
+  void unknownOperationThatCouldNeverApplyIsLeftOut() {
+    // The timed-out acquire cannot fit anywhere once the other one holds the permit; the history
+    // is still linearizable because the timed-out one may simply never have happened.
+    List<Operation<String, String>> permits =
+        List.of(
+            Operation.unknown(1, "acquire", 0), Operation.completed(2, "acquire", "ok", 1, 2));
+    CheckResult<String, String> r = LinearizabilityChecker.check(new OnePermit(), permits);
+    assertEquals(Verdict.LINEARIZABLE, r.verdict(), r.description());
+    List<Operation<String, String>> both =
+        List.of(
+            Operation.completed(1, "acquire", "ok", 0, 3),
+            Operation.completed(2, "acquire", "ok", 1, 2));
+    assertEquals(Verdict.NOT_LINEARIZABLE, LinearizabilityChecker.check(new OnePermit(), both).verdict());
+  }
+
   @Test
   void unknownReadsAreIgnored() {
     op(1, new Set("x", "a"), KvModel.OK, 0, 1);
