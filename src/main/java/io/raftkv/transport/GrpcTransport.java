@@ -100,6 +100,8 @@ public final class GrpcTransport implements Transport {
     final long reconnectNanos;
     /** Set once a call succeeds: a channel that worked restarts the reconnect interval at its minimum. */
     volatile boolean answered;
+    /** The last call failed to connect; cleared by the next answer. */
+    volatile boolean failing;
 
     PeerChannel(RaftServiceClient client, long createdNanos, long reconnectNanos) {
       this.client = client;
@@ -191,6 +193,23 @@ public final class GrpcTransport implements Transport {
     }
   }
 
+  /**
+   * A peer that just sent us a message is up: if our channel to it is failing (and so may sit in
+   * gRPC's reconnect backoff), drop it so the next call dials at once.
+   */
+  @Override
+  public void peerSeen(long peerId) {
+    String addr = peers.get(peerId);
+    if (addr == null) return;
+    PeerChannel pc = channels.get(addr);
+    if (pc == null || !pc.failing) return;
+    synchronized (lock) {
+      if (closed || channels.get(addr) != pc) return;
+      nextReconnectNanos.put(addr, settings.reconnectMin().toNanos());
+      drop(addr);
+    }
+  }
+
   @Override
   public void close() {
     synchronized (lock) {
@@ -223,10 +242,14 @@ public final class GrpcTransport implements Transport {
         (a, error) -> {
           if (error != null) {
             Throwable cause = unwrap(error);
-            if (isConnectionFailure(cause)) maybeReconnect(addr, pc);
+            if (isConnectionFailure(cause)) {
+              pc.failing = true;
+              maybeReconnect(addr, pc);
+            }
             throw new CompletionException(cause);
           }
           pc.answered = true;
+          pc.failing = false;
           return decode.apply(a);
         },
         executor);

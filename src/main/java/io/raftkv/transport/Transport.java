@@ -24,6 +24,12 @@ public interface Transport extends AutoCloseable {
   /** Asks whoever listens at a raft address who it is; used before the peer's id is known. */
   CompletionStage<PeerInfo> hello(String raftAddr);
 
+  /**
+   * A message just arrived from this peer, so it is up: a connection to it that is failing or
+   * backing off should be re-established now rather than at its next scheduled retry.
+   */
+  default void peerSeen(long peerId) {}
+
   /** The id to address map of the current membership; connections follow it. */
   void updatePeers(Map<Long, String> raftAddrById);
 

@@ -40,7 +40,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class RaftNode {
 
   public sealed interface Command
-      permits ClientWrite, ClientRead, PeerRequest, PeerReadIndex, Bootstrap, Tick, Flush, PeerResponse,
+      permits ClientWrite, ClientRead, PeerRequest, PeerReadIndex, Bootstrap, Tick, Flush, RetryReadIndex, PeerResponse,
           PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex {}
 
   /** A client write. {@code forwarded} marks one a follower sent here; it is never forwarded again. */
@@ -69,6 +69,11 @@ public final class RaftNode {
     INSTANCE
   }
 
+  /** A follower's ReadIndex call failed; try again (reads are idempotent). */
+  enum RetryReadIndex implements Command {
+    INSTANCE
+  }
+
   record PeerResponse(RaftMessage.Response response) implements Command {}
 
   record PeerUnreachable(long peerId, String reason) implements Command {}
@@ -82,8 +87,10 @@ public final class RaftNode {
   record LeaderReadIndex(ReadIndexReply reply, Throwable failure) implements Command {}
 
   private static final long EXPIRY_SWEEP_NANOS = 200_000_000L;
+  private static final java.time.Duration READ_INDEX_RETRY = java.time.Duration.ofMillis(50);
 
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final NodeSettings settings;
   private final RaftCore core;
   private final ActorRef<StorageActor.Command> storage;
@@ -142,6 +149,7 @@ public final class RaftNode {
       Transport transport,
       StatusBoard statusBoard) {
     this.ctx = ctx;
+    this.timers = timers;
     this.settings = settings;
     this.core = core;
     this.appliedIndex = appliedIndex;
@@ -229,6 +237,7 @@ public final class RaftNode {
           return Behaviors.same();
         })
         .onMessage(LeaderReadIndex.class, this::onLeaderReadIndex)
+        .onMessage(RetryReadIndex.class, r -> onRetryReadIndex())
         .onMessage(Bootstrap.class, this::onBootstrap)
         .onSignal(Terminated.class, t -> {
           // Only the storage actor is watched: it stops when a write or fsync failed.
@@ -258,6 +267,7 @@ public final class RaftNode {
   }
 
   private Behavior<Command> onPeerRequest(PeerRequest r) {
+    transport.peerSeen(r.request().from());
     RaftMessage.Response response = core.step(r.request());
     return afterInput(() -> r.replyTo().tell(response));
   }
@@ -326,6 +336,29 @@ public final class RaftNode {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onRetryReadIndex() {
+    if (followerReadsInFlight == null && !followerReadsQueued.isEmpty()) askLeaderForReadIndexOrWait();
+    return Behaviors.same();
+  }
+
+  private void askLeaderForReadIndexOrWait() {
+    long now = System.nanoTime();
+    followerReadsQueued.removeIf(w -> {
+      if (now - w.deadlineNanos() > 0) {
+        w.timeout();
+        return true;
+      }
+      return false;
+    });
+    if (followerReadsQueued.isEmpty()) return;
+    long leader = core.leaderId();
+    if (leader != 0 && leader != settings.nodeId()) {
+      askLeaderForReadIndex();
+    } else {
+      timers.startSingleTimer("read-index-retry", RetryReadIndex.INSTANCE, READ_INDEX_RETRY);
+    }
+  }
+
   private void askLeaderForReadIndex() {
     followerReadsInFlight = followerReadsQueued;
     followerReadsQueued = new ArrayList<>();
@@ -339,17 +372,15 @@ public final class RaftNode {
       if (m.failure() == null && m.reply().status() == ReadIndexReply.Status.OK) {
         for (PendingReads.Waiter w : batch) pendingReads.add(m.reply().readIndex(), appliedIndex, w);
       } else {
-        for (PendingReads.Waiter w : batch) w.timeout();
+        // Reads are safe to retry: they go back in the queue until their own deadline, and the
+        // next attempt asks whoever leads by then.
+        batch.addAll(followerReadsQueued);
+        followerReadsQueued = batch;
+        timers.startSingleTimer("read-index-retry", RetryReadIndex.INSTANCE, READ_INDEX_RETRY);
+        return Behaviors.same();
       }
     }
-    if (!followerReadsQueued.isEmpty()) {
-      if (core.leaderId() != 0 && core.leaderId() != settings.nodeId()) {
-        askLeaderForReadIndex();
-      } else {
-        for (PendingReads.Waiter w : followerReadsQueued) w.timeout();
-        followerReadsQueued = new ArrayList<>();
-      }
-    }
+    if (!followerReadsQueued.isEmpty()) askLeaderForReadIndexOrWait();
     return Behaviors.same();
   }
 
