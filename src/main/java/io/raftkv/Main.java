@@ -25,6 +25,7 @@ public final class Main {
       System.exit(2);
       return;
     }
+    applyLogLevel(config.logLevel());
     System.out.println(config.describe());
     System.out.println();
 
@@ -63,6 +64,15 @@ public final class Main {
     if (!stopping.get()) {
       System.err.println("error: node " + config.nodeId() + " stopped after a storage failure; see the log above");
       System.exit(1);
+    }
+  }
+
+  /** A log_level set in the node file wins over logback.xml's default (INFO). */
+  private static void applyLogLevel(String level) {
+    if (System.getProperty("raftkv.log.level") != null) return; // logback.xml already uses it
+    org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    if (root instanceof ch.qos.logback.classic.Logger logback) {
+      logback.setLevel(ch.qos.logback.classic.Level.toLevel(level, ch.qos.logback.classic.Level.INFO));
     }
   }
 
