@@ -247,6 +247,6 @@ public final class RaftKvServer {
         true);
     return new NodeSettings(
         c.nodeId(), c.raftAddr(), c.httpAddr(), raft, Duration.ofMillis(tick),
-        Duration.ofMillis(c.requestTimeoutMs()), c.forwardWrites());
+        Duration.ofMillis(c.requestTimeoutMs()), c.forwardWrites(), c.maxBatchEntries());
   }
 }

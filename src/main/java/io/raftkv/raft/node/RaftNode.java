@@ -112,6 +112,7 @@ public final class RaftNode {
   private long appliedIndex;
   private long appliedTerm;
   private boolean flushScheduled;
+  private int proposalsSinceFlush;
   private long lastSweepNanos = System.nanoTime();
   private Role behaviorRole;
   private Membership peersMembership;
@@ -276,6 +277,7 @@ public final class RaftNode {
     ProposeResult result = core.propose(LogEntry.Kind.COMMAND, KvCommandCodec.encode(w.command()));
     if (result instanceof ProposeResult.Accepted a) {
       pendingWrites.add(a.index(), a.term(), w.replyTo(), deadline());
+      if (++proposalsSinceFlush >= settings.maxBatchEntries()) return afterInput(null);
       scheduleFlush();
       return Behaviors.same();
     }
@@ -410,6 +412,7 @@ public final class RaftNode {
 
   /** Collects the core's output, hands it to the pipeline, and switches behavior if the role changed. */
   private Behavior<Command> afterInput(Runnable reply) {
+    proposalsSinceFlush = 0;
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();
