@@ -295,8 +295,12 @@ public final class RaftCore {
 
   // ---------------------------------------------------------------- elections (§5.2)
 
+  /**
+   * Every election starts with a pre-vote when enabled, including a retry after a pre-vote or a
+   * real vote that timed out: only a won pre-vote may bump the term (thesis §9.6).
+   */
   private void startElection() {
-    if (config.preVote() && role != Role.PRE_CANDIDATE) {
+    if (config.preVote()) {
       becomePreCandidate();
     } else {
       becomeCandidate();

@@ -40,7 +40,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class RaftNode {
 
   public sealed interface Command
-      permits ClientWrite, ClientRead, PeerRequest, PeerReadIndex, Bootstrap, Tick, Flush, RetryReadIndex, PeerResponse,
+      permits ClientWrite, ClientRead, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
           PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex {}
 
   /** A client write. {@code forwarded} marks one a follower sent here; it is never forwarded again. */
@@ -59,6 +59,12 @@ public final class RaftNode {
 
   /** Found a new cluster with this membership, if this node has never had any state. */
   public record Bootstrap(Membership membership, ActorRef<Boolean> replyTo) implements Command {}
+
+  /**
+   * The node's status, answered in mailbox order: the reply also tells the asker that every
+   * message sent to the node before it has been handled.
+   */
+  public record GetStatus(ActorRef<NodeStatus> replyTo) implements Command {}
 
   enum Tick implements Command {
     INSTANCE
@@ -240,6 +246,10 @@ public final class RaftNode {
         .onMessage(LeaderReadIndex.class, this::onLeaderReadIndex)
         .onMessage(RetryReadIndex.class, r -> onRetryReadIndex())
         .onMessage(Bootstrap.class, this::onBootstrap)
+        .onMessage(GetStatus.class, g -> {
+          g.replyTo().tell(statusBoard.get());
+          return Behaviors.same();
+        })
         .onSignal(Terminated.class, t -> {
           // Only the storage actor is watched: it stops when a write or fsync failed.
           ctx.getLog().error("storage failed; stopping the node so that nothing unsynced is acknowledged");

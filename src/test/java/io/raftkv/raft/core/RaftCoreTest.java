@@ -79,6 +79,18 @@ class RaftCoreTest {
   }
 
   @Test
+  void preVoteThatTimesOutIsRetriedAsPreVote() {
+    RaftCore c = node(1, 3);
+    tick(c, 20);
+    c.ready();
+    c.step(new RequestVoteResponse(2, 1, 3, false, true));
+    tick(c, 20); // no majority either way: the pre-election times out
+    assertEquals(Role.PRE_CANDIDATE, c.role());
+    assertEquals(3, c.term(), "an unanswered pre-vote never bumps the term");
+    assertTrue(sent(c.ready(), RequestVote.class).stream().allMatch(RequestVote::preVote));
+  }
+
+  @Test
   void winningPreVoteStartsRealElectionAndPersistsVoteForSelf() {
     RaftCore c = node(1, 3);
     tick(c, 20);
