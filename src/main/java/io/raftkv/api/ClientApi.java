@@ -12,10 +12,15 @@ public interface ClientApi {
   CompletionStage<WriteOutcome> write(KvCommand command);
 
   /**
-   * Reads a key. Linearizable reads go through ReadIndex; {@code linearizable=false} reads the
+   * Runs a read. Linearizable reads go through ReadIndex; {@code linearizable=false} reads the
    * local state machine, possibly stale.
    */
-  CompletionStage<ReadOutcome> get(String key, boolean linearizable);
+  CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable);
+
+  /** Reads one key. */
+  default CompletionStage<ReadOutcome> get(String key, boolean linearizable) {
+    return read(new ReadQuery.Get(key), linearizable);
+  }
 
   NodeStatus status();
 }

@@ -3,6 +3,7 @@ package io.raftkv.http;
 import io.raftkv.api.ClientApi;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.ReadOutcome;
+import io.raftkv.api.ReadQuery;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvApplier;
 import io.raftkv.kv.KvCommand;
@@ -100,7 +101,8 @@ final class FakeClientApi implements ClientApi {
   }
 
   @Override
-  public CompletionStage<ReadOutcome> get(String key, boolean linearizable) {
+  public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
+    String key = ((ReadQuery.Get) query).key();
     lastReadKey = key;
     lastLinearizable = linearizable;
     switch (readMode) {

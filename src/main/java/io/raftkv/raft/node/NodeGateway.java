@@ -3,6 +3,7 @@ package io.raftkv.raft.node;
 import io.raftkv.api.ClientApi;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.ReadOutcome;
+import io.raftkv.api.ReadQuery;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
@@ -57,12 +58,10 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   @Override
-  public CompletionStage<ReadOutcome> get(String key, boolean linearizable) {
-    if (!linearizable) {
-      return CompletableFuture.completedFuture(new ReadOutcome.Value(key, stateMachine.get(key)));
-    }
+  public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
+    if (!linearizable) return CompletableFuture.completedFuture(query.runOn(stateMachine));
     return ask(
-        replyTo -> new RaftNode.ClientRead(key, replyTo),
+        replyTo -> new RaftNode.ClientRead(query, replyTo),
         settings.requestTimeout(),
         new ReadOutcome.Timeout("the read was not confirmed within "
             + settings.requestTimeout().toMillis() + " ms; retry"));

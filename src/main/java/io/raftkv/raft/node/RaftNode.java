@@ -1,6 +1,7 @@
 package io.raftkv.raft.node;
 
 import io.raftkv.api.NodeStatus;
+import io.raftkv.api.ReadQuery;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
@@ -47,8 +48,8 @@ public final class RaftNode {
   public record ClientWrite(KvCommand command, boolean forwarded, ActorRef<WriteOutcome> replyTo)
       implements Command {}
 
-  /** A linearizable read of one key. */
-  public record ClientRead(String key, ActorRef<ReadOutcome> replyTo) implements Command {}
+  /** A linearizable read. */
+  public record ClientRead(ReadQuery query, ActorRef<ReadOutcome> replyTo) implements Command {}
 
   /** A RequestVote or AppendEntries from a peer; the response goes to {@code replyTo} once durable. */
   public record PeerRequest(RaftMessage.Request request, ActorRef<RaftMessage.Response> replyTo)
@@ -502,7 +503,7 @@ public final class RaftNode {
     return new PendingReads.Waiter() {
       @Override
       public void serve() {
-        r.replyTo().tell(new ReadOutcome.Value(r.key(), stateMachine.get(r.key())));
+        r.replyTo().tell(r.query().runOn(stateMachine));
       }
 
       @Override
