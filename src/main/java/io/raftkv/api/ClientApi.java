@@ -1,6 +1,7 @@
 package io.raftkv.api;
 
 import io.raftkv.kv.KvCommand;
+import io.raftkv.raft.core.Member;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -23,4 +24,10 @@ public interface ClientApi {
   }
 
   NodeStatus status();
+
+  /** Adds a node to the cluster: as a learner, then as a voter once it has caught up. */
+  CompletionStage<AdminOutcome> join(Member member);
+
+  /** Removes a node from the cluster; a leader that leaves hands its leadership over first. */
+  CompletionStage<AdminOutcome> leave(long nodeId);
 }

@@ -8,7 +8,10 @@ import io.grpc.Deadline;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
+import io.raftkv.raft.core.Member;
+import io.raftkv.transport.grpc.LeaveRequest;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.HelloRequest;
@@ -157,6 +160,9 @@ public final class GrpcTransport implements Transport {
     if (request instanceof RaftMessage.AppendEntries ae) {
       return callPeer(peerId, c -> c.appendEntries(ProtoCodec.toProto(ae)), ProtoCodec::fromProto);
     }
+    if (request instanceof RaftMessage.TimeoutNow tn) {
+      return callPeer(peerId, c -> c.timeoutNow(ProtoCodec.toProto(tn)), ProtoCodec::fromProto);
+    }
     return CompletableFuture.failedFuture(new IllegalArgumentException("no RPC for " + request));
   }
 
@@ -168,6 +174,16 @@ public final class GrpcTransport implements Transport {
   @Override
   public CompletionStage<ReadIndexReply> readIndex(long peerId) {
     return callPeer(peerId, c -> c.readIndex(ProtoCodec.toReadIndexRequest(selfId)), ProtoCodec::fromProto);
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> join(String raftAddr, Member member) {
+    return call(raftAddr, c -> c.join(ProtoCodec.toJoinRequest(member)), ProtoCodec::fromProto);
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId) {
+    return call(raftAddr, c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).build()), ProtoCodec::fromProto);
   }
 
   @Override
@@ -318,6 +334,10 @@ public final class GrpcTransport implements Transport {
   private static final class DeadlineInterceptor implements ClientInterceptor {
     private static final String FORWARD = MethodDescriptor.generateFullMethodName(RaftService.name, "Forward");
     private static final String READ_INDEX = MethodDescriptor.generateFullMethodName(RaftService.name, "ReadIndex");
+    private static final String JOIN = MethodDescriptor.generateFullMethodName(RaftService.name, "Join");
+    private static final String LEAVE = MethodDescriptor.generateFullMethodName(RaftService.name, "Leave");
+    /** A join waits while the learner catches up, which takes as long as the log is big. */
+    private static final long ADMIN_NANOS = TimeUnit.SECONDS.toNanos(120);
 
     private final long raftNanos;
     private final long clientCallNanos;
@@ -331,6 +351,7 @@ public final class GrpcTransport implements Transport {
     public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
       String name = method.getFullMethodName();
       long nanos = FORWARD.equals(name) || READ_INDEX.equals(name) ? clientCallNanos : raftNanos;
+      if (JOIN.equals(name) || LEAVE.equals(name)) nanos = ADMIN_NANOS;
       Deadline deadline = Deadline.after(nanos, TimeUnit.NANOSECONDS);
       Deadline existing = options.getDeadline();
       if (existing != null && existing.isBefore(deadline)) deadline = existing;

@@ -136,6 +136,9 @@ class ClusterTest {
       c.setEventually(leader, "x", "1");
       int a = leader % 3 + 1;
       int b = a % 3 + 1;
+      long committed = c.server(leader).status().commitIndex();
+      TestCluster.await("survivor applied the write", Duration.ofSeconds(10),
+          () -> c.server(a).status().lastAppliedIndex() >= committed);
       c.stop(leader);
       c.stop(b);
       // The survivor loses its leader and can never win an election alone.

@@ -2,7 +2,9 @@ package io.raftkv.http;
 
 import io.raftkv.api.ClientApi;
 import io.raftkv.api.NodeStatus;
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ReadOutcome;
+import io.raftkv.raft.core.Member;
 import io.raftkv.api.ReadQuery;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvApplier;
@@ -116,6 +118,17 @@ final class FakeClientApi implements ClientApi {
       default:
         return CompletableFuture.completedFuture(new ReadOutcome.Value(key, value(key)));
     }
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> join(Member member) {
+    return CompletableFuture.completedFuture(
+        new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> leave(long nodeId) {
+    return CompletableFuture.completedFuture(new AdminOutcome.Done("Node " + nodeId + " left the cluster successfully"));
   }
 
   @Override

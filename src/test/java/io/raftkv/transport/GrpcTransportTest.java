@@ -14,6 +14,8 @@ import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Member;
+import io.raftkv.api.AdminOutcome;
+import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
 import io.raftkv.raft.core.RaftMessage;
@@ -109,6 +111,25 @@ class GrpcTransportTest {
     var back = new RaftMessage.RequestVote(2, 1, 6, 0, 0, false);
     assertEquals(TestInbound.answer(back), await(transportB.send(1, back)));
     assertEquals(back, inboundA.requests.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void transferVoteAndTimeoutNowRoundTrip() throws Exception {
+    var vote = new RaftMessage.RequestVote(1, 2, 7, 3, 3, false, true);
+    assertEquals(TestInbound.answer(vote), await(transportA.send(2, vote)));
+    assertEquals(vote, inboundB.requests.poll(WAIT_SECONDS, TimeUnit.SECONDS), "the transfer flag survives");
+    var timeoutNow = new RaftMessage.TimeoutNow(1, 2, 7);
+    assertEquals(new RaftMessage.TimeoutNowResponse(2, 1, 7, true), await(transportA.send(2, timeoutNow)));
+    assertEquals(timeoutNow, inboundB.requests.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void joinAndLeaveReachTheNodeAtAnAddress() throws Exception {
+    Member four = new Member(4, "127.0.0.1:7004", "127.0.0.1:8004");
+    assertEquals(new AdminOutcome.Done("Node 4 joined the cluster successfully"),
+        await(transportA.join(serverB.address(), four)));
+    assertEquals(four, inboundB.joined.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertEquals(new AdminOutcome.Invalid("node 9 is not a member"), await(transportA.leave(serverB.address(), 9)));
   }
 
   @Test

@@ -1,6 +1,8 @@
 package io.raftkv.transport;
 
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
+import io.raftkv.raft.core.Member;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.RaftMessage;
@@ -18,6 +20,7 @@ final class TestInbound implements RaftInbound {
   final long nodeId;
   final LinkedBlockingQueue<RaftMessage.Request> requests = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<KvCommand> forwarded = new LinkedBlockingQueue<>();
+  final LinkedBlockingQueue<Member> joined = new LinkedBlockingQueue<>();
   volatile Function<RaftMessage.Request, CompletionStage<RaftMessage.Response>> onRequest =
       r -> CompletableFuture.completedFuture(TestInbound.answer(r));
   volatile Function<KvCommand, CompletionStage<WriteOutcome>> onForward =
@@ -36,6 +39,9 @@ final class TestInbound implements RaftInbound {
   static RaftMessage.Response answer(RaftMessage.Request r) {
     if (r instanceof RaftMessage.RequestVote v) {
       return new RaftMessage.RequestVoteResponse(v.to(), v.from(), v.term(), v.lastLogIndex() % 2 == 0, v.preVote());
+    }
+    if (r instanceof RaftMessage.TimeoutNow t) {
+      return new RaftMessage.TimeoutNowResponse(t.to(), t.from(), t.term(), true);
     }
     RaftMessage.AppendEntries a = (RaftMessage.AppendEntries) r;
     boolean success = a.prevLogTerm() <= a.term();
@@ -59,6 +65,18 @@ final class TestInbound implements RaftInbound {
   @Override
   public CompletionStage<ReadIndexReply> onReadIndex() {
     return onReadIndex.get();
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> onJoin(Member member) {
+    joined.add(member);
+    return CompletableFuture.completedFuture(
+        new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> onLeave(long nodeId) {
+    return CompletableFuture.completedFuture(new AdminOutcome.Invalid("node " + nodeId + " is not a member"));
   }
 
   @Override

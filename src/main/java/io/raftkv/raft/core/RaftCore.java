@@ -4,6 +4,8 @@ import io.raftkv.raft.core.RaftMessage.AppendEntries;
 import io.raftkv.raft.core.RaftMessage.AppendEntriesResponse;
 import io.raftkv.raft.core.RaftMessage.RequestVote;
 import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
+import io.raftkv.raft.core.RaftMessage.TimeoutNow;
+import io.raftkv.raft.core.RaftMessage.TimeoutNowResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,6 +36,8 @@ public final class RaftCore {
   private long leaderId;
   private long commitIndex;
   private Membership membership;
+  /** The membership in force at the log's base (from a snapshot), used when no CONFIG entry follows. */
+  private final Membership baseMembership;
   private int electionElapsed;
   private int randomizedElectionTimeout;
   private int heartbeatElapsed;
@@ -48,6 +52,9 @@ public final class RaftCore {
   private long readSeq;
   private boolean readRoundWanted;
   private boolean appendWanted;
+  /** The follower this leader is handing leadership to (thesis §3.10), or 0. */
+  private long leadTransferee;
+  private int transferElapsed;
   private final ArrayList<PendingRead> pendingReads = new ArrayList<>();
 
   // Output accumulated since the last ready().
@@ -85,6 +92,7 @@ public final class RaftCore {
     this.commitIndex = Math.max(appliedIndex, baseIndex);
     this.handedToApply = commitIndex;
     this.selfPersistedIndex = log.lastIndex();
+    this.baseMembership = baseMembership;
     this.membership = baseMembership;
     refreshMembership();
     resetElectionTimer();
@@ -182,6 +190,10 @@ public final class RaftCore {
 
   private void tickLeader() {
     heartbeatElapsed++;
+    if (leadTransferee != 0 && ++transferElapsed >= config.electionTicksMin()) {
+      // The transferee did not take over in time: keep leading and accept proposals again.
+      leadTransferee = 0;
+    }
     for (Progress pr : progress.values()) {
       if (!pr.inflight.isEmpty() && ++pr.stallTicks >= config.electionTicksMin()) {
         // Appends or their responses were lost: go back to probing from the known match.
@@ -210,6 +222,7 @@ public final class RaftCore {
   public RaftMessage.Response step(RaftMessage.Request request) {
     if (request instanceof RequestVote rv) return handleRequestVote(rv);
     if (request instanceof AppendEntries ae) return handleAppendEntries(ae);
+    if (request instanceof TimeoutNow tn) return handleTimeoutNow(tn);
     throw new IllegalArgumentException("unknown request " + request);
   }
 
@@ -219,6 +232,8 @@ public final class RaftCore {
       handleVoteResponse(r);
     } else if (response instanceof AppendEntriesResponse r) {
       handleAppendResponse(r);
+    } else if (response instanceof TimeoutNowResponse r) {
+      if (r.term() > currentTerm) becomeFollower(r.term(), 0);
     } else {
       throw new IllegalArgumentException("unknown response " + response);
     }
@@ -227,12 +242,80 @@ public final class RaftCore {
   /** A client command. Appends it if this node leads; the driver persists it via the Ready. */
   public ProposeResult propose(LogEntry.Kind kind, byte[] data) {
     if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
+    if (leadTransferee != 0) {
+      // New entries would keep the transferee from ever catching up.
+      return new ProposeResult.Rejected("leadership is being handed to node " + leadTransferee + "; retry shortly");
+    }
     long index = log.lastIndex() + 1;
     appendLocal(new LogEntry(index, currentTerm, kind, data));
     // Sent from ready(), so that every proposal since the last Ready shares one AppendEntries
     // per follower instead of one each.
     appendWanted = true;
     return new ProposeResult.Accepted(index, currentTerm);
+  }
+
+  /**
+   * Proposes a single-server membership change (thesis §4.1). Refused while another change is
+   * uncommitted, and until this leader has committed an entry of its own term: without that, a
+   * change could be decided against a configuration an earlier leader already replaced.
+   */
+  public ProposeResult proposeConfChange(ConfChange change) {
+    if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
+    if (!hasCommittedInTerm()) {
+      return new ProposeResult.Rejected("the new leader has not committed an entry of its term yet; retry shortly");
+    }
+    if (configPending()) {
+      return new ProposeResult.Rejected("another membership change is in progress; retry when it completes");
+    }
+    Membership next;
+    try {
+      next = ConfChange.apply(change, membership);
+    } catch (IllegalArgumentException e) {
+      return new ProposeResult.Rejected(e.getMessage());
+    }
+    return propose(LogEntry.Kind.CONFIG, MembershipCodec.encode(next));
+  }
+
+  /** True while the newest configuration in the log is not yet committed. */
+  public boolean configPending() {
+    LogEntry c = log.lastConfigEntry();
+    return c != null && c.index() > commitIndex;
+  }
+
+  /**
+   * Hands leadership to {@code target} (thesis §3.10): once its log matches ours, it is told to
+   * start an election at once. Proposals are refused meanwhile. Returns false if this node does
+   * not lead or the target is not a voter.
+   */
+  public boolean transferLeadership(long target) {
+    if (role != Role.LEADER || target == id || !membership.isVoter(target)) return false;
+    leadTransferee = target;
+    transferElapsed = 0;
+    Progress pr = progress.get(target);
+    if (pr.matchIndex == log.lastIndex()) {
+      outbox.add(new TimeoutNow(id, target, currentTerm));
+    } else {
+      sendAppend(target, pr, true);
+    }
+    return true;
+  }
+
+  /** The node leadership is being handed to, or 0. */
+  public long leadTransferee() {
+    return leadTransferee;
+  }
+
+  /** The voter whose log matches the most of ours, the best transfer target, or 0. */
+  public long mostCaughtUpVoter() {
+    long best = 0;
+    long bestMatch = -1;
+    for (var e : progress.entrySet()) {
+      if (membership.isVoter(e.getKey()) && e.getValue().matchIndex > bestMatch) {
+        best = e.getKey();
+        bestMatch = e.getValue().matchIndex;
+      }
+    }
+    return best;
   }
 
   /**
@@ -317,6 +400,10 @@ public final class RaftCore {
   }
 
   private void becomeCandidate() {
+    becomeCandidate(false);
+  }
+
+  private void becomeCandidate(boolean transfer) {
     role = Role.CANDIDATE;
     leaderId = 0;
     currentTerm++;
@@ -324,10 +411,14 @@ public final class RaftCore {
     hardStateDirty = true;
     votes.clear();
     resetElectionTimer();
-    requestVotes(currentTerm, false);
+    requestVotes(currentTerm, false, transfer);
   }
 
   private void requestVotes(long term, boolean preVote) {
+    requestVotes(term, preVote, false);
+  }
+
+  private void requestVotes(long term, boolean preVote, boolean transfer) {
     votes.put(id, true);
     if (tallyWon()) {
       onElectionWon(preVote);
@@ -335,7 +426,7 @@ public final class RaftCore {
     }
     for (long peer : membership.voters().keySet()) {
       if (peer == id) continue;
-      outbox.add(new RequestVote(id, peer, term, log.lastIndex(), log.lastTerm(), preVote));
+      outbox.add(new RequestVote(id, peer, term, log.lastIndex(), log.lastTerm(), preVote, transfer));
     }
   }
 
@@ -364,8 +455,11 @@ public final class RaftCore {
   }
 
   private RequestVoteResponse handleRequestVote(RequestVote m) {
-    boolean inLease =
-        config.checkQuorum() && leaderId != 0 && leaderId != m.from() && electionElapsed < config.electionTicksMin();
+    boolean inLease = config.checkQuorum()
+        && !m.transfer()
+        && leaderId != 0
+        && leaderId != m.from()
+        && electionElapsed < config.electionTicksMin();
     if (m.preVote()) {
       // Thesis §9.6: grant a pre-vote only to a candidate whose log is up to date, for a term
       // beyond ours, and only if we have not heard from a live leader recently.
@@ -426,6 +520,7 @@ public final class RaftCore {
       hardStateDirty = true;
     }
     if (role == Role.LEADER) failPendingReads();
+    leadTransferee = 0;
     role = Role.FOLLOWER;
     leaderId = leader;
     progress.clear();
@@ -436,6 +531,7 @@ public final class RaftCore {
   private void becomeLeader() {
     role = Role.LEADER;
     leaderId = id;
+    leadTransferee = 0;
     heartbeatElapsed = 0;
     electionElapsed = 0;
     readSeq = 0;
@@ -453,6 +549,16 @@ public final class RaftCore {
     electionElapsed = 0;
     randomizedElectionTimeout =
         config.electionTicksMin() + random.nextInt(config.electionTicksMax() - config.electionTicksMin());
+  }
+
+  private TimeoutNowResponse handleTimeoutNow(TimeoutNow m) {
+    if (m.term() < currentTerm) return new TimeoutNowResponse(id, m.from(), currentTerm, false);
+    if (m.term() > currentTerm) becomeFollower(m.term(), m.from());
+    if (role == Role.LEADER || !membership.isVoter(id)) {
+      return new TimeoutNowResponse(id, m.from(), currentTerm, false);
+    }
+    becomeCandidate(true);
+    return new TimeoutNowResponse(id, m.from(), currentTerm, true);
   }
 
   // ---------------------------------------------------------------- replication (§5.3)
@@ -519,6 +625,10 @@ public final class RaftCore {
       if (pr.updateMatch(m.matchIndex())) {
         if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
         maybeCommit();
+        if (role != Role.LEADER) return;
+        if (m.from() == leadTransferee && pr.matchIndex == log.lastIndex()) {
+          outbox.add(new TimeoutNow(id, m.from(), currentTerm));
+        }
       } else if (pr.state == Progress.State.PROBE) {
         pr.probeSent = false;
       }
@@ -542,6 +652,11 @@ public final class RaftCore {
     if (n > commitIndex && log.term(n) == currentTerm) {
       boolean firstInTerm = !hasCommittedInTerm();
       commitIndex = n;
+      if (!membership.isVoter(id) && !configPending()) {
+        // Thesis §4.2.2: a leader removed from the configuration leads until the change commits.
+        becomeFollower(currentTerm, 0);
+        return;
+      }
       if (firstInTerm) readsNowHaveIndex();
       // Tell followers promptly so their applies (and their reads) are not a heartbeat behind.
       for (var e : progress.entrySet()) {
@@ -665,7 +780,7 @@ public final class RaftCore {
   /** A configuration takes effect as soon as it is in the log, committed or not (thesis §4.1). */
   private void refreshMembership() {
     LogEntry config = log.lastConfigEntry();
-    if (config != null) membership = MembershipCodec.decode(config.data());
+    membership = config != null ? MembershipCodec.decode(config.data()) : baseMembership;
     if (role == Role.LEADER) {
       for (long peer : membership.allIds()) {
         if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(log.lastIndex() + 1));

@@ -129,12 +129,11 @@ public final class ClusterBootstrap {
       }
       if (!p.membership().isEmpty()) {
         if (p.membership().contains(selfId)) {
-          note("Waiting for cluster to be ready... (a member at " + join.get(i) + " knows this node)");
+          note("Waiting for cluster to be ready... (a member at " + join.get(i) + " lists this node)");
+          retryLater();
         } else {
-          note("the cluster at " + join.get(i) + " does not list node " + selfId
-              + "; add it with POST /join {\"node_id\": " + selfId + ", \"endpoint\": \"" + selfRaftAddr + "\"}");
+          askToJoin(join.get(i));
         }
-        retryLater();
         return;
       }
       heard.add(new Member(p.nodeId(), p.raftAddr(), p.httpAddr()));
@@ -149,6 +148,20 @@ public final class ClusterBootstrap {
             + " founds the cluster)"
         : "Waiting for cluster to be ready... (not every address in join answers yet)");
     retryLater();
+  }
+
+  /** An existing cluster does not know this node: ask it to add us (learner, then voter). */
+  private void askToJoin(String addr) {
+    note("Joining the cluster at " + addr + "...");
+    transport.join(addr, self()).whenCompleteAsync((outcome, e) -> {
+      if (e == null && outcome instanceof io.raftkv.api.AdminOutcome.Done) {
+        progress.accept("✓ Joined the cluster through " + addr);
+      } else {
+        note("Join through " + addr + " not done yet: " + (e != null ? e.getMessage() : outcome) + "; retrying");
+      }
+      // Either way, wait until the leader's replication brings the membership to this node.
+      retryLater();
+    }, executor);
   }
 
   private void found(Membership membership) {

@@ -1,6 +1,8 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ClientApi;
+import io.raftkv.raft.core.Member;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.ReadQuery;
@@ -25,6 +27,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * exception, because the request may still take effect.
  */
 public final class NodeGateway implements ClientApi, RaftInbound {
+  /** Longer than the node's own bound on a membership change, so the node's answer wins. */
+  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(115);
+
   private final ActorRef<RaftNode.Command> node;
   private final Scheduler scheduler;
   private final StatusBoard status;
@@ -65,6 +70,31 @@ public final class NodeGateway implements ClientApi, RaftInbound {
         settings.requestTimeout(),
         new ReadOutcome.Timeout("the read was not confirmed within "
             + settings.requestTimeout().toMillis() + " ms; retry"));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> join(Member member) {
+    return adminAsk(replyTo -> new RaftNode.Join(member, false, replyTo));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> leave(long nodeId) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, false, replyTo));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> onJoin(Member member) {
+    return adminAsk(replyTo -> new RaftNode.Join(member, true, replyTo));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> onLeave(long nodeId) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, true, replyTo));
+  }
+
+  private CompletionStage<AdminOutcome> adminAsk(Function<ActorRef<AdminOutcome>, RaftNode.Command> message) {
+    return ask(message, ADMIN_TIMEOUT, new AdminOutcome.Timeout(
+        "the membership change did not complete in time; it may still complete, check GET /members"));
   }
 
   @Override

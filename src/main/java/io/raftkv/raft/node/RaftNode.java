@@ -1,5 +1,6 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.ReadQuery;
 import io.raftkv.api.ReadOutcome;
@@ -41,7 +42,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class RaftNode {
 
   public sealed interface Command
-      permits ClientWrite, ClientRead, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
+      permits ClientWrite, ClientRead, Join, Leave, AdminForwardDone, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
           PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex {}
 
   /** A client write. {@code forwarded} marks one a follower sent here; it is never forwarded again. */
@@ -50,6 +51,14 @@ public final class RaftNode {
 
   /** A linearizable read. */
   public record ClientRead(ReadQuery query, ActorRef<ReadOutcome> replyTo) implements Command {}
+
+  /** Adds a node (learner first, then voter). {@code forwarded}: sent here by a follower. */
+  public record Join(Member member, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
+
+  /** Removes a node; the leader hands its leadership over first if it is the one leaving. */
+  public record Leave(long nodeId, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
+
+  record AdminForwardDone(AdminOutcome outcome, ActorRef<AdminOutcome> replyTo) implements Command {}
 
   /** A RequestVote or AppendEntries from a peer; the response goes to {@code replyTo} once durable. */
   public record PeerRequest(RaftMessage.Request request, ActorRef<RaftMessage.Response> replyTo)
@@ -94,6 +103,8 @@ public final class RaftNode {
   record LeaderReadIndex(ReadIndexReply reply, Throwable failure) implements Command {}
 
   private static final long EXPIRY_SWEEP_NANOS = 200_000_000L;
+  /** Joins wait for the learner to catch up, which takes as long as the log is big. */
+  private static final java.time.Duration ADMIN_TIMEOUT = java.time.Duration.ofSeconds(110);
   private static final java.time.Duration READ_INDEX_RETRY = java.time.Duration.ofMillis(50);
 
   private final ActorContext<Command> ctx;
@@ -115,6 +126,10 @@ public final class RaftNode {
   private List<PendingReads.Waiter> followerReadsInFlight = null;
   private List<PendingReads.Waiter> followerReadsQueued = new ArrayList<>();
 
+  private final MembershipChanges membershipChanges = new MembershipChanges();
+  /** Requests for this node to leave, waiting for leadership to move elsewhere. */
+  private final List<Leave> selfLeaves = new ArrayList<>();
+  private final List<Long> selfLeaveDeadlines = new ArrayList<>();
   private long nextReadId = 1;
   private long appliedIndex;
   private long appliedTerm;
@@ -192,7 +207,9 @@ public final class RaftNode {
     return common(Behaviors.receive(Command.class)
             .onMessage(ClientWrite.class, this::writeViaLeader)
             .onMessage(ClientRead.class, this::readViaLeader)
-            .onMessage(PeerReadIndex.class, this::refuseReadIndex))
+            .onMessage(PeerReadIndex.class, this::refuseReadIndex)
+            .onMessage(Join.class, this::joinViaLeader)
+            .onMessage(Leave.class, this::leaveViaLeader))
         .build();
   }
 
@@ -207,7 +224,15 @@ public final class RaftNode {
               r.replyTo().tell(new ReadOutcome.NoLeader(noLeaderText()));
               return Behaviors.same();
             })
-            .onMessage(PeerReadIndex.class, this::refuseReadIndex))
+            .onMessage(PeerReadIndex.class, this::refuseReadIndex)
+            .onMessage(Join.class, j -> {
+              j.replyTo().tell(new AdminOutcome.Unavailable(noLeaderText()));
+              return Behaviors.same();
+            })
+            .onMessage(Leave.class, l -> {
+              l.replyTo().tell(new AdminOutcome.Unavailable(noLeaderText()));
+              return Behaviors.same();
+            }))
         .build();
   }
 
@@ -216,7 +241,20 @@ public final class RaftNode {
     return common(Behaviors.receive(Command.class)
             .onMessage(ClientWrite.class, this::propose)
             .onMessage(ClientRead.class, this::readAsLeader)
-            .onMessage(PeerReadIndex.class, this::readIndexForPeer))
+            .onMessage(PeerReadIndex.class, this::readIndexForPeer)
+            .onMessage(Join.class, j -> {
+              membershipChanges.join(j.member(), j.replyTo(), adminDeadline());
+              return afterInput(null);
+            })
+            .onMessage(Leave.class, l -> {
+              if (l.nodeId() == settings.nodeId()) {
+                selfLeaves.add(l);
+                selfLeaveDeadlines.add(adminDeadline());
+              } else {
+                membershipChanges.leave(l.nodeId(), l.replyTo(), adminDeadline());
+              }
+              return afterInput(null);
+            }))
         .build();
   }
 
@@ -240,6 +278,10 @@ public final class RaftNode {
           return afterInput(null);
         })
         .onMessage(Applied.class, this::onApplied)
+        .onMessage(AdminForwardDone.class, f -> {
+          f.replyTo().tell(f.outcome());
+          return Behaviors.same();
+        })
         .onMessage(ForwardDone.class, f -> {
           f.replyTo().tell(f.outcome());
           return Behaviors.same();
@@ -260,6 +302,7 @@ public final class RaftNode {
           String reason = "the node is shutting down; the outcome of this request is unknown";
           pendingWrites.failAll(reason);
           pendingReads.failAll();
+          membershipChanges.failAll();
           return Behaviors.same();
         });
   }
@@ -292,7 +335,9 @@ public final class RaftNode {
       scheduleFlush();
       return Behaviors.same();
     }
-    w.replyTo().tell(noLeaderWrite());
+    w.replyTo().tell(result instanceof ProposeResult.Rejected rej
+        ? new WriteOutcome.Rejected(rej.reason())
+        : noLeaderWrite());
     return afterInput(null);
   }
 
@@ -311,6 +356,78 @@ public final class RaftNode {
           w.replyTo()));
     }
     return Behaviors.same();
+  }
+
+  private Behavior<Command> joinViaLeader(Join j) {
+    forwardAdmin(j.forwarded(), j.replyTo(), addr -> transport.join(addr, j.member()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> leaveViaLeader(Leave l) {
+    if (l.nodeId() == settings.nodeId() && !core.membership().contains(l.nodeId())) {
+      l.replyTo().tell(new AdminOutcome.Done("Node " + l.nodeId() + " left the cluster successfully"));
+      return Behaviors.same();
+    }
+    forwardAdmin(l.forwarded(), l.replyTo(), addr -> transport.leave(addr, l.nodeId()));
+    return Behaviors.same();
+  }
+
+  private void forwardAdmin(
+      boolean forwarded,
+      ActorRef<AdminOutcome> replyTo,
+      java.util.function.Function<String, java.util.concurrent.CompletionStage<AdminOutcome>> call) {
+    long leader = core.leaderId();
+    Member m = leader == 0 ? null : core.membership().member(leader);
+    if (forwarded || m == null || leader == settings.nodeId()) {
+      replyTo.tell(new AdminOutcome.Unavailable(noLeaderText()));
+      return;
+    }
+    ctx.pipeToSelf(call.apply(m.raftAddr()), (outcome, failure) -> new AdminForwardDone(
+        failure == null
+            ? outcome
+            : new AdminOutcome.Timeout("the leader (node " + leader + ") did not answer: " + failure.getMessage()
+                + "; the change may still happen, check GET /members"),
+        replyTo));
+  }
+
+  /**
+   * A leader asked to remove itself hands leadership to the most caught-up voter first; once
+   * another node leads, the request goes to it like any other.
+   */
+  private void driveSelfLeaves() {
+    if (selfLeaves.isEmpty()) return;
+    long now = System.nanoTime();
+    for (int i = selfLeaves.size() - 1; i >= 0; i--) {
+      if (now - selfLeaveDeadlines.get(i) > 0) {
+        selfLeaves.remove(i).replyTo().tell(new AdminOutcome.Unavailable(
+            "leadership could not be handed over in time; retry"));
+        selfLeaveDeadlines.remove(i);
+      }
+    }
+    if (selfLeaves.isEmpty()) return;
+    if (core.isLeader()) {
+      if (core.leadTransferee() != 0) return;
+      long target = core.mostCaughtUpVoter();
+      if (target == 0) {
+        for (Leave l : selfLeaves) {
+          l.replyTo().tell(new AdminOutcome.Invalid(
+              "node " + settings.nodeId() + " is the last voter; a cluster cannot remove its last voter"));
+        }
+        selfLeaves.clear();
+        selfLeaveDeadlines.clear();
+        return;
+      }
+      ctx.getLog().info("handing leadership to node {} before leaving the cluster", target);
+      core.transferLeadership(target);
+    } else if (core.leaderId() != 0) {
+      for (Leave l : selfLeaves) leaveViaLeader(new Leave(l.nodeId(), false, l.replyTo()));
+      selfLeaves.clear();
+      selfLeaveDeadlines.clear();
+    }
+  }
+
+  private long adminDeadline() {
+    return System.nanoTime() + ADMIN_TIMEOUT.toNanos();
   }
 
   private Behavior<Command> readAsLeader(ClientRead r) {
@@ -424,6 +541,12 @@ public final class RaftNode {
   /** Collects the core's output, hands it to the pipeline, and switches behavior if the role changed. */
   private Behavior<Command> afterInput(Runnable reply) {
     proposalsSinceFlush = 0;
+    if (core.isLeader()) {
+      membershipChanges.drive(core, System.nanoTime());
+    } else if (!membershipChanges.isEmpty()) {
+      membershipChanges.failAll();
+    }
+    driveSelfLeaves();
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();

@@ -36,12 +36,14 @@ public final class ProtoCodec {
         .setLastLogIndex(m.lastLogIndex())
         .setLastLogTerm(m.lastLogTerm())
         .setPreVote(m.preVote())
+        .setTransfer(m.transfer())
         .build();
   }
 
   public static RaftMessage.RequestVote fromProto(RequestVoteRequest p) {
     return new RaftMessage.RequestVote(
-        p.getFrom(), p.getTo(), p.getTerm(), p.getLastLogIndex(), p.getLastLogTerm(), p.getPreVote());
+        p.getFrom(), p.getTo(), p.getTerm(), p.getLastLogIndex(), p.getLastLogTerm(), p.getPreVote(),
+        p.getTransfer());
   }
 
   public static RequestVoteResponse toProto(RaftMessage.RequestVoteResponse m) {
@@ -306,5 +308,66 @@ public final class ProtoCodec {
 
   private static String nullToEmpty(String s) {
     return s == null ? "" : s;
+  }
+
+  // ---- TimeoutNow ----
+
+  public static TimeoutNowRequest toProto(RaftMessage.TimeoutNow m) {
+    return TimeoutNowRequest.newBuilder().setFrom(m.from()).setTo(m.to()).setTerm(m.term()).build();
+  }
+
+  public static RaftMessage.TimeoutNow fromProto(TimeoutNowRequest p) {
+    return new RaftMessage.TimeoutNow(p.getFrom(), p.getTo(), p.getTerm());
+  }
+
+  public static TimeoutNowResponse toProto(RaftMessage.TimeoutNowResponse m) {
+    return TimeoutNowResponse.newBuilder()
+        .setFrom(m.from()).setTo(m.to()).setTerm(m.term()).setAccepted(m.accepted()).build();
+  }
+
+  public static RaftMessage.TimeoutNowResponse fromProto(TimeoutNowResponse p) {
+    return new RaftMessage.TimeoutNowResponse(p.getFrom(), p.getTo(), p.getTerm(), p.getAccepted());
+  }
+
+  // ---- Join / Leave ----
+
+  public static JoinRequest toJoinRequest(io.raftkv.raft.core.Member m) {
+    return JoinRequest.newBuilder().setNodeId(m.id()).setRaftAddr(m.raftAddr()).setHttpAddr(m.httpAddr()).build();
+  }
+
+  public static io.raftkv.raft.core.Member fromProto(JoinRequest p) {
+    return new io.raftkv.raft.core.Member(p.getNodeId(), p.getRaftAddr(), p.getHttpAddr());
+  }
+
+  public static AdminResponse toProto(io.raftkv.api.AdminOutcome o) {
+    AdminResponse.Builder b = AdminResponse.newBuilder();
+    if (o instanceof io.raftkv.api.AdminOutcome.Done d) {
+      return b.setStatus(AdminResponse.Status.DONE).setMessage(d.message()).build();
+    }
+    if (o instanceof io.raftkv.api.AdminOutcome.Invalid i) {
+      return b.setStatus(AdminResponse.Status.INVALID).setMessage(i.reason()).build();
+    }
+    if (o instanceof io.raftkv.api.AdminOutcome.Unavailable u) {
+      return b.setStatus(AdminResponse.Status.UNAVAILABLE).setMessage(u.reason()).build();
+    }
+    if (o instanceof io.raftkv.api.AdminOutcome.Timeout t) {
+      return b.setStatus(AdminResponse.Status.TIMEOUT).setMessage(t.reason()).build();
+    }
+    throw new IllegalArgumentException("unknown admin outcome " + o);
+  }
+
+  public static io.raftkv.api.AdminOutcome fromProto(AdminResponse p) {
+    switch (p.getStatus()) {
+      case DONE:
+        return new io.raftkv.api.AdminOutcome.Done(p.getMessage());
+      case INVALID:
+        return new io.raftkv.api.AdminOutcome.Invalid(p.getMessage());
+      case UNAVAILABLE:
+        return new io.raftkv.api.AdminOutcome.Unavailable(p.getMessage());
+      case TIMEOUT:
+        return new io.raftkv.api.AdminOutcome.Timeout(p.getMessage());
+      default:
+        throw new IllegalArgumentException("unknown admin status " + p.getStatus());
+    }
   }
 }

@@ -58,6 +58,24 @@ public final class RaftServiceImpl implements RaftService {
   }
 
   @Override
+  public CompletionStage<TimeoutNowResponse> timeoutNow(TimeoutNowRequest in) {
+    return call(
+        () -> ProtoCodec.fromProto(in),
+        request -> inbound.onRequest(request),
+        response -> ProtoCodec.toProto(expect(RaftMessage.TimeoutNowResponse.class, response)));
+  }
+
+  @Override
+  public CompletionStage<AdminResponse> join(JoinRequest in) {
+    return call(() -> ProtoCodec.fromProto(in), inbound::onJoin, ProtoCodec::toProto);
+  }
+
+  @Override
+  public CompletionStage<AdminResponse> leave(LeaveRequest in) {
+    return call(() -> in.getNodeId(), inbound::onLeave, ProtoCodec::toProto);
+  }
+
+  @Override
   public CompletionStage<HelloResponse> hello(HelloRequest in) {
     return call(
         () -> in,

@@ -1,6 +1,8 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
+import io.raftkv.raft.core.Member;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.PeerInfo;
@@ -64,6 +66,20 @@ final class InMemoryNetwork {
       public CompletionStage<ReadIndexReply> readIndex(long peerId) {
         RaftInbound target = reachable(self, peerId);
         return target == null ? unreachable(peerId) : target.onReadIndex();
+      }
+
+      @Override
+      public CompletionStage<AdminOutcome> join(String raftAddr, Member member) {
+        Long id = idByAddr.get(raftAddr);
+        RaftInbound target = id == null ? null : reachable(self, id);
+        return target == null ? unreachable(-1) : target.onJoin(member);
+      }
+
+      @Override
+      public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId) {
+        Long id = idByAddr.get(raftAddr);
+        RaftInbound target = id == null ? null : reachable(self, id);
+        return target == null ? unreachable(-1) : target.onLeave(nodeId);
       }
 
       @Override
