@@ -783,7 +783,9 @@ public final class RaftCore {
     membership = config != null ? MembershipCodec.decode(config.data()) : baseMembership;
     if (role == Role.LEADER) {
       for (long peer : membership.allIds()) {
-        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(log.lastIndex() + 1));
+        // Start a new member at the newest entry (the configuration that added it), so it is
+        // probed at once rather than at the next proposal; its reply says where it really is.
+        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(Math.max(1, log.lastIndex())));
       }
       progress.keySet().retainAll(new TreeSet<>(membership.allIds()));
     }

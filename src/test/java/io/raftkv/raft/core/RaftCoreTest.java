@@ -398,4 +398,121 @@ class RaftCoreTest {
     assertEquals(2, m.truncateFrom());
     assertEquals(List.of(cmd(1, 1), cmd(2, 2)), m.entries());
   }
+
+  /** A leader of term 4 whose noop (index 2) is committed with node 2's help. */
+  static RaftCore committedLeader() {
+    RaftCore c = leader(3);
+    c.ready();
+    c.persisted(2, 4);
+    c.step(new AppendEntriesResponse(2, 1, 4, true, 2, 0, 1, 0));
+    c.ready();
+    assertTrue(c.hasCommittedInTerm());
+    return c;
+  }
+
+  @Test
+  void confChangeWaitsForFirstCommitOfTheTerm() {
+    RaftCore c = leader(3);
+    c.ready();
+    var r = c.proposeConfChange(new ConfChange.AddLearner(new Member(4, "n4:1", "n4:2")));
+    assertInstanceOf(ProposeResult.Rejected.class, r, "thesis §4.1: no change before this term's first commit");
+  }
+
+  @Test
+  void learnerTakesEffectAtOnceButDoesNotCount() {
+    RaftCore c = committedLeader();
+    var r = c.proposeConfChange(new ConfChange.AddLearner(new Member(4, "n4:1", "n4:2")));
+    assertInstanceOf(ProposeResult.Accepted.class, r);
+    assertTrue(c.membership().learners().containsKey(4L), "a configuration applies when appended");
+    assertEquals(3, c.membership().voters().size());
+    Ready ready = c.ready();
+    assertTrue(sent(ready, AppendEntries.class).stream().anyMatch(a -> a.to() == 4), "learners get the log");
+    c.persisted(3, 4);
+    c.step(new AppendEntriesResponse(4, 1, 4, true, 3, 0, 2, 0));
+    assertEquals(2, c.commitIndex(), "a learner's copy does not make a majority");
+    c.step(new AppendEntriesResponse(2, 1, 4, true, 3, 0, 2, 0));
+    assertEquals(3, c.commitIndex());
+  }
+
+  @Test
+  void onlyOneConfChangeAtATime() {
+    RaftCore c = committedLeader();
+    assertInstanceOf(ProposeResult.Accepted.class,
+        c.proposeConfChange(new ConfChange.AddLearner(new Member(4, "n4:1", "n4:2"))));
+    assertInstanceOf(ProposeResult.Rejected.class, c.proposeConfChange(new ConfChange.Promote(4)),
+        "thesis §4.1: the next change waits until the previous one commits");
+    c.ready();
+    c.persisted(3, 4);
+    c.step(new AppendEntriesResponse(2, 1, 4, true, 3, 0, 2, 0));
+    assertInstanceOf(ProposeResult.Accepted.class, c.proposeConfChange(new ConfChange.Promote(4)));
+    assertTrue(c.membership().isVoter(4));
+  }
+
+  @Test
+  void invalidConfChangesAreRejected() {
+    RaftCore c = committedLeader();
+    assertInstanceOf(ProposeResult.Rejected.class, c.proposeConfChange(new ConfChange.Promote(9)));
+    assertInstanceOf(ProposeResult.Rejected.class, c.proposeConfChange(new ConfChange.Remove(9)));
+    assertInstanceOf(ProposeResult.Rejected.class,
+        c.proposeConfChange(new ConfChange.AddLearner(new Member(2, "x:1", "x:2"))));
+  }
+
+  @Test
+  void followerAdoptsConfigFromItsLogAndDropsItOnTruncation() {
+    RaftCore c = node(2, 3, 3);
+    Membership four = THREE.withLearner(new Member(4, "n4:1", "n4:2"));
+    LogEntry cfg = new LogEntry(3, 3, LogEntry.Kind.CONFIG, MembershipCodec.encode(four));
+    c.step(new AppendEntries(1, 2, 3, 2, 3, List.of(cfg), 0, 0));
+    assertEquals(four, c.membership());
+    c.step(new AppendEntries(5, 2, 5, 2, 3, List.of(cmd(3, 5)), 0, 0));
+    assertEquals(THREE, c.membership(), "the uncommitted configuration was overwritten");
+  }
+
+  @Test
+  void leadershipTransferSendsTimeoutNowOnceCaughtUpAndBlocksProposals() {
+    RaftCore c = committedLeader();
+    c.propose(LogEntry.Kind.COMMAND, new byte[] {1});
+    c.ready();
+    assertTrue(c.transferLeadership(2));
+    assertInstanceOf(ProposeResult.Rejected.class, c.propose(LogEntry.Kind.COMMAND, new byte[] {2}));
+    assertTrue(sent(c.ready(), RaftMessage.TimeoutNow.class).isEmpty(), "node 2 lacks index 3");
+    c.step(new AppendEntriesResponse(2, 1, 4, true, 3, 0, 2, 0));
+    List<RaftMessage.TimeoutNow> tn = sent(c.ready(), RaftMessage.TimeoutNow.class);
+    assertEquals(1, tn.size());
+    assertEquals(2, tn.get(0).to());
+  }
+
+  @Test
+  void timeoutNowStartsAnElectionThatIgnoresLeaderStickiness() {
+    RaftCore target = node(2, 3);
+    target.step(new AppendEntries(1, 2, 3, 1, 1, List.of(), 0, 0));
+    var resp = (RaftMessage.TimeoutNowResponse) target.step(new RaftMessage.TimeoutNow(1, 2, 3));
+    assertTrue(resp.accepted());
+    assertEquals(Role.CANDIDATE, target.role(), "no pre-vote: the leader asked for this election");
+    assertEquals(4, target.term());
+    RequestVote rv = sent(target.ready(), RequestVote.class).get(0);
+    assertTrue(rv.transfer());
+    RaftCore voter = node(3, 3);
+    voter.step(new AppendEntries(1, 3, 3, 1, 1, List.of(), 0, 0));
+    assertTrue(((RequestVoteResponse) voter.step(new RequestVote(2, 3, 4, 1, 1, false, true))).voteGranted(),
+        "a transfer election is not ignored by followers of the live leader");
+    RaftCore other = node(3, 3);
+    other.step(new AppendEntries(1, 3, 3, 1, 1, List.of(), 0, 0));
+    assertFalse(((RequestVoteResponse) other.step(new RequestVote(2, 3, 4, 1, 1, false, false))).voteGranted(),
+        "an ordinary election is ignored while the leader is alive");
+  }
+
+  @Test
+  void removedLeaderStepsDownOnceRemovalCommits() {
+    RaftCore c = committedLeader();
+    c.step(new AppendEntriesResponse(3, 1, 4, true, 2, 0, 1, 0));
+    assertInstanceOf(ProposeResult.Accepted.class, c.proposeConfChange(new ConfChange.Remove(1)));
+    assertEquals(Role.LEADER, c.role(), "thesis §4.2.2: it leads until the change commits");
+    c.ready();
+    c.step(new AppendEntriesResponse(2, 1, 4, true, 3, 0, 2, 0));
+    assertEquals(2, c.commitIndex(), "its own copy no longer counts: nodes 2 and 3 form the majority");
+    c.step(new AppendEntriesResponse(3, 1, 4, true, 3, 0, 2, 0));
+    assertEquals(3, c.commitIndex());
+    assertEquals(Role.FOLLOWER, c.role());
+  }
 }
