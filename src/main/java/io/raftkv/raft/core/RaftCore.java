@@ -2,6 +2,8 @@ package io.raftkv.raft.core;
 
 import io.raftkv.raft.core.RaftMessage.AppendEntries;
 import io.raftkv.raft.core.RaftMessage.AppendEntriesResponse;
+import io.raftkv.raft.core.RaftMessage.InstallSnapshot;
+import io.raftkv.raft.core.RaftMessage.InstallSnapshotResponse;
 import io.raftkv.raft.core.RaftMessage.RequestVote;
 import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
 import io.raftkv.raft.core.RaftMessage.TimeoutNow;
@@ -37,7 +39,7 @@ public final class RaftCore {
   private long commitIndex;
   private Membership membership;
   /** The membership in force at the log's base (from a snapshot), used when no CONFIG entry follows. */
-  private final Membership baseMembership;
+  private Membership baseMembership;
   private int electionElapsed;
   private int randomizedElectionTimeout;
   private int heartbeatElapsed;
@@ -63,6 +65,8 @@ public final class RaftCore {
   private boolean truncated;
   private final ArrayList<RaftMessage> outbox = new ArrayList<>();
   private final ArrayList<ReadState> readStates = new ArrayList<>();
+  private Ready.SnapshotInstall pendingInstall;
+  private final ArrayList<Long> snapshotTo = new ArrayList<>();
   /** Highest index handed to the driver for applying. */
   private long handedToApply;
 
@@ -223,6 +227,7 @@ public final class RaftCore {
     if (request instanceof RequestVote rv) return handleRequestVote(rv);
     if (request instanceof AppendEntries ae) return handleAppendEntries(ae);
     if (request instanceof TimeoutNow tn) return handleTimeoutNow(tn);
+    if (request instanceof InstallSnapshot is) return handleInstallSnapshot(is);
     throw new IllegalArgumentException("unknown request " + request);
   }
 
@@ -234,6 +239,8 @@ public final class RaftCore {
       handleAppendResponse(r);
     } else if (response instanceof TimeoutNowResponse r) {
       if (r.term() > currentTerm) becomeFollower(r.term(), 0);
+    } else if (response instanceof InstallSnapshotResponse r) {
+      handleInstallSnapshotResponse(r);
     } else {
       throw new IllegalArgumentException("unknown response " + response);
     }
@@ -359,15 +366,17 @@ public final class RaftCore {
     List<LogEntry> newEntries = List.of();
     long tf = 0;
     if (dirtyFrom <= log.lastIndex()) {
-      newEntries = log.slice(dirtyFrom, log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
+      newEntries = log.slice(Math.max(dirtyFrom, log.firstIndex()), log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
     }
-    if (truncated) tf = dirtyFrom;
+    if (truncated) tf = Math.max(dirtyFrom, log.firstIndex());
     List<LogEntry> committed = List.of();
     if (commitIndex > handedToApply) {
       committed = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, Long.MAX_VALUE);
       handedToApply = commitIndex;
     }
-    Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates);
+    Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates, pendingInstall, snapshotTo);
+    pendingInstall = null;
+    snapshotTo.clear();
     hardStateDirty = false;
     dirtyFrom = Long.MAX_VALUE;
     truncated = false;
@@ -677,6 +686,15 @@ public final class RaftCore {
    * {@code force} set, sends an empty AppendEntries so the follower hears the commit index.
    */
   private void sendAppend(long peer, Progress pr, boolean force) {
+    if (pr.state != Progress.State.SNAPSHOT && pr.nextIndex <= log.baseIndex()) {
+      // §7: what this follower needs next is compacted away; only a snapshot can catch it up.
+      pr.becomeSnapshot();
+      snapshotTo.add(peer);
+    }
+    if (pr.state == Progress.State.SNAPSHOT) {
+      if (force) outbox.add(heartbeatFor(peer, pr, readSeq));
+      return;
+    }
     boolean sentAny = false;
     while (pr.nextIndex <= log.lastIndex() && pr.canSend(config.maxInflightAppends())) {
       long prev = pr.nextIndex - 1;
@@ -709,7 +727,13 @@ public final class RaftCore {
    */
   private AppendEntries heartbeatFor(long peer, Progress pr, long seq) {
     long prev = pr.matchIndex;
-    return new AppendEntries(id, peer, currentTerm, prev, log.term(prev), List.of(), commitIndex, seq);
+    long prevTerm = log.term(prev);
+    if (prevTerm < 0) {
+      // The match point is compacted: anchor at the empty prefix, which vouches for nothing.
+      prev = 0;
+      prevTerm = 0;
+    }
+    return new AppendEntries(id, peer, currentTerm, prev, prevTerm, List.of(), commitIndex, seq);
   }
 
   private boolean quorumActive() {
@@ -718,6 +742,79 @@ public final class RaftCore {
       if (voter == id || (progress.containsKey(voter) && progress.get(voter).recentActive)) active++;
     }
     return active >= membership.quorum();
+  }
+
+  // ---------------------------------------------------------------- snapshots (§7)
+
+  /**
+   * The driver compacted the stored log up to {@code index} behind a snapshot whose membership
+   * is {@code snapshotMembership}; the core drops those entries from memory too.
+   */
+  public void compact(long index, Membership snapshotMembership) {
+    if (index <= log.baseIndex()) return;
+    if (index > handedToApply) throw new IllegalStateException("compact beyond the applied entries: " + index);
+    log.compact(index);
+    baseMembership = snapshotMembership;
+    refreshMembership();
+  }
+
+  public long logBaseIndex() {
+    return log.baseIndex();
+  }
+
+  /**
+   * A follower adopts a snapshot the leader streamed to it (its data is already staged by the
+   * driver). The Ready carries the install, which the driver makes durable before it sends the
+   * response.
+   */
+  private InstallSnapshotResponse handleInstallSnapshot(InstallSnapshot m) {
+    if (m.term() < currentTerm) return new InstallSnapshotResponse(id, m.from(), currentTerm, false, 0);
+    if (m.term() > currentTerm || role != Role.FOLLOWER || leaderId != m.from()) becomeFollower(m.term(), m.from());
+    electionElapsed = 0;
+    long index = m.lastIncludedIndex();
+    if (index <= commitIndex) {
+      // Everything it covers is already committed here, hence identical: nothing to install.
+      return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
+    }
+    boolean keep = log.term(index) == m.lastIncludedTerm();
+    if (keep) {
+      log.compact(index);
+    } else {
+      log.reset(index, m.lastIncludedTerm());
+    }
+    if (keep) {
+      dirtyFrom = Math.max(dirtyFrom, index + 1);
+    } else {
+      dirtyFrom = Long.MAX_VALUE;
+      truncated = false;
+    }
+    baseMembership = m.membership();
+    refreshMembership();
+    commitIndex = index;
+    handedToApply = index;
+    pendingInstall = new Ready.SnapshotInstall(index, m.lastIncludedTerm(), m.membership(), keep);
+    return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
+  }
+
+  private void handleInstallSnapshotResponse(InstallSnapshotResponse m) {
+    if (m.term() > currentTerm) {
+      becomeFollower(m.term(), 0);
+      return;
+    }
+    if (role != Role.LEADER || m.term() != currentTerm) return;
+    Progress pr = progress.get(m.from());
+    if (pr == null || pr.state != Progress.State.SNAPSHOT) return;
+    pr.recentActive = true;
+    if (m.success()) pr.updateMatch(m.matchIndex());
+    pr.becomeProbe();
+    if (m.success()) maybeCommit();
+    sendAppend(m.from(), pr, false);
+  }
+
+  /** The driver could not deliver a snapshot to {@code peer}; it is retried on a later heartbeat. */
+  public void snapshotFailed(long peer) {
+    Progress pr = progress.get(peer);
+    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.becomeProbe();
   }
 
   // ---------------------------------------------------------------- ReadIndex (thesis §6.4)

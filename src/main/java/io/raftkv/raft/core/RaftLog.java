@@ -90,6 +90,36 @@ final class RaftLog {
     return out;
   }
 
+  long baseIndex() {
+    return baseIndex;
+  }
+
+  long baseTerm() {
+    return baseTerm;
+  }
+
+  /**
+   * Drops every entry up to {@code index}, which a snapshot now covers (§7); the entry at
+   * {@code index} becomes the base. Entries after it stay.
+   */
+  void compact(long index) {
+    if (index <= baseIndex) return;
+    if (index > lastIndex()) throw new IllegalStateException("compact beyond the log: " + index);
+    long term = term(index);
+    entries.subList(0, (int) (index - baseIndex)).clear();
+    baseIndex = index;
+    baseTerm = term;
+    if (lastConfigIndex <= index) lastConfigIndex = 0;
+  }
+
+  /** Discards the whole log; it restarts empty after a snapshot ending at (index, term). */
+  void reset(long index, long term) {
+    entries.clear();
+    baseIndex = index;
+    baseTerm = term;
+    lastConfigIndex = 0;
+  }
+
   /** First index of the term that the entry at {@code index} belongs to (for the §5.3 backup hint). */
   long firstIndexOfTermAt(long index) {
     long t = term(index);

@@ -16,11 +16,11 @@ public sealed interface RaftMessage {
   long term();
 
   /** Messages that expect a response. */
-  sealed interface Request extends RaftMessage permits RequestVote, AppendEntries, TimeoutNow {}
+  sealed interface Request extends RaftMessage permits RequestVote, AppendEntries, TimeoutNow, InstallSnapshot {}
 
   /** Responses to {@link Request}s. */
   sealed interface Response extends RaftMessage
-      permits RequestVoteResponse, AppendEntriesResponse, TimeoutNowResponse {}
+      permits RequestVoteResponse, AppendEntriesResponse, TimeoutNowResponse, InstallSnapshotResponse {}
 
   /**
    * §5.2 RequestVote. With {@code preVote} set it is a PreVote (thesis §9.6): the candidate asks
@@ -88,4 +88,16 @@ public sealed interface RaftMessage {
   record TimeoutNow(long from, long to, long term) implements Request {}
 
   record TimeoutNowResponse(long from, long to, long term, boolean accepted) implements Response {}
+
+  /**
+   * §7 InstallSnapshot, as the core sees it: the snapshot's data has already been received and
+   * staged by the driver; this message asks the follower to adopt it.
+   */
+  record InstallSnapshot(
+      long from, long to, long term, long lastIncludedIndex, long lastIncludedTerm, Membership membership)
+      implements Request {}
+
+  /** On success {@code matchIndex} is the snapshot's last index, now matching the leader's log. */
+  record InstallSnapshotResponse(long from, long to, long term, boolean success, long matchIndex)
+      implements Response {}
 }

@@ -515,4 +515,57 @@ class RaftCoreTest {
     assertEquals(3, c.commitIndex());
     assertEquals(Role.FOLLOWER, c.role());
   }
+
+  @Test
+  void leaderSendsSnapshotToFollowerBehindTheCompactedLog() {
+    RaftCore c = committedLeader();
+    for (int i = 0; i < 3; i++) c.propose(LogEntry.Kind.COMMAND, new byte[] {(byte) i});
+    c.ready();
+    c.persisted(5, 4);
+    c.step(new AppendEntriesResponse(2, 1, 4, true, 5, 0, 2, 0));
+    c.ready();
+    assertEquals(5, c.commitIndex());
+    c.compact(4, THREE);
+    assertEquals(4, c.logBaseIndex());
+    // Node 3 has nothing yet: its probe is rejected down to index 1, which is compacted.
+    c.step(new AppendEntriesResponse(3, 1, 4, false, 0, 1, 2, 0));
+    Ready r = c.ready();
+    assertEquals(List.of(3L), r.sendSnapshotTo(), "§7: entries 1..4 are gone, send the snapshot");
+    assertTrue(sent(r, AppendEntries.class).stream().noneMatch(a -> a.to() == 3 && !a.entries().isEmpty()));
+    c.step(new RaftMessage.InstallSnapshotResponse(3, 1, 4, true, 4));
+    Ready after = c.ready();
+    AppendEntries next = sent(after, AppendEntries.class).stream().filter(a -> a.to() == 3).findFirst().orElseThrow();
+    assertEquals(4, next.prevLogIndex(), "replication resumes right after the snapshot");
+    assertEquals(1, next.entries().size());
+  }
+
+  @Test
+  void followerInstallsSnapshotAndDiscardsConflictingLog() {
+    RaftCore c = node(2, 3, 2, 2);
+    var resp = (RaftMessage.InstallSnapshotResponse) c.step(new RaftMessage.InstallSnapshot(1, 2, 3, 10, 3, THREE));
+    assertTrue(resp.success());
+    assertEquals(10, resp.matchIndex());
+    assertEquals(10, c.lastIndex());
+    assertEquals(3, c.lastTerm());
+    assertEquals(10, c.commitIndex());
+    Ready r = c.ready();
+    assertEquals(new Ready.SnapshotInstall(10, 3, THREE, false), r.install());
+    assertTrue(r.committed().isEmpty(), "the snapshot already holds the applied state");
+    var next = (AppendEntriesResponse) c.step(new AppendEntries(1, 2, 3, 10, 3, List.of(cmd(11, 3)), 11, 0));
+    assertTrue(next.success());
+    assertEquals(List.of(cmd(11, 3)), c.ready().committed());
+  }
+
+  @Test
+  void followerKeepsLogAfterASnapshotItAlreadyHoldsAndIgnoresStaleOnes() {
+    RaftCore c = node(2, 3, 3, 3, 3);
+    c.step(new RaftMessage.InstallSnapshot(1, 2, 3, 3, 3, THREE));
+    assertEquals(4, c.lastIndex(), "§7: the entry after the snapshot's last one stays");
+    assertTrue(c.ready().install().keepLogAfterIndex());
+    var stale = (RaftMessage.InstallSnapshotResponse) c.step(new RaftMessage.InstallSnapshot(1, 2, 2, 9, 2, THREE));
+    assertFalse(stale.success(), "a deposed leader's snapshot is refused");
+    var old = (RaftMessage.InstallSnapshotResponse) c.step(new RaftMessage.InstallSnapshot(1, 2, 3, 2, 3, THREE));
+    assertTrue(old.success());
+    assertNull(c.ready().install(), "an older snapshot than what is committed installs nothing");
+  }
 }
