@@ -32,7 +32,8 @@ public final class HttpApi {
   static final long BODY_TIMEOUT_MS = JsonBody.BODY_TIMEOUT_MS;
 
   private static final String ENDPOINTS =
-      "GET /get?key=<key>, POST /set, POST /delete, GET /health and GET /metrics";
+      "GET /get?key=<key>, POST /set, POST /delete, POST /batch_write, POST /txn, POST /getset,"
+          + " GET /prefix?prefix=<prefix>, GET /health and GET /metrics";
 
   private final ErrorMapping errors;
   private final JsonBody body;
@@ -62,6 +63,10 @@ public final class HttpApi {
             path("get", () -> get(kv::get)),
             path("set", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::set))),
             path("delete", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::delete))),
+            path("batch_write", () -> post(() -> body.object(KvRequests.BATCH_EXAMPLE, kv::batchWrite))),
+            path("txn", () -> post(() -> body.object(KvRequests.TXN_EXAMPLE, kv::txn))),
+            path("getset", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::getSet))),
+            path("prefix", () -> get(kv::prefix)),
             path("health", () -> get(status::health)),
             path("metrics", () -> get(status::metrics))));
   }

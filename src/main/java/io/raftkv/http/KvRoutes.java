@@ -3,12 +3,14 @@ package io.raftkv.http;
 import static org.apache.pekko.http.javadsl.server.Directives.onComplete;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterList;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.raftkv.api.ClientApi;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.ReadQuery;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
+import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -74,6 +76,83 @@ final class KvRoutes {
       return responses.error(e);
     }
     return write(command, result -> message("Key '" + command.key() + "' deleted successfully"));
+  }
+
+  Route batchWrite(ObjectNode body) {
+    KvCommand.Batch command;
+    try {
+      command = requests.batch(body);
+    } catch (ClientError e) {
+      return responses.error(e);
+    }
+    return write(command, result -> message(
+        "Batch write successful: " + ((KvResult.BatchApplied) result).opsApplied() + " operations applied"));
+  }
+
+  Route txn(ObjectNode body) {
+    KvCommand.Txn command;
+    try {
+      command = requests.txn(body);
+    } catch (ClientError e) {
+      return responses.error(e);
+    }
+    return write(command, result -> {
+      KvResult.TxnApplied t = (KvResult.TxnApplied) result;
+      ObjectNode out = responses.object();
+      out.put("success", true);
+      out.put("branch", t.branch());
+      if (t.previousValues() != null) {
+        ArrayNode previous = out.putArray("prev_values");
+        for (String v : t.previousValues()) previous.add(v);
+      }
+      return out;
+    });
+  }
+
+  Route getSet(ObjectNode body) {
+    KvCommand.GetSet command;
+    try {
+      command = requests.getSet(body);
+    } catch (ClientError e) {
+      return responses.error(e);
+    }
+    return write(command, result -> {
+      ObjectNode out = responses.object();
+      out.put("success", true);
+      out.put("key", command.key());
+      out.put("old_value", ((KvResult.GetSetApplied) result).oldValue());
+      out.put("new_value", command.value());
+      return out;
+    });
+  }
+
+  Route prefix() {
+    return parameterList("prefix", prefixes -> parameterList("limit", limits -> parameterList(
+        "consistency",
+        consistencies -> {
+          ReadQuery.Prefix query;
+          boolean linearizable;
+          try {
+            query = requests.prefix(Fields.singleParam(prefixes, "prefix"), Fields.singleParam(limits, "limit"));
+            linearizable = Fields.linearizable(Fields.singleParam(consistencies, "consistency"));
+          } catch (ClientError e) {
+            return responses.error(e);
+          }
+          return read(query, linearizable, outcome -> {
+            ReadOutcome.Items items = (ReadOutcome.Items) outcome;
+            ObjectNode out = responses.object();
+            out.put("success", true);
+            out.put("prefix", query.prefix());
+            out.put("count", items.items().size());
+            ArrayNode array = out.putArray("items");
+            for (KvPair p : items.items()) {
+              ObjectNode item = array.addObject();
+              item.put("key", p.key());
+              item.put("value", p.value());
+            }
+            return out;
+          });
+        })));
   }
 
   // ---------------------------------------------------------------- plumbing
