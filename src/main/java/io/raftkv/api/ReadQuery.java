@@ -17,4 +17,20 @@ public sealed interface ReadQuery {
       return new ReadOutcome.Value(key, state.get(key));
     }
   }
+
+  /**
+   * Up to {@code limit} keys starting with {@code prefix}, in key order: {@link ReadOutcome.Items}.
+   * Like a get, it is linearizable unless run as a local read.
+   */
+  record Prefix(String prefix, int limit) implements ReadQuery {
+    public Prefix {
+      if (prefix == null) throw new IllegalArgumentException("prefix is required");
+      if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
+    }
+
+    @Override
+    public ReadOutcome runOn(StateMachineStore state) {
+      return new ReadOutcome.Items(prefix, state.scan(prefix, limit));
+    }
+  }
 }

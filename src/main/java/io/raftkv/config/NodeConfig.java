@@ -36,6 +36,8 @@ import java.util.stream.Collectors;
  * @param maxBodyBytes largest HTTP request body accepted (413 above it)
  * @param maxKeyBytes largest key, UTF-8 encoded
  * @param maxValueBytes largest value, UTF-8 encoded
+ * @param maxBatchOps most operations in one /batch_write, and in each list of one /txn (413 above)
+ * @param maxPrefixLimit most items one /prefix returns; also the limit when the request gives none
  * @param maxEntriesPerAppend most log entries in one AppendEntries
  * @param maxBytesPerAppend most payload bytes in one AppendEntries (at least one entry is sent)
  * @param maxInflightAppends AppendEntries a leader keeps unacknowledged per follower
@@ -61,6 +63,8 @@ public record NodeConfig(
     int maxBodyBytes,
     int maxKeyBytes,
     int maxValueBytes,
+    int maxBatchOps,
+    int maxPrefixLimit,
     int maxEntriesPerAppend,
     int maxBytesPerAppend,
     int maxInflightAppends,
@@ -78,7 +82,7 @@ public record NodeConfig(
     validate(
         nodeId, raftAddr, httpAddr, single, join, dataPath, maxOpenFiles, electionTimeoutMsMin,
         electionTimeoutMsMax, heartbeatIntervalMs, tickMs, requestTimeoutMs, maxBodyBytes,
-        maxKeyBytes, maxValueBytes, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends,
+        maxKeyBytes, maxValueBytes, maxBatchOps, maxPrefixLimit, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends,
         maxBatchEntries, joinRetryIntervalMs, shutdownTimeoutMs);
   }
 
@@ -171,6 +175,8 @@ public record NodeConfig(
       int maxBodyBytes,
       int maxKeyBytes,
       int maxValueBytes,
+      int maxBatchOps,
+      int maxPrefixLimit,
       int maxEntriesPerAppend,
       int maxBytesPerAppend,
       int maxInflightAppends,
@@ -214,6 +220,8 @@ public record NodeConfig(
     positive("max_body_bytes", maxBodyBytes);
     positive("max_key_bytes", maxKeyBytes);
     positive("max_value_bytes", maxValueBytes);
+    positive("max_batch_ops", maxBatchOps);
+    positive("max_prefix_limit", maxPrefixLimit);
     positive("max_entries_per_append", maxEntriesPerAppend);
     positive("max_bytes_per_append", maxBytesPerAppend);
     positive("max_inflight_appends", maxInflightAppends);

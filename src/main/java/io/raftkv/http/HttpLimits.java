@@ -5,8 +5,18 @@ package io.raftkv.http;
  * client cannot make every node of the cluster store (and replicate, and fsync) an arbitrarily
  * large entry. Keys and values are measured in UTF-8 bytes, because that is what is stored and
  * replicated; a limit in characters would let a key of 4-byte code points be four times larger.
+ *
+ * @param maxBatchOps most operations in one /batch_write, and in each list (conditions, if_then,
+ *     else_then) of one /txn
+ * @param maxPrefixLimit most items one /prefix returns, and the number it returns when the
+ *     request names no limit
  */
-public record HttpLimits(long maxBodyBytes, int maxKeyBytes, int maxValueBytes) {
+public record HttpLimits(
+    long maxBodyBytes, int maxKeyBytes, int maxValueBytes, int maxBatchOps, int maxPrefixLimit) {
+  /** The defaults of application.conf's max_batch_ops and max_prefix_limit. */
+  public static final int DEFAULT_MAX_BATCH_OPS = 1000;
+  public static final int DEFAULT_MAX_PREFIX_LIMIT = 10_000;
+
   /** Generous defaults for a small store: 1 MiB bodies, 1 KiB keys, 512 KiB values. */
   public static final HttpLimits DEFAULTS = new HttpLimits(1024 * 1024, 1024, 512 * 1024);
 
@@ -14,5 +24,14 @@ public record HttpLimits(long maxBodyBytes, int maxKeyBytes, int maxValueBytes) 
     if (maxBodyBytes <= 0) throw new IllegalArgumentException("maxBodyBytes must be positive, got " + maxBodyBytes);
     if (maxKeyBytes <= 0) throw new IllegalArgumentException("maxKeyBytes must be positive, got " + maxKeyBytes);
     if (maxValueBytes <= 0) throw new IllegalArgumentException("maxValueBytes must be positive, got " + maxValueBytes);
+    if (maxBatchOps <= 0) throw new IllegalArgumentException("maxBatchOps must be positive, got " + maxBatchOps);
+    if (maxPrefixLimit <= 0) {
+      throw new IllegalArgumentException("maxPrefixLimit must be positive, got " + maxPrefixLimit);
+    }
+  }
+
+  /** The byte limits alone, with the default operation and prefix limits. */
+  public HttpLimits(long maxBodyBytes, int maxKeyBytes, int maxValueBytes) {
+    this(maxBodyBytes, maxKeyBytes, maxValueBytes, DEFAULT_MAX_BATCH_OPS, DEFAULT_MAX_PREFIX_LIMIT);
   }
 }

@@ -1,5 +1,6 @@
 package io.raftkv.storage;
 
+import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.HardState;
@@ -120,6 +121,37 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
   public synchronized String get(String key) {
     ensureOpen();
     return kv.get(key);
+  }
+
+  @Override
+  public synchronized List<KvPair> scan(String prefix, int limit) {
+    ensureOpen();
+    if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
+    // Strings sharing a prefix are contiguous in String order too, so the tail from the prefix
+    // holds every match before the first non-match.
+    List<KvPair> matches = new ArrayList<>();
+    for (Map.Entry<String, String> e : kv.tailMap(prefix, true).entrySet()) {
+      if (!e.getKey().startsWith(prefix)) break;
+      matches.add(new KvPair(e.getKey(), e.getValue()));
+    }
+    // RocksDB orders by UTF-8 bytes (code points) while a String TreeMap orders by UTF-16 code
+    // units; the two differ for characters above U+FFFF, so the twin re-sorts to match before
+    // applying the limit.
+    matches.sort((a, b) -> compareCodePoints(a.key(), b.key()));
+    return matches.size() <= limit ? matches : new ArrayList<>(matches.subList(0, limit));
+  }
+
+  static int compareCodePoints(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) return Integer.compare(ca, cb);
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Integer.compare(a.length() - i, b.length() - j);
   }
 
   /** A clean shutdown: like RocksDB's close, which syncs the WAL, it keeps every apply. */

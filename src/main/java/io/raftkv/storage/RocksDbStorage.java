@@ -1,5 +1,6 @@
 package io.raftkv.storage;
 
+import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.HardState;
@@ -260,6 +261,40 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  @Override
+  public List<KvPair> scan(String prefix, int limit) {
+    if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
+    byte[] start = utf8(prefix);
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      List<KvPair> out = new ArrayList<>(Math.min(limit, 1024));
+      // Keys sharing a prefix are contiguous in bytewise order, so a seek to the prefix and a
+      // walk until the first key without it visits exactly the matches, never the whole store.
+      try (RocksIterator it = db.newIterator(kvCf, readOptions)) {
+        for (it.seek(start); it.isValid() && out.size() < limit; it.next()) {
+          byte[] key = it.key();
+          if (!startsWith(key, start)) break;
+          out.add(new KvPair(new String(key, StandardCharsets.UTF_8), new String(it.value(), StandardCharsets.UTF_8)));
+        }
+        it.status();
+      }
+      return out;
+    } catch (RocksDBException e) {
+      throw new StorageException("prefix scan of the state machine failed", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    if (key.length < prefix.length) return false;
+    for (int i = 0; i < prefix.length; i++) {
+      if (key[i] != prefix[i]) return false;
+    }
+    return true;
   }
 
   /** Every applied key and value, sorted; meant for tests and debugging, not for big stores. */

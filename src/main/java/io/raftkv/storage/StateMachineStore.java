@@ -1,5 +1,6 @@
 package io.raftkv.storage;
 
+import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.LogEntry;
 import java.util.List;
@@ -22,6 +23,13 @@ public interface StateMachineStore extends AutoCloseable {
 
   /** The applied value of a key, or null. Safe to call from any thread. */
   String get(String key);
+
+  /**
+   * Up to {@code limit} applied keys starting with {@code prefix}, with their values, in key
+   * order: the bytewise order of the UTF-8 encoded keys, which is RocksDB's order and equals
+   * Unicode code point order. An empty prefix matches every key. Safe to call from any thread.
+   */
+  List<KvPair> scan(String prefix, int limit);
 
   @Override
   void close();

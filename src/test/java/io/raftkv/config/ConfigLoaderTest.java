@@ -119,6 +119,8 @@ class ConfigLoaderTest {
     assertEquals(d.getInt("max_body_bytes"), c.maxBodyBytes());
     assertEquals(d.getInt("max_key_bytes"), c.maxKeyBytes());
     assertEquals(d.getInt("max_value_bytes"), c.maxValueBytes());
+    assertEquals(d.getInt("max_batch_ops"), c.maxBatchOps());
+    assertEquals(d.getInt("max_prefix_limit"), c.maxPrefixLimit());
     assertEquals(d.getInt("max_entries_per_append"), c.maxEntriesPerAppend());
     assertEquals(d.getInt("max_bytes_per_append"), c.maxBytesPerAppend());
     assertEquals(d.getInt("max_inflight_appends"), c.maxInflightAppends());
@@ -141,6 +143,8 @@ class ConfigLoaderTest {
     assertEquals(1 << 20, c.maxBodyBytes());
     assertEquals(4096, c.maxKeyBytes());
     assertEquals(512 * 1024, c.maxValueBytes());
+    assertEquals(1000, c.maxBatchOps());
+    assertEquals(10000, c.maxPrefixLimit());
     assertEquals(256, c.maxEntriesPerAppend());
     assertEquals(1 << 20, c.maxBytesPerAppend());
     assertEquals(16, c.maxInflightAppends());
@@ -351,6 +355,10 @@ class ConfigLoaderTest {
     assertTrue(fails(d).getMessage().startsWith(d + ": key 'single': "));
     Path e = write("e.toml", MINIMAL.replace("node_id = 7", "node_id = 0"));
     assertTrue(fails(e).getMessage().startsWith(e + ": key 'node_id': "));
+    Path ops = write("ops.toml", MINIMAL + "max_batch_ops = 0\n");
+    assertEquals(ops + ": key 'max_batch_ops': must be greater than 0, got 0", fails(ops).getMessage());
+    Path lim = write("lim.toml", MINIMAL + "max_prefix_limit = -5\n");
+    assertEquals(lim + ": key 'max_prefix_limit': must be greater than 0, got -5", fails(lim).getMessage());
     Path f = write("f.toml", MINIMAL + "log_level = \"loud\"\n");
     assertTrue(fails(f).getMessage().startsWith(f + ": key 'log_level': expected one of"));
     Path g = write("g.toml", MINIMAL + "max_body_bytes = 3000000000\n");

@@ -9,11 +9,14 @@ import io.raftkv.api.ReadQuery;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvApplier;
 import io.raftkv.kv.KvCommand;
+import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -36,6 +39,7 @@ final class FakeClientApi implements ClientApi {
   volatile KvCommand lastCommand;
   volatile Boolean lastLinearizable;
   volatile String lastReadKey;
+  volatile ReadQuery lastQuery;
 
   static NodeStatus leaderStatus() {
     Membership m =
@@ -58,6 +62,7 @@ final class FakeClientApi implements ClientApi {
     lastCommand = null;
     lastLinearizable = null;
     lastReadKey = null;
+    lastQuery = null;
   }
 
   void put(String key, String value) {
@@ -104,9 +109,10 @@ final class FakeClientApi implements ClientApi {
 
   @Override
   public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
-    String key = ((ReadQuery.Get) query).key();
-    lastReadKey = key;
+    lastQuery = query;
     lastLinearizable = linearizable;
+    String key = query instanceof ReadQuery.Get ? ((ReadQuery.Get) query).key() : null;
+    lastReadKey = key;
     switch (readMode) {
       case NO_LEADER:
         return CompletableFuture.completedFuture(new ReadOutcome.NoLeader("no quorum"));
@@ -116,8 +122,23 @@ final class FakeClientApi implements ClientApi {
         throw new IllegalStateException("boom in read");
       case VALUE:
       default:
+        if (query instanceof ReadQuery.Prefix) {
+          return CompletableFuture.completedFuture(scan((ReadQuery.Prefix) query));
+        }
         return CompletableFuture.completedFuture(new ReadOutcome.Value(key, value(key)));
     }
+  }
+
+  /** Key order of the tests' ASCII keys is the same in a TreeMap as in RocksDB. */
+  private ReadOutcome scan(ReadQuery.Prefix q) {
+    List<KvPair> items = new ArrayList<>();
+    synchronized (data) {
+      for (Map.Entry<String, String> e : data.tailMap(q.prefix(), true).entrySet()) {
+        if (!e.getKey().startsWith(q.prefix()) || items.size() >= q.limit()) break;
+        items.add(new KvPair(e.getKey(), e.getValue()));
+      }
+    }
+    return new ReadOutcome.Items(q.prefix(), items);
   }
 
   @Override

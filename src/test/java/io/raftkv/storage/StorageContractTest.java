@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftkv.kv.Condition;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
+import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
@@ -14,6 +16,7 @@ import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -228,6 +231,74 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore> {
     assertEquals("värde ✓", store.get("clé-ü"));
   }
 
+  // ---- multi-key commands and prefix scans ----
+
+  static LogEntry command(long index, long term, KvCommand c) {
+    return new LogEntry(index, term, LogEntry.Kind.COMMAND, KvCommandCodec.encode(c));
+  }
+
+  @Test
+  void batchTxnAndGetSetApplyAtomicallyAndSurviveRestart() {
+    List<KvResult> results = store.apply(List.of(
+        command(1, 1, new KvCommand.Batch(List.of(
+            new KvCommand.Set("a", "1"), new KvCommand.Set("b", "2"), new KvCommand.Delete("a")))),
+        // Sees the batch above although both sit in one apply: b exists, a does not.
+        command(2, 1, new KvCommand.Txn(
+            List.of(new Condition("b", Condition.Compare.EQUAL, "2"), new Condition("a", Condition.Compare.NOT_EXISTS, null)),
+            List.of(new KvCommand.Set("b", "3"), new KvCommand.Set("c", "x")),
+            List.of(new KvCommand.Set("else", "!")),
+            true)),
+        command(3, 1, new KvCommand.GetSet("c", "y"))));
+    assertEquals(
+        List.of(
+            new KvResult.BatchApplied(3),
+            new KvResult.TxnApplied(true, Arrays.asList("2", null)),
+            new KvResult.GetSetApplied("x")),
+        results);
+    store = restart(store);
+    assertEquals(new TreeMap<>(Map.of("b", "3", "c", "y")), dump(store));
+  }
+
+  @Test
+  void scanReturnsPrefixMatchesInKeyOrderUpToTheLimit() {
+    store.apply(List.of(
+        set(1, 1, "user:2", "Bob"),
+        set(2, 1, "user:10", "Zed"),
+        set(3, 1, "user:1", "Alice"),
+        set(4, 1, "user", "bare"),
+        set(5, 1, "usex", "other"),
+        set(6, 1, "config:theme", "dark"),
+        del(7, 1, "user:2")));
+    assertEquals(
+        List.of(new KvPair("user:1", "Alice"), new KvPair("user:10", "Zed")), store.scan("user:", 100));
+    assertEquals(List.of(new KvPair("user:1", "Alice")), store.scan("user:", 1));
+    assertEquals(List.of(), store.scan("user:", 0));
+    assertEquals(List.of(), store.scan("nothing", 10));
+    assertEquals(
+        List.of("config:theme", "user", "user:1", "user:10", "usex"),
+        store.scan("", 100).stream().map(KvPair::key).toList());
+    assertThrows(IllegalArgumentException.class, () -> store.scan("u", -1));
+  }
+
+  @Test
+  void scanOrdersByUtf8BytesLikeRocksDb() {
+    // U+FF5E sorts before U+1F600 in code points (and UTF-8 bytes), but after its surrogate pair
+    // in UTF-16 order; both stores must agree on the former.
+    store.apply(List.of(set(1, 1, "p\uD83D\uDE00", "emoji"), set(2, 1, "p\uFF5E", "tilde"), set(3, 1, "pa", "ascii")));
+    assertEquals(
+        List.of(new KvPair("pa", "ascii"), new KvPair("p\uFF5E", "tilde"), new KvPair("p\uD83D\uDE00", "emoji")),
+        store.scan("p", 10));
+    assertEquals(List.of(new KvPair("pa", "ascii"), new KvPair("p\uFF5E", "tilde")), store.scan("p", 2));
+  }
+
+  @Test
+  void scanSeesOnlyAppliedState() {
+    store.persist(append(sets(1, 2, 1)));
+    assertEquals(List.of(), store.scan("k", 10));
+    store.apply(sets(1, 1, 1));
+    assertEquals(List.of(new KvPair("k1", "v1@1")), store.scan("k", 10));
+  }
+
   // ---- lifecycle ----
 
   @Test
@@ -239,6 +310,7 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore> {
     assertThrows(StorageException.class, () -> store.persist(append(sets(2, 2, 1))));
     assertThrows(StorageException.class, () -> store.apply(sets(1, 1, 1)));
     assertThrows(StorageException.class, () -> store.get("k1"));
+    assertThrows(StorageException.class, () -> store.scan("k", 10));
     assertThrows(StorageException.class, () -> store.appliedIndex());
     assertThrows(StorageException.class, () -> store.appliedTerm());
   }

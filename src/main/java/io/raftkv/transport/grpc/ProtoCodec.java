@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
-import io.raftkv.kv.KvResult;
+import io.raftkv.kv.KvResultCodec;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
@@ -172,7 +172,10 @@ public final class ProtoCodec {
   public static ForwardResponse toProto(WriteOutcome outcome) {
     ForwardResponse.Builder b = ForwardResponse.newBuilder();
     if (outcome instanceof WriteOutcome.Applied a) {
-      return b.setStatus(ForwardResponse.Status.APPLIED).setResult(toProto(a.result())).build();
+      // The result crosses as KvResultCodec bytes, so new command kinds need no proto change.
+      return b.setStatus(ForwardResponse.Status.APPLIED)
+          .setResult(ByteString.copyFrom(KvResultCodec.encode(a.result())))
+          .build();
     }
     if (outcome instanceof WriteOutcome.NotLeader n) {
       b.setStatus(ForwardResponse.Status.NOT_LEADER).setLeaderId(n.leaderId());
@@ -199,7 +202,7 @@ public final class ProtoCodec {
     String reason = p.hasReason() ? p.getReason() : null;
     switch (p.getStatus()) {
       case APPLIED:
-        return new WriteOutcome.Applied(fromProto(p.getResult()));
+        return new WriteOutcome.Applied(KvResultCodec.decode(p.getResult().toByteArray()));
       case NOT_LEADER:
         return new WriteOutcome.NotLeader(p.getLeaderId(), p.hasLeaderHttp() ? p.getLeaderHttp() : null);
       case NO_LEADER:
@@ -211,24 +214,6 @@ public final class ProtoCodec {
       default:
         throw new IllegalArgumentException("unknown forward status on the wire: " + p.getStatus());
     }
-  }
-
-  public static CommandResult toProto(KvResult result) {
-    if (result instanceof KvResult.Applied a) {
-      CommandResult.Builder b = CommandResult.newBuilder().setApplied(true);
-      if (a.previous() != null) b.setPrevious(a.previous());
-      return b.build();
-    }
-    if (result instanceof KvResult.None) {
-      return CommandResult.newBuilder().setApplied(false).build();
-    }
-    // A KvResult variant added later must get its own wire form, not silently become None.
-    throw new IllegalArgumentException("unmapped kv result " + result);
-  }
-
-  public static KvResult fromProto(CommandResult p) {
-    if (!p.getApplied()) return KvResult.NONE;
-    return new KvResult.Applied(p.hasPrevious() ? p.getPrevious() : null);
   }
 
   // ---- ReadIndex ----

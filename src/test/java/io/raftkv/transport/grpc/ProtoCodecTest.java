@@ -9,6 +9,7 @@ import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.kv.KvResult;
+import io.raftkv.kv.KvResultCodec;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
@@ -18,6 +19,7 @@ import io.raftkv.transport.PeerInfo;
 import io.raftkv.transport.ReadIndexReply;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -86,7 +88,14 @@ class ProtoCodecTest {
 
   @Test
   void forwardRequestCarriesTheCommandCodecBytes() {
-    for (KvCommand c : List.of(new KvCommand.Set("a", ""), new KvCommand.Set("", "x"), new KvCommand.Delete("k"))) {
+    List<KvCommand> commands =
+        List.of(
+            new KvCommand.Set("a", ""),
+            new KvCommand.Set("", "x"),
+            new KvCommand.Delete("k"),
+            new KvCommand.Batch(List.of(new KvCommand.Set("a", "1"), new KvCommand.Delete("b"))),
+            new KvCommand.GetSet("g", "new"));
+    for (KvCommand c : commands) {
       ForwardRequest p = ProtoCodec.toForwardRequest(c);
       assertArrayEquals(KvCommandCodec.encode(c), p.getCommand().toByteArray());
       assertEquals(c, ProtoCodec.fromProto(p));
@@ -101,6 +110,11 @@ class ProtoCodecTest {
         new WriteOutcome.Applied(new KvResult.Applied("")),
         new WriteOutcome.Applied(new KvResult.Applied(null)),
         new WriteOutcome.Applied(KvResult.NONE),
+        new WriteOutcome.Applied(new KvResult.BatchApplied(3)),
+        new WriteOutcome.Applied(new KvResult.TxnApplied(true, Arrays.asList("a", null, ""))),
+        new WriteOutcome.Applied(new KvResult.TxnApplied(false, null)),
+        new WriteOutcome.Applied(new KvResult.GetSetApplied(null)),
+        new WriteOutcome.Applied(new KvResult.GetSetApplied("old")),
         new WriteOutcome.NotLeader(3, "127.0.0.1:8003"),
         new WriteOutcome.NotLeader(3, null),
         new WriteOutcome.NoLeader("election in progress"),
@@ -114,6 +128,16 @@ class ProtoCodecTest {
     for (WriteOutcome o : everyOutcome()) {
       assertEquals(o, ProtoCodec.fromProto(ProtoCodec.toProto(o)), o.toString());
     }
+  }
+
+  @Test
+  void appliedResultTravelsAsKvResultCodecBytes() {
+    KvResult result = new KvResult.TxnApplied(true, Arrays.asList(null, "v"));
+    ForwardResponse p = ProtoCodec.toProto(new WriteOutcome.Applied(result));
+    assertArrayEquals(KvResultCodec.encode(result), p.getResult().toByteArray());
+    ForwardResponse corrupt =
+        p.toBuilder().setResult(ByteString.copyFrom(new byte[] {(byte) 99})).build();
+    assertThrows(IllegalArgumentException.class, () -> ProtoCodec.fromProto(corrupt));
   }
 
   @Test
