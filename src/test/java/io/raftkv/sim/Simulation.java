@@ -86,7 +86,9 @@ final class Simulation {
 
   Simulation(long seed) {
     this.seed = seed;
-    this.random = new Random(seed);
+    // java.util.Random's first outputs are strongly correlated for neighbouring seeds (seeds 1..300
+    // all drew the same cluster size), so spread the seed with a SplitMix64 finalizer first.
+    this.random = new Random(mix(seed));
     this.nodeCount = random.nextBoolean() ? 3 : 5;
     this.keys = 3 + random.nextInt(3);
     this.faultPhaseMs = 10_000 + random.nextInt(10_001);
@@ -96,6 +98,12 @@ final class Simulation {
     for (int i = 1; i <= nodeCount; i++) nodes.add(new SimNode(i, this, config));
     int clientCount = 3 + random.nextInt(3);
     for (int c = 1; c <= clientCount; c++) clients.add(new SimClient(c, this, 400));
+  }
+
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
   }
 
   // ------------------------------------------------------------------ accessors for the parts
