@@ -78,6 +78,9 @@ final class Simulation {
   private final Invariants invariants;
   private final History history = new History(this);
   private final Fnv64 trace = new Fnv64();
+  private final int[] faultWeights;
+  /** Upper bound of the pause between two faults; chosen per seed. */
+  private final int faultPaceMs;
   private long now;
   private long seq;
   private long events;
@@ -94,9 +97,18 @@ final class Simulation {
     this.faultPhaseMs = 10_000 + random.nextInt(10_001);
     this.network = new SimNetwork(this, nodeCount);
     this.invariants = new Invariants(this, nodeCount);
-    RaftConfig config = new RaftConfig(15, 30, 3, 64, 1 << 20, 8, true, true);
+    // Small batches and short pipelines split a new leader's catch-up into many appends, which is
+    // what exposes commit-rule mistakes (Figure 8 of the paper needs a follower that has the
+    // old-term entries but not yet the new leader's no-op).
+    int[] batchSizes = {1, 2, 4, 64};
+    int[] pipelines = {1, 2, 8};
+    RaftConfig config = new RaftConfig(15, 30, 3, batchSizes[random.nextInt(batchSizes.length)], 1 << 20,
+        pipelines[random.nextInt(pipelines.length)], true, true);
     for (int i = 1; i <= nodeCount; i++) nodes.add(new SimNode(i, this, config));
     int clientCount = 3 + random.nextInt(3);
+    this.faultWeights = chooseFaultWeights();
+    int[] paces = {150, 400, 1000, 2000};
+    this.faultPaceMs = paces[random.nextInt(paces.length)];
     for (int c = 1; c <= clientCount; c++) clients.add(new SimClient(c, this, 400));
   }
 
@@ -210,43 +222,78 @@ final class Simulation {
 
   // ------------------------------------------------------------------ faults
 
+  private static final int F_ISOLATE_LEADER = 0;
+  private static final int F_ISOLATE_FOLLOWER = 1;
+  private static final int F_SPLIT = 2;
+  private static final int F_BRIDGE = 3;
+  private static final int F_FLAP = 4;
+  private static final int F_HEAL = 5;
+  private static final int F_CRASH = 6;
+  private static final int F_CRASH_LEADER = 7;
+  private static final int F_LOSSY = 8;
+  private static final int F_CLEAN = 9;
+  private static final int FAULT_KINDS = 10;
+
+  /**
+   * Swarm testing (Groce et al.): each seed enables its own mix of fault kinds with its own
+   * weights and pace, so some runs hammer one kind of fault instead of every run averaging over
+   * all of them. Healing stays enabled so a run is never permanently cut.
+   */
+  private int[] chooseFaultWeights() {
+    int[] w = new int[FAULT_KINDS];
+    for (int k = 0; k < FAULT_KINDS; k++) w[k] = random.nextInt(3) == 0 ? 0 : 1 + random.nextInt(10);
+    w[F_HEAL] = Math.max(w[F_HEAL], 3);
+    return w;
+  }
+
+  private int pickFault() {
+    int total = 0;
+    for (int x : faultWeights) total += x;
+    int r = random.nextInt(total);
+    for (int k = 0; k < FAULT_KINDS; k++) {
+      r -= faultWeights[k];
+      if (r < 0) return k;
+    }
+    return F_HEAL;
+  }
+
   private void injectFault() {
     if (healing) return;
-    int r = random.nextInt(100);
-    if (DEBUG) System.out.println(now + " fault " + r + describeCluster());
+    int f = pickFault();
+    if (DEBUG) System.out.println(now + " fault " + f + describeCluster());
     // A new partition replaces the previous one rather than piling up on it: stacked cuts almost
     // always leave no majority, and a run that never makes progress tests very little.
-    if (r < 40) network.healPartitions();
-    if (r < 12) {
+    if (f <= F_BRIDGE) network.healPartitions();
+    if (f == F_ISOLATE_LEADER) {
       SimNode leader = currentLeader();
       isolate(leader != null ? (int) leader.id : 1 + random.nextInt(nodeCount));
-    } else if (r < 22) {
+    } else if (f == F_ISOLATE_FOLLOWER) {
       isolate(randomFollower());
-    } else if (r < 32) {
+    } else if (f == F_SPLIT) {
       boolean[] side = new boolean[nodeCount + 1];
       for (int i = 1; i <= nodeCount; i++) side[i] = random.nextBoolean();
       network.partition(side);
-    } else if (r < 40) {
+    } else if (f == F_BRIDGE) {
       // A bridge: two nodes cannot talk, yet both still reach everyone else.
       int a = 1 + random.nextInt(nodeCount);
       int b = 1 + (a + random.nextInt(nodeCount - 1)) % nodeCount;
       network.block(a, b);
-    } else if (r < 47) {
+    } else if (f == F_FLAP) {
       int a = 1 + random.nextInt(nodeCount);
       int b = 1 + (a + random.nextInt(nodeCount - 1)) % nodeCount;
       network.flap(a, b, 50 + random.nextInt(400));
-    } else if (r < 60) {
+    } else if (f == F_HEAL) {
       network.healPartitions();
-    } else if (r < 72) {
+    } else if (f == F_CRASH) {
       crash(nodes.get(random.nextInt(nodeCount)));
-    } else if (r < 80) {
+    } else if (f == F_CRASH_LEADER) {
       SimNode leader = currentLeader();
       if (leader != null) crash(leader);
-    } else if (r < 92) {
+    } else if (f == F_LOSSY) {
       for (int k = random.nextInt(4); k >= 0; k--) {
         int a = 1 + random.nextInt(nodeCount);
         int b = 1 + random.nextInt(nodeCount);
-        if (a != b) network.setDrop(a, b, random.nextDouble() * 0.4);
+        if (a != b) network.setDrop(a, b, random.nextDouble() * 0.5);
       }
       network.duplicateProbability = random.nextDouble() * 0.05;
       network.clientDropProbability = random.nextDouble() * 0.03;
@@ -255,7 +302,7 @@ final class Simulation {
         for (int b = 1; b <= nodeCount; b++) network.setDrop(a, b, 0);
       }
     }
-    schedule(50 + random.nextInt(900), EV_FAULT, 0, r, this::injectFault);
+    schedule(10 + random.nextInt(faultPaceMs), EV_FAULT, 0, f, this::injectFault);
   }
 
   private void isolate(int id) {
