@@ -22,11 +22,14 @@ class SimulationTest {
     String one = System.getProperty("sim.seed");
     long first = one != null ? Long.parseLong(one) : Long.getLong("sim.firstSeed", 1);
     int count = one != null ? 1 : Integer.getInteger("sim.seeds", 300);
+    int maxFailures = Integer.getInteger("sim.maxFailures", 5);
     List<String> failures = new ArrayList<>();
+    int ran = 0;
     long virtualMs = 0;
     int maxHistory = 0;
     long startNanos = System.nanoTime(); // wall clock only to report speed, never inside a run
     for (long seed = first; seed < first + count; seed++) {
+      ran++;
       try {
         Simulation.Result r = new Simulation(seed).run();
         System.out.println(r.line());
@@ -35,11 +38,10 @@ class SimulationTest {
       } catch (SimulationFailure f) {
         System.out.println("FAILED " + f.getMessage());
         failures.add(f.getMessage() + "\n  replay: " + replay(seed));
-        if (failures.size() >= 5) break;
+        if (failures.size() >= maxFailures) break;
       }
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
-    int ran = count;
     System.out.printf("summary: seeds=%d failed=%d seeds/s=%.1f virtual-s/run=%.1f max-history=%d%n",
         ran, failures.size(), ran / seconds, virtualMs / 1000.0 / Math.max(1, ran - failures.size()), maxHistory);
     if (!failures.isEmpty()) fail(failures.size() + " failing seed(s):\n" + String.join("\n", failures));
