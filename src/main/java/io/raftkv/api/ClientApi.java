@@ -1,6 +1,7 @@
 package io.raftkv.api;
 
 import io.raftkv.kv.KvCommand;
+import io.raftkv.raft.core.Member;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -12,10 +13,21 @@ public interface ClientApi {
   CompletionStage<WriteOutcome> write(KvCommand command);
 
   /**
-   * Reads a key. Linearizable reads go through ReadIndex; {@code linearizable=false} reads the
+   * Runs a read. Linearizable reads go through ReadIndex; {@code linearizable=false} reads the
    * local state machine, possibly stale.
    */
-  CompletionStage<ReadOutcome> get(String key, boolean linearizable);
+  CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable);
+
+  /** Reads one key. */
+  default CompletionStage<ReadOutcome> get(String key, boolean linearizable) {
+    return read(new ReadQuery.Get(key), linearizable);
+  }
 
   NodeStatus status();
+
+  /** Adds a node to the cluster: as a learner, then as a voter once it has caught up. */
+  CompletionStage<AdminOutcome> join(Member member);
+
+  /** Removes a node from the cluster; a leader that leaves hands its leadership over first. */
+  CompletionStage<AdminOutcome> leave(long nodeId);
 }

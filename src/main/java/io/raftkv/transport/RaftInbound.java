@@ -1,6 +1,8 @@
 package io.raftkv.transport;
 
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
+import io.raftkv.raft.core.Member;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import java.util.concurrent.CompletionStage;
@@ -15,4 +17,10 @@ public interface RaftInbound {
   CompletionStage<ReadIndexReply> onReadIndex();
 
   PeerInfo onHello();
+
+  /** Adds a node to the cluster (as a learner, then a voter once caught up). */
+  CompletionStage<AdminOutcome> onJoin(Member member);
+
+  /** Removes a node from the cluster. */
+  CompletionStage<AdminOutcome> onLeave(long nodeId);
 }

@@ -1,6 +1,8 @@
 package io.raftkv.transport;
 
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
+import io.raftkv.raft.core.Member;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import java.util.Map;
@@ -21,8 +23,20 @@ public interface Transport extends AutoCloseable {
   /** Asks the leader for a read index it has confirmed with a majority (thesis §6.4). */
   CompletionStage<ReadIndexReply> readIndex(long peerId);
 
+  /** Asks the node at {@code raftAddr} to add {@code member} to its cluster. */
+  CompletionStage<AdminOutcome> join(String raftAddr, Member member);
+
+  /** Asks the node at {@code raftAddr} to remove {@code nodeId} from its cluster. */
+  CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId);
+
   /** Asks whoever listens at a raft address who it is; used before the peer's id is known. */
   CompletionStage<PeerInfo> hello(String raftAddr);
+
+  /**
+   * A message just arrived from this peer, so it is up: a connection to it that is failing or
+   * backing off should be re-established now rather than at its next scheduled retry.
+   */
+  default void peerSeen(long peerId) {}
 
   /** The id to address map of the current membership; connections follow it. */
   void updatePeers(Map<Long, String> raftAddrById);

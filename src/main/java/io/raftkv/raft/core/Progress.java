@@ -10,7 +10,9 @@ import java.util.ArrayDeque;
 final class Progress {
   enum State {
     PROBE,
-    REPLICATE
+    REPLICATE,
+    /** The entries this follower needs are compacted: a snapshot is being sent to it. */
+    SNAPSHOT
   }
 
   long matchIndex;
@@ -39,6 +41,13 @@ final class Progress {
     stallTicks = 0;
   }
 
+  void becomeSnapshot() {
+    state = State.SNAPSHOT;
+    inflight.clear();
+    probeSent = false;
+    stallTicks = 0;
+  }
+
   void becomeReplicate() {
     state = State.REPLICATE;
     nextIndex = Math.max(nextIndex, matchIndex + 1);
@@ -56,6 +65,7 @@ final class Progress {
   }
 
   boolean canSend(int maxInflight) {
+    if (state == State.SNAPSHOT) return false;
     return state == State.PROBE ? !probeSent : inflight.size() < maxInflight;
   }
 

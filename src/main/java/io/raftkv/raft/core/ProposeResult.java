@@ -7,4 +7,7 @@ public sealed interface ProposeResult {
 
   /** This node does not lead; {@code leaderId} is 0 when no leader is known. */
   record NotLeader(long leaderId) implements ProposeResult {}
+
+  /** This node leads but cannot take the proposal now; {@code reason} says why and what to do. */
+  record Rejected(String reason) implements ProposeResult {}
 }

@@ -2,8 +2,12 @@ package io.raftkv.raft.core;
 
 import io.raftkv.raft.core.RaftMessage.AppendEntries;
 import io.raftkv.raft.core.RaftMessage.AppendEntriesResponse;
+import io.raftkv.raft.core.RaftMessage.InstallSnapshot;
+import io.raftkv.raft.core.RaftMessage.InstallSnapshotResponse;
 import io.raftkv.raft.core.RaftMessage.RequestVote;
 import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
+import io.raftkv.raft.core.RaftMessage.TimeoutNow;
+import io.raftkv.raft.core.RaftMessage.TimeoutNowResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,6 +38,8 @@ public final class RaftCore {
   private long leaderId;
   private long commitIndex;
   private Membership membership;
+  /** The membership in force at the log's base (from a snapshot), used when no CONFIG entry follows. */
+  private Membership baseMembership;
   private int electionElapsed;
   private int randomizedElectionTimeout;
   private int heartbeatElapsed;
@@ -47,6 +53,10 @@ public final class RaftCore {
   private long selfPersistedIndex;
   private long readSeq;
   private boolean readRoundWanted;
+  private boolean appendWanted;
+  /** The follower this leader is handing leadership to (thesis §3.10), or 0. */
+  private long leadTransferee;
+  private int transferElapsed;
   private final ArrayList<PendingRead> pendingReads = new ArrayList<>();
 
   // Output accumulated since the last ready().
@@ -55,6 +65,8 @@ public final class RaftCore {
   private boolean truncated;
   private final ArrayList<RaftMessage> outbox = new ArrayList<>();
   private final ArrayList<ReadState> readStates = new ArrayList<>();
+  private Ready.SnapshotInstall pendingInstall;
+  private final ArrayList<Long> snapshotTo = new ArrayList<>();
   /** Highest index handed to the driver for applying. */
   private long handedToApply;
 
@@ -84,6 +96,7 @@ public final class RaftCore {
     this.commitIndex = Math.max(appliedIndex, baseIndex);
     this.handedToApply = commitIndex;
     this.selfPersistedIndex = log.lastIndex();
+    this.baseMembership = baseMembership;
     this.membership = baseMembership;
     refreshMembership();
     resetElectionTimer();
@@ -181,6 +194,10 @@ public final class RaftCore {
 
   private void tickLeader() {
     heartbeatElapsed++;
+    if (leadTransferee != 0 && ++transferElapsed >= config.electionTicksMin()) {
+      // The transferee did not take over in time: keep leading and accept proposals again.
+      leadTransferee = 0;
+    }
     for (Progress pr : progress.values()) {
       if (!pr.inflight.isEmpty() && ++pr.stallTicks >= config.electionTicksMin()) {
         // Appends or their responses were lost: go back to probing from the known match.
@@ -209,6 +226,8 @@ public final class RaftCore {
   public RaftMessage.Response step(RaftMessage.Request request) {
     if (request instanceof RequestVote rv) return handleRequestVote(rv);
     if (request instanceof AppendEntries ae) return handleAppendEntries(ae);
+    if (request instanceof TimeoutNow tn) return handleTimeoutNow(tn);
+    if (request instanceof InstallSnapshot is) return handleInstallSnapshot(is);
     throw new IllegalArgumentException("unknown request " + request);
   }
 
@@ -218,6 +237,10 @@ public final class RaftCore {
       handleVoteResponse(r);
     } else if (response instanceof AppendEntriesResponse r) {
       handleAppendResponse(r);
+    } else if (response instanceof TimeoutNowResponse r) {
+      if (r.term() > currentTerm) becomeFollower(r.term(), 0);
+    } else if (response instanceof InstallSnapshotResponse r) {
+      handleInstallSnapshotResponse(r);
     } else {
       throw new IllegalArgumentException("unknown response " + response);
     }
@@ -226,10 +249,80 @@ public final class RaftCore {
   /** A client command. Appends it if this node leads; the driver persists it via the Ready. */
   public ProposeResult propose(LogEntry.Kind kind, byte[] data) {
     if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
+    if (leadTransferee != 0) {
+      // New entries would keep the transferee from ever catching up.
+      return new ProposeResult.Rejected("leadership is being handed to node " + leadTransferee + "; retry shortly");
+    }
     long index = log.lastIndex() + 1;
     appendLocal(new LogEntry(index, currentTerm, kind, data));
-    broadcastAppend();
+    // Sent from ready(), so that every proposal since the last Ready shares one AppendEntries
+    // per follower instead of one each.
+    appendWanted = true;
     return new ProposeResult.Accepted(index, currentTerm);
+  }
+
+  /**
+   * Proposes a single-server membership change (thesis §4.1). Refused while another change is
+   * uncommitted, and until this leader has committed an entry of its own term: without that, a
+   * change could be decided against a configuration an earlier leader already replaced.
+   */
+  public ProposeResult proposeConfChange(ConfChange change) {
+    if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
+    if (!hasCommittedInTerm()) {
+      return new ProposeResult.Rejected("the new leader has not committed an entry of its term yet; retry shortly");
+    }
+    if (configPending()) {
+      return new ProposeResult.Rejected("another membership change is in progress; retry when it completes");
+    }
+    Membership next;
+    try {
+      next = ConfChange.apply(change, membership);
+    } catch (IllegalArgumentException e) {
+      return new ProposeResult.Rejected(e.getMessage());
+    }
+    return propose(LogEntry.Kind.CONFIG, MembershipCodec.encode(next));
+  }
+
+  /** True while the newest configuration in the log is not yet committed. */
+  public boolean configPending() {
+    LogEntry c = log.lastConfigEntry();
+    return c != null && c.index() > commitIndex;
+  }
+
+  /**
+   * Hands leadership to {@code target} (thesis §3.10): once its log matches ours, it is told to
+   * start an election at once. Proposals are refused meanwhile. Returns false if this node does
+   * not lead or the target is not a voter.
+   */
+  public boolean transferLeadership(long target) {
+    if (role != Role.LEADER || target == id || !membership.isVoter(target)) return false;
+    leadTransferee = target;
+    transferElapsed = 0;
+    Progress pr = progress.get(target);
+    if (pr.matchIndex == log.lastIndex()) {
+      outbox.add(new TimeoutNow(id, target, currentTerm));
+    } else {
+      sendAppend(target, pr, true);
+    }
+    return true;
+  }
+
+  /** The node leadership is being handed to, or 0. */
+  public long leadTransferee() {
+    return leadTransferee;
+  }
+
+  /** The voter whose log matches the most of ours, the best transfer target, or 0. */
+  public long mostCaughtUpVoter() {
+    long best = 0;
+    long bestMatch = -1;
+    for (var e : progress.entrySet()) {
+      if (membership.isVoter(e.getKey()) && e.getValue().matchIndex > bestMatch) {
+        best = e.getKey();
+        bestMatch = e.getValue().matchIndex;
+      }
+    }
+    return best;
   }
 
   /**
@@ -262,6 +355,8 @@ public final class RaftCore {
 
   /** Collects the output accumulated since the last call. */
   public Ready ready() {
+    if (role == Role.LEADER && appendWanted) broadcastAppend();
+    appendWanted = false;
     if (role == Role.LEADER && readRoundWanted) {
       readRoundWanted = false;
       readSeq++;
@@ -271,15 +366,17 @@ public final class RaftCore {
     List<LogEntry> newEntries = List.of();
     long tf = 0;
     if (dirtyFrom <= log.lastIndex()) {
-      newEntries = log.slice(dirtyFrom, log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
+      newEntries = log.slice(Math.max(dirtyFrom, log.firstIndex()), log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
     }
-    if (truncated) tf = dirtyFrom;
+    if (truncated) tf = Math.max(dirtyFrom, log.firstIndex());
     List<LogEntry> committed = List.of();
     if (commitIndex > handedToApply) {
       committed = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, Long.MAX_VALUE);
       handedToApply = commitIndex;
     }
-    Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates);
+    Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates, pendingInstall, snapshotTo);
+    pendingInstall = null;
+    snapshotTo.clear();
     hardStateDirty = false;
     dirtyFrom = Long.MAX_VALUE;
     truncated = false;
@@ -290,8 +387,12 @@ public final class RaftCore {
 
   // ---------------------------------------------------------------- elections (§5.2)
 
+  /**
+   * Every election starts with a pre-vote when enabled, including a retry after a pre-vote or a
+   * real vote that timed out: only a won pre-vote may bump the term (thesis §9.6).
+   */
   private void startElection() {
-    if (config.preVote() && role != Role.PRE_CANDIDATE) {
+    if (config.preVote()) {
       becomePreCandidate();
     } else {
       becomeCandidate();
@@ -308,6 +409,10 @@ public final class RaftCore {
   }
 
   private void becomeCandidate() {
+    becomeCandidate(false);
+  }
+
+  private void becomeCandidate(boolean transfer) {
     role = Role.CANDIDATE;
     leaderId = 0;
     currentTerm++;
@@ -315,10 +420,14 @@ public final class RaftCore {
     hardStateDirty = true;
     votes.clear();
     resetElectionTimer();
-    requestVotes(currentTerm, false);
+    requestVotes(currentTerm, false, transfer);
   }
 
   private void requestVotes(long term, boolean preVote) {
+    requestVotes(term, preVote, false);
+  }
+
+  private void requestVotes(long term, boolean preVote, boolean transfer) {
     votes.put(id, true);
     if (tallyWon()) {
       onElectionWon(preVote);
@@ -326,7 +435,7 @@ public final class RaftCore {
     }
     for (long peer : membership.voters().keySet()) {
       if (peer == id) continue;
-      outbox.add(new RequestVote(id, peer, term, log.lastIndex(), log.lastTerm(), preVote));
+      outbox.add(new RequestVote(id, peer, term, log.lastIndex(), log.lastTerm(), preVote, transfer));
     }
   }
 
@@ -355,8 +464,11 @@ public final class RaftCore {
   }
 
   private RequestVoteResponse handleRequestVote(RequestVote m) {
-    boolean inLease =
-        config.checkQuorum() && leaderId != 0 && leaderId != m.from() && electionElapsed < config.electionTicksMin();
+    boolean inLease = config.checkQuorum()
+        && !m.transfer()
+        && leaderId != 0
+        && leaderId != m.from()
+        && electionElapsed < config.electionTicksMin();
     if (m.preVote()) {
       // Thesis §9.6: grant a pre-vote only to a candidate whose log is up to date, for a term
       // beyond ours, and only if we have not heard from a live leader recently.
@@ -417,6 +529,7 @@ public final class RaftCore {
       hardStateDirty = true;
     }
     if (role == Role.LEADER) failPendingReads();
+    leadTransferee = 0;
     role = Role.FOLLOWER;
     leaderId = leader;
     progress.clear();
@@ -427,6 +540,7 @@ public final class RaftCore {
   private void becomeLeader() {
     role = Role.LEADER;
     leaderId = id;
+    leadTransferee = 0;
     heartbeatElapsed = 0;
     electionElapsed = 0;
     readSeq = 0;
@@ -444,6 +558,16 @@ public final class RaftCore {
     electionElapsed = 0;
     randomizedElectionTimeout =
         config.electionTicksMin() + random.nextInt(config.electionTicksMax() - config.electionTicksMin());
+  }
+
+  private TimeoutNowResponse handleTimeoutNow(TimeoutNow m) {
+    if (m.term() < currentTerm) return new TimeoutNowResponse(id, m.from(), currentTerm, false);
+    if (m.term() > currentTerm) becomeFollower(m.term(), m.from());
+    if (role == Role.LEADER || !membership.isVoter(id)) {
+      return new TimeoutNowResponse(id, m.from(), currentTerm, false);
+    }
+    becomeCandidate(true);
+    return new TimeoutNowResponse(id, m.from(), currentTerm, true);
   }
 
   // ---------------------------------------------------------------- replication (§5.3)
@@ -510,6 +634,10 @@ public final class RaftCore {
       if (pr.updateMatch(m.matchIndex())) {
         if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
         maybeCommit();
+        if (role != Role.LEADER) return;
+        if (m.from() == leadTransferee && pr.matchIndex == log.lastIndex()) {
+          outbox.add(new TimeoutNow(id, m.from(), currentTerm));
+        }
       } else if (pr.state == Progress.State.PROBE) {
         pr.probeSent = false;
       }
@@ -533,6 +661,11 @@ public final class RaftCore {
     if (n > commitIndex && log.term(n) == currentTerm) {
       boolean firstInTerm = !hasCommittedInTerm();
       commitIndex = n;
+      if (!membership.isVoter(id) && !configPending()) {
+        // Thesis §4.2.2: a leader removed from the configuration leads until the change commits.
+        becomeFollower(currentTerm, 0);
+        return;
+      }
       if (firstInTerm) readsNowHaveIndex();
       // Tell followers promptly so their applies (and their reads) are not a heartbeat behind.
       for (var e : progress.entrySet()) {
@@ -553,6 +686,15 @@ public final class RaftCore {
    * {@code force} set, sends an empty AppendEntries so the follower hears the commit index.
    */
   private void sendAppend(long peer, Progress pr, boolean force) {
+    if (pr.state != Progress.State.SNAPSHOT && pr.nextIndex <= log.baseIndex()) {
+      // §7: what this follower needs next is compacted away; only a snapshot can catch it up.
+      pr.becomeSnapshot();
+      snapshotTo.add(peer);
+    }
+    if (pr.state == Progress.State.SNAPSHOT) {
+      if (force) outbox.add(heartbeatFor(peer, pr, readSeq));
+      return;
+    }
     boolean sentAny = false;
     while (pr.nextIndex <= log.lastIndex() && pr.canSend(config.maxInflightAppends())) {
       long prev = pr.nextIndex - 1;
@@ -585,7 +727,13 @@ public final class RaftCore {
    */
   private AppendEntries heartbeatFor(long peer, Progress pr, long seq) {
     long prev = pr.matchIndex;
-    return new AppendEntries(id, peer, currentTerm, prev, log.term(prev), List.of(), commitIndex, seq);
+    long prevTerm = log.term(prev);
+    if (prevTerm < 0) {
+      // The match point is compacted: anchor at the empty prefix, which vouches for nothing.
+      prev = 0;
+      prevTerm = 0;
+    }
+    return new AppendEntries(id, peer, currentTerm, prev, prevTerm, List.of(), commitIndex, seq);
   }
 
   private boolean quorumActive() {
@@ -594,6 +742,79 @@ public final class RaftCore {
       if (voter == id || (progress.containsKey(voter) && progress.get(voter).recentActive)) active++;
     }
     return active >= membership.quorum();
+  }
+
+  // ---------------------------------------------------------------- snapshots (§7)
+
+  /**
+   * The driver compacted the stored log up to {@code index} behind a snapshot whose membership
+   * is {@code snapshotMembership}; the core drops those entries from memory too.
+   */
+  public void compact(long index, Membership snapshotMembership) {
+    if (index <= log.baseIndex()) return;
+    if (index > handedToApply) throw new IllegalStateException("compact beyond the applied entries: " + index);
+    log.compact(index);
+    baseMembership = snapshotMembership;
+    refreshMembership();
+  }
+
+  public long logBaseIndex() {
+    return log.baseIndex();
+  }
+
+  /**
+   * A follower adopts a snapshot the leader streamed to it (its data is already staged by the
+   * driver). The Ready carries the install, which the driver makes durable before it sends the
+   * response.
+   */
+  private InstallSnapshotResponse handleInstallSnapshot(InstallSnapshot m) {
+    if (m.term() < currentTerm) return new InstallSnapshotResponse(id, m.from(), currentTerm, false, 0);
+    if (m.term() > currentTerm || role != Role.FOLLOWER || leaderId != m.from()) becomeFollower(m.term(), m.from());
+    electionElapsed = 0;
+    long index = m.lastIncludedIndex();
+    if (index <= commitIndex) {
+      // Everything it covers is already committed here, hence identical: nothing to install.
+      return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
+    }
+    boolean keep = log.term(index) == m.lastIncludedTerm();
+    if (keep) {
+      log.compact(index);
+    } else {
+      log.reset(index, m.lastIncludedTerm());
+    }
+    if (keep) {
+      dirtyFrom = Math.max(dirtyFrom, index + 1);
+    } else {
+      dirtyFrom = Long.MAX_VALUE;
+      truncated = false;
+    }
+    baseMembership = m.membership();
+    refreshMembership();
+    commitIndex = index;
+    handedToApply = index;
+    pendingInstall = new Ready.SnapshotInstall(index, m.lastIncludedTerm(), m.membership(), keep);
+    return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
+  }
+
+  private void handleInstallSnapshotResponse(InstallSnapshotResponse m) {
+    if (m.term() > currentTerm) {
+      becomeFollower(m.term(), 0);
+      return;
+    }
+    if (role != Role.LEADER || m.term() != currentTerm) return;
+    Progress pr = progress.get(m.from());
+    if (pr == null || pr.state != Progress.State.SNAPSHOT) return;
+    pr.recentActive = true;
+    if (m.success()) pr.updateMatch(m.matchIndex());
+    pr.becomeProbe();
+    if (m.success()) maybeCommit();
+    sendAppend(m.from(), pr, false);
+  }
+
+  /** The driver could not deliver a snapshot to {@code peer}; it is retried on a later heartbeat. */
+  public void snapshotFailed(long peer) {
+    Progress pr = progress.get(peer);
+    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.becomeProbe();
   }
 
   // ---------------------------------------------------------------- ReadIndex (thesis §6.4)
@@ -656,10 +877,12 @@ public final class RaftCore {
   /** A configuration takes effect as soon as it is in the log, committed or not (thesis §4.1). */
   private void refreshMembership() {
     LogEntry config = log.lastConfigEntry();
-    if (config != null) membership = MembershipCodec.decode(config.data());
+    membership = config != null ? MembershipCodec.decode(config.data()) : baseMembership;
     if (role == Role.LEADER) {
       for (long peer : membership.allIds()) {
-        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(log.lastIndex() + 1));
+        // Start a new member at the newest entry (the configuration that added it), so it is
+        // probed at once rather than at the next proposal; its reply says where it really is.
+        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(Math.max(1, log.lastIndex())));
       }
       progress.keySet().retainAll(new TreeSet<>(membership.allIds()));
     }

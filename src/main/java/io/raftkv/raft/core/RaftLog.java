@@ -12,6 +12,8 @@ final class RaftLog {
   private long baseIndex;
   private long baseTerm;
   private final ArrayList<LogEntry> entries = new ArrayList<>();
+  /** Index of the newest CONFIG entry in {@code entries}, or 0: kept so lookups never scan. */
+  private long lastConfigIndex;
 
   RaftLog(long baseIndex, long baseTerm, List<LogEntry> recovered) {
     this.baseIndex = baseIndex;
@@ -57,12 +59,22 @@ final class RaftLog {
       throw new IllegalStateException("term went backwards at " + e.index() + ": " + e.term() + " < " + lastTerm());
     }
     entries.add(e);
+    if (e.kind() == LogEntry.Kind.CONFIG) lastConfigIndex = e.index();
   }
 
   /** Removes every entry with index >= {@code from}. */
   void truncateFrom(long from) {
     if (from <= baseIndex) throw new IllegalStateException("truncate below the log base " + baseIndex);
     while (lastIndex() >= from) entries.remove(entries.size() - 1);
+    if (lastConfigIndex >= from) {
+      lastConfigIndex = 0;
+      for (int i = entries.size() - 1; i >= 0; i--) {
+        if (entries.get(i).kind() == LogEntry.Kind.CONFIG) {
+          lastConfigIndex = entries.get(i).index();
+          break;
+        }
+      }
+    }
   }
 
   /** Entries in [from, to], inclusive, at most maxCount and roughly maxBytes (at least one). */
@@ -78,6 +90,36 @@ final class RaftLog {
     return out;
   }
 
+  long baseIndex() {
+    return baseIndex;
+  }
+
+  long baseTerm() {
+    return baseTerm;
+  }
+
+  /**
+   * Drops every entry up to {@code index}, which a snapshot now covers (§7); the entry at
+   * {@code index} becomes the base. Entries after it stay.
+   */
+  void compact(long index) {
+    if (index <= baseIndex) return;
+    if (index > lastIndex()) throw new IllegalStateException("compact beyond the log: " + index);
+    long term = term(index);
+    entries.subList(0, (int) (index - baseIndex)).clear();
+    baseIndex = index;
+    baseTerm = term;
+    if (lastConfigIndex <= index) lastConfigIndex = 0;
+  }
+
+  /** Discards the whole log; it restarts empty after a snapshot ending at (index, term). */
+  void reset(long index, long term) {
+    entries.clear();
+    baseIndex = index;
+    baseTerm = term;
+    lastConfigIndex = 0;
+  }
+
   /** First index of the term that the entry at {@code index} belongs to (for the §5.3 backup hint). */
   long firstIndexOfTermAt(long index) {
     long t = term(index);
@@ -86,11 +128,8 @@ final class RaftLog {
     return i;
   }
 
-  /** The latest CONFIG entry at or below {@code upTo}, or null. */
+  /** The newest CONFIG entry in the log, or null if there is none after the base. */
   LogEntry lastConfigEntry() {
-    for (int i = entries.size() - 1; i >= 0; i--) {
-      if (entries.get(i).kind() == LogEntry.Kind.CONFIG) return entries.get(i);
-    }
-    return null;
+    return lastConfigIndex == 0 ? null : get(lastConfigIndex);
   }
 }

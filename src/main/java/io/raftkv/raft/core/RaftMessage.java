@@ -16,17 +16,27 @@ public sealed interface RaftMessage {
   long term();
 
   /** Messages that expect a response. */
-  sealed interface Request extends RaftMessage permits RequestVote, AppendEntries {}
+  sealed interface Request extends RaftMessage permits RequestVote, AppendEntries, TimeoutNow, InstallSnapshot {}
 
   /** Responses to {@link Request}s. */
-  sealed interface Response extends RaftMessage permits RequestVoteResponse, AppendEntriesResponse {}
+  sealed interface Response extends RaftMessage
+      permits RequestVoteResponse, AppendEntriesResponse, TimeoutNowResponse, InstallSnapshotResponse {}
 
   /**
    * §5.2 RequestVote. With {@code preVote} set it is a PreVote (thesis §9.6): the candidate asks
    * whether it could win an election at {@code term} without disturbing anyone's term or vote.
    */
-  record RequestVote(long from, long to, long term, long lastLogIndex, long lastLogTerm, boolean preVote)
-      implements Request {}
+  record RequestVote(
+      long from, long to, long term, long lastLogIndex, long lastLogTerm, boolean preVote, boolean transfer)
+      implements Request {
+    /**
+     * {@code transfer} marks an election the old leader asked for (TimeoutNow): voters then set
+     * aside leader stickiness, which would otherwise make them ignore it (thesis §3.10).
+     */
+    public RequestVote(long from, long to, long term, long lastLogIndex, long lastLogTerm, boolean preVote) {
+      this(from, to, term, lastLogIndex, lastLogTerm, preVote, false);
+    }
+  }
 
   record RequestVoteResponse(long from, long to, long term, boolean voteGranted, boolean preVote)
       implements Response {}
@@ -69,5 +79,25 @@ public sealed interface RaftMessage {
       long conflictIndex,
       long prevLogIndex,
       long readSeq)
+      implements Response {}
+
+  /**
+   * Leadership transfer (thesis §3.10): the leader tells a caught-up follower to start an
+   * election at once, without waiting for its timeout or running a pre-vote.
+   */
+  record TimeoutNow(long from, long to, long term) implements Request {}
+
+  record TimeoutNowResponse(long from, long to, long term, boolean accepted) implements Response {}
+
+  /**
+   * §7 InstallSnapshot, as the core sees it: the snapshot's data has already been received and
+   * staged by the driver; this message asks the follower to adopt it.
+   */
+  record InstallSnapshot(
+      long from, long to, long term, long lastIncludedIndex, long lastIncludedTerm, Membership membership)
+      implements Request {}
+
+  /** On success {@code matchIndex} is the snapshot's last index, now matching the leader's log. */
+  record InstallSnapshotResponse(long from, long to, long term, boolean success, long matchIndex)
       implements Response {}
 }

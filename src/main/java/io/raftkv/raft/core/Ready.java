@@ -21,7 +21,16 @@ public record Ready(
     List<LogEntry> entries,
     List<RaftMessage> messages,
     List<LogEntry> committed,
-    List<ReadState> readStates) {
+    List<ReadState> readStates,
+    SnapshotInstall install,
+    List<Long> sendSnapshotTo) {
+
+  /**
+   * A received snapshot to make live (§7), before this Ready's entries are appended: the state
+   * machine becomes the snapshot, and the log keeps what follows its last entry only if
+   * {@code keepLogAfterIndex}.
+   */
+  public record SnapshotInstall(long index, long term, Membership membership, boolean keepLogAfterIndex) {}
 
   public static final Ready EMPTY = new Ready(null, 0, List.of(), List.of(), List.of(), List.of());
 
@@ -30,14 +39,31 @@ public record Ready(
     messages = List.copyOf(messages);
     committed = List.copyOf(committed);
     readStates = List.copyOf(readStates);
+    sendSnapshotTo = List.copyOf(sendSnapshotTo);
+  }
+
+  public Ready(
+      HardState hardState,
+      long truncateFrom,
+      List<LogEntry> entries,
+      List<RaftMessage> messages,
+      List<LogEntry> committed,
+      List<ReadState> readStates) {
+    this(hardState, truncateFrom, entries, messages, committed, readStates, null, List.of());
   }
 
   public boolean needsPersist() {
-    return hardState != null || truncateFrom != 0 || !entries.isEmpty();
+    return hardState != null || truncateFrom != 0 || !entries.isEmpty() || install != null;
   }
 
   public boolean isEmpty() {
-    return !needsPersist() && messages.isEmpty() && committed.isEmpty() && readStates.isEmpty();
+    return !needsPersist() && messages.isEmpty() && committed.isEmpty() && readStates.isEmpty()
+        && sendSnapshotTo.isEmpty();
+  }
+
+  /** Whether {@link #then} can merge {@code next} into this one; never across a snapshot install. */
+  public boolean canMerge(Ready next) {
+    return install == null && next.install == null;
   }
 
   /**
@@ -45,6 +71,7 @@ public record Ready(
    * many steps that arrive while a sync is in progress share the next sync.
    */
   public Ready then(Ready next) {
+    if (!canMerge(next)) throw new IllegalArgumentException("a Ready with a snapshot install is never merged");
     HardState hs = next.hardState != null ? next.hardState : hardState;
     long tf = truncateFrom;
     List<LogEntry> es = new ArrayList<>();
@@ -56,7 +83,7 @@ public record Ready(
     }
     es.addAll(next.entries);
     return new Ready(hs, tf, es, concat(messages, next.messages), concat(committed, next.committed),
-        concat(readStates, next.readStates));
+        concat(readStates, next.readStates), null, concat(sendSnapshotTo, next.sendSnapshotTo));
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {

@@ -1,0 +1,252 @@
+package io.raftkv;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.raftkv.api.NodeStatus;
+import io.raftkv.config.HostPort;
+import io.raftkv.config.NodeConfig;
+import io.raftkv.http.HttpApi;
+import io.raftkv.http.HttpLimits;
+import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.core.RaftConfig;
+import io.raftkv.raft.core.RaftCore;
+import io.raftkv.raft.node.ClusterBootstrap;
+import io.raftkv.raft.node.NodeGateway;
+import io.raftkv.raft.node.NodeGuardian;
+import io.raftkv.raft.node.NodeSettings;
+import io.raftkv.raft.node.RaftNode;
+import io.raftkv.raft.node.StatusBoard;
+import io.raftkv.raft.node.StorageActor;
+import io.raftkv.storage.Recovered;
+import io.raftkv.storage.RocksDbStorage;
+import io.raftkv.transport.GrpcServer;
+import io.raftkv.transport.GrpcTransport;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * One raftkv node, wired: RocksDB storage, the Raft node actor, the gRPC transport and server on
+ * the raft address, and the HTTP API. Used by {@link Main} and by tests that run real nodes in
+ * one JVM.
+ *
+ * <p>Shutdown is Pekko coordinated shutdown: stop accepting HTTP, let in-flight requests finish
+ * (bounded) while Raft keeps running so they can commit, stop gRPC, stop the actors, and only
+ * then close RocksDB.
+ */
+public final class RaftKvServer {
+  private final NodeConfig config;
+  private final NodeSettings settings;
+  private final RocksDbStorage storage;
+  private final ActorSystem<NodeGuardian.Command> system;
+  private final GrpcTransport transport;
+  private final StatusBoard status;
+  private final NodeGateway gateway;
+  private final ActorRef<RaftNode.Command> node;
+  private final GrpcServer raftServer;
+  private final boolean hadState;
+  private volatile ServerBinding httpBinding;
+  private volatile ClusterBootstrap bootstrap;
+  private final CompletableFuture<Done> closed = new CompletableFuture<>();
+
+  private RaftKvServer(NodeConfig config, Consumer<String> out) throws Exception {
+    this.config = config;
+    this.settings = settingsOf(config);
+    out.accept("Creating Raft node...");
+    this.storage = RocksDbStorage.open(config.dataPath(), config.maxOpenFiles());
+    ActorSystem<NodeGuardian.Command> sys = null;
+    try {
+      Recovered recovered = storage.recover();
+      this.hadState = !recovered.isEmpty();
+      RaftCore core = new RaftCore(
+          config.nodeId(),
+          settings.raft(),
+          new Random(new SecureRandom().nextLong()),
+          recovered.hardState(),
+          0,
+          0,
+          recovered.log(),
+          recovered.appliedIndex(),
+          Membership.EMPTY);
+      this.status = new StatusBoard(new NodeStatus(
+          config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
+          core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
+      sys = ActorSystem.create(NodeGuardian.create(), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
+      this.system = sys;
+      this.transport = new GrpcTransport(system, config.nodeId(), Map.of());
+      this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
+              system,
+              replyTo -> new NodeGuardian.Spawn(RaftNode.create(
+                  settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
+                  StorageActor.create(storage, storage), storage, transport, status), replyTo),
+              Duration.ofSeconds(10),
+              system.scheduler())
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      this.gateway = new NodeGateway(node, system.scheduler(), status, storage, settings);
+      HostPort raft = config.raftHostPort();
+      this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port())
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      registerShutdownTasks();
+      system.getWhenTerminated().whenComplete((t, e) -> {
+        storage.close();
+        closed.complete(Done.getInstance());
+      });
+      out.accept("✓ Raft node created successfully!");
+    } catch (Exception | Error e) {
+      if (sys != null) {
+        sys.terminate();
+        sys.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+      storage.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a node and returns once it serves HTTP. A node without state first joins or founds
+   * its cluster and waits for the first entry to commit, as the seed example does; a node
+   * restarted with state serves at once (it answers 503 until a leader is known).
+   */
+  public static RaftKvServer start(NodeConfig config, Consumer<String> out) throws Exception {
+    RaftKvServer server = new RaftKvServer(config, out);
+    try {
+      server.joinCluster(out);
+      server.serveHttp(out);
+      return server;
+    } catch (Exception | Error e) {
+      server.stop();
+      throw e;
+    }
+  }
+
+  private void joinCluster(Consumer<String> out) throws Exception {
+    if (hadState) {
+      NodeStatus s = status.get();
+      out.accept("Restarting with existing data (term " + s.currentTerm() + ", last log index "
+          + s.lastLogIndex() + ", applied " + s.lastAppliedIndex() + ")");
+      return;
+    }
+    bootstrap = new ClusterBootstrap(
+        settings,
+        config.single(),
+        config.join(),
+        transport,
+        node,
+        () -> status.get().membership(),
+        system.scheduler(),
+        system.executionContext(),
+        Duration.ofMillis(config.joinRetryIntervalMs()),
+        out);
+    ClusterBootstrap.Outcome outcome = bootstrap.run().toCompletableFuture().get();
+    if (outcome == ClusterBootstrap.Outcome.JOINED) out.accept("✓ Joined the cluster");
+    out.accept("Waiting for initial log to be committed...");
+    while (status.get().lastAppliedIndex() < 1) {
+      if (system.whenTerminated().isCompleted()) throw new IllegalStateException("node stopped during start-up");
+      Thread.sleep(20);
+    }
+    out.accept("✓ Initial log committed successfully!");
+  }
+
+  private void serveHttp(Consumer<String> out) throws Exception {
+    HostPort http = config.httpHostPort();
+    HttpLimits limits = new HttpLimits(config.maxBodyBytes(), config.maxKeyBytes(), config.maxValueBytes());
+    httpBinding = HttpApi.bind(system, http.host(), http.port(), new HttpApi(gateway, limits).route())
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    String base = "http://" + config.httpAddr();
+    out.accept("");
+    out.accept("HTTP server listening on " + base);
+    out.accept("");
+    out.accept("Available endpoints:");
+    out.accept("  GET  " + base + "/get?key=<key>    - Get a value by key");
+    out.accept("  POST " + base + "/set             - Set a key-value pair");
+    out.accept("  POST " + base + "/delete          - Delete a key");
+    out.accept("  GET  " + base + "/health          - Health check");
+    out.accept("  GET  " + base + "/metrics         - Cluster metrics");
+    out.accept("");
+    out.accept("Press Ctrl+C to shutdown...");
+  }
+
+  private void registerShutdownTasks() {
+    CoordinatedShutdown cs = CoordinatedShutdown.get(system);
+    Duration drain = Duration.ofMillis(Math.max(1000, config.shutdownTimeoutMs() / 2));
+    cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> {
+      ServerBinding b = httpBinding;
+      if (bootstrap != null) bootstrap.cancel();
+      return b == null ? CompletableFuture.completedFuture(Done.getInstance()) : b.unbind().thenApply(x -> Done.getInstance());
+    });
+    cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-drain", () -> {
+      ServerBinding b = httpBinding;
+      return b == null
+          ? CompletableFuture.completedFuture(Done.getInstance())
+          : b.terminate(drain).thenApply(x -> Done.getInstance());
+    });
+    cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "raft-unbind", () ->
+        raftServer.unbind(Duration.ofSeconds(1)).thenApply(x -> {
+          transport.close();
+          return Done.getInstance();
+        }));
+  }
+
+  /** Shuts the node down cleanly and waits until RocksDB is closed. */
+  public void stop() {
+    CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
+    try {
+      closed.get(config.shutdownTimeoutMs() + 5000L, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("node " + config.nodeId() + " did not stop in time", e);
+    }
+  }
+
+  /** Completes when the node has stopped and closed its storage, for whatever reason. */
+  public CompletableFuture<Done> whenClosed() {
+    return closed;
+  }
+
+  public NodeStatus status() {
+    return status.get();
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public int httpPort() {
+    return httpBinding.localAddress().getPort();
+  }
+
+  static Config pekkoConfig(NodeConfig config) {
+    // Our own shutdown hook (Main) orders the shutdown; Pekko's would race it.
+    return config.pekkoOverrides()
+        .withFallback(ConfigFactory.parseMap(Map.of("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")))
+        .withFallback(ConfigFactory.load());
+  }
+
+  static NodeSettings settingsOf(NodeConfig c) {
+    int tick = c.tickMs();
+    RaftConfig raft = new RaftConfig(
+        Math.max(2, c.electionTimeoutMsMin() / tick),
+        Math.max(3, c.electionTimeoutMsMax() / tick),
+        Math.max(1, c.heartbeatIntervalMs() / tick),
+        c.maxEntriesPerAppend(),
+        c.maxBytesPerAppend(),
+        c.maxInflightAppends(),
+        true,
+        true);
+    return new NodeSettings(
+        c.nodeId(), c.raftAddr(), c.httpAddr(), raft, Duration.ofMillis(tick),
+        Duration.ofMillis(c.requestTimeoutMs()), c.forwardWrites(), c.maxBatchEntries());
+  }
+}

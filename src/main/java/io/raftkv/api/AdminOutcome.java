@@ -1,0 +1,16 @@
+package io.raftkv.api;
+
+/** How a membership request (join, leave) ended. */
+public sealed interface AdminOutcome {
+  /** Done, and committed: HTTP 200 with {@code message}. */
+  record Done(String message) implements AdminOutcome {}
+
+  /** Refused as given (unknown node, bad endpoint): HTTP 400. */
+  record Invalid(String reason) implements AdminOutcome {}
+
+  /** No leader is known, or the leader cannot take the change now: HTTP 503, retry. */
+  record Unavailable(String reason) implements AdminOutcome {}
+
+  /** Proposed, but not committed in time; the change may still happen: HTTP 504. */
+  record Timeout(String reason) implements AdminOutcome {}
+}

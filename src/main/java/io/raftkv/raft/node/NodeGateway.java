@@ -1,0 +1,133 @@
+package io.raftkv.raft.node;
+
+import io.raftkv.api.AdminOutcome;
+import io.raftkv.api.ClientApi;
+import io.raftkv.raft.core.Member;
+import io.raftkv.api.NodeStatus;
+import io.raftkv.api.ReadOutcome;
+import io.raftkv.api.ReadQuery;
+import io.raftkv.api.WriteOutcome;
+import io.raftkv.kv.KvCommand;
+import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.storage.StateMachineStore;
+import io.raftkv.transport.PeerInfo;
+import io.raftkv.transport.RaftInbound;
+import io.raftkv.transport.ReadIndexReply;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * The node as its clients (HTTP) and peers (gRPC) see it: each call becomes a message to the
+ * Raft node actor, with a deadline. A deadline that passes is an outcome (504), never an
+ * exception, because the request may still take effect.
+ */
+public final class NodeGateway implements ClientApi, RaftInbound {
+  /** Longer than the node's own bound on a membership change, so the node's answer wins. */
+  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(115);
+
+  private final ActorRef<RaftNode.Command> node;
+  private final Scheduler scheduler;
+  private final StatusBoard status;
+  private final StateMachineStore stateMachine;
+  private final NodeSettings settings;
+
+  public NodeGateway(
+      ActorRef<RaftNode.Command> node,
+      Scheduler scheduler,
+      StatusBoard status,
+      StateMachineStore stateMachine,
+      NodeSettings settings) {
+    this.node = node;
+    this.scheduler = scheduler;
+    this.status = status;
+    this.stateMachine = stateMachine;
+    this.settings = settings;
+  }
+
+  @Override
+  public CompletionStage<WriteOutcome> write(KvCommand command) {
+    return writeInternal(command, false);
+  }
+
+  private CompletionStage<WriteOutcome> writeInternal(KvCommand command, boolean forwarded) {
+    return ask(
+        replyTo -> new RaftNode.ClientWrite(command, forwarded, replyTo),
+        settings.requestTimeout(),
+        new WriteOutcome.Timeout("the write was not confirmed within "
+            + settings.requestTimeout().toMillis() + " ms; its outcome is unknown, read the key to find out"));
+  }
+
+  @Override
+  public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
+    if (!linearizable) return CompletableFuture.completedFuture(query.runOn(stateMachine));
+    return ask(
+        replyTo -> new RaftNode.ClientRead(query, replyTo),
+        settings.requestTimeout(),
+        new ReadOutcome.Timeout("the read was not confirmed within "
+            + settings.requestTimeout().toMillis() + " ms; retry"));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> join(Member member) {
+    return adminAsk(replyTo -> new RaftNode.Join(member, false, replyTo));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> leave(long nodeId) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, false, replyTo));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> onJoin(Member member) {
+    return adminAsk(replyTo -> new RaftNode.Join(member, true, replyTo));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> onLeave(long nodeId) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, true, replyTo));
+  }
+
+  private CompletionStage<AdminOutcome> adminAsk(Function<ActorRef<AdminOutcome>, RaftNode.Command> message) {
+    return ask(message, ADMIN_TIMEOUT, new AdminOutcome.Timeout(
+        "the membership change did not complete in time; it may still complete, check GET /members"));
+  }
+
+  @Override
+  public NodeStatus status() {
+    return status.get();
+  }
+
+  @Override
+  public CompletionStage<RaftMessage.Response> onRequest(RaftMessage.Request request) {
+    return AskPattern.ask(node, replyTo -> new RaftNode.PeerRequest(request, replyTo), settings.requestTimeout(), scheduler);
+  }
+
+  @Override
+  public CompletionStage<WriteOutcome> onForward(KvCommand command) {
+    return writeInternal(command, true);
+  }
+
+  @Override
+  public CompletionStage<ReadIndexReply> onReadIndex() {
+    return ask(
+        RaftNode.PeerReadIndex::new,
+        settings.requestTimeout(),
+        new ReadIndexReply(ReadIndexReply.Status.TIMEOUT, 0, status.get().currentLeader()));
+  }
+
+  @Override
+  public PeerInfo onHello() {
+    NodeStatus s = status.get();
+    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), s.membership(), s.currentLeader());
+  }
+
+  private <T> CompletionStage<T> ask(Function<ActorRef<T>, RaftNode.Command> message, Duration timeout, T onTimeout) {
+    return AskPattern.<RaftNode.Command, T>ask(node, message::apply, timeout, scheduler)
+        .exceptionally(failure -> onTimeout);
+  }
+}

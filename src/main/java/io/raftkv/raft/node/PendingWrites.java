@@ -1,0 +1,57 @@
+package io.raftkv.raft.node;
+
+import io.raftkv.api.WriteOutcome;
+import io.raftkv.kv.KvResult;
+import io.raftkv.raft.core.LogEntry;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Clients waiting for their proposals, by log index. When the entry at an index is applied, its
+ * client is answered: with the result if the entry is the one it proposed (same term), or with
+ * a rejection if another leader's entry took that index, which proves the proposal was never
+ * committed (Log Matching, §5.3).
+ */
+final class PendingWrites {
+  private record Waiter(long term, ActorRef<WriteOutcome> replyTo, long deadlineNanos) {}
+
+  private final TreeMap<Long, Waiter> byIndex = new TreeMap<>();
+
+  void add(long index, long term, ActorRef<WriteOutcome> replyTo, long deadlineNanos) {
+    byIndex.put(index, new Waiter(term, replyTo, deadlineNanos));
+  }
+
+  void onApplied(LogEntry entry, KvResult result) {
+    Waiter w = byIndex.remove(entry.index());
+    if (w == null) return;
+    if (w.term == entry.term()) {
+      w.replyTo.tell(new WriteOutcome.Applied(result));
+    } else {
+      w.replyTo.tell(new WriteOutcome.Rejected(
+          "leadership changed before the write committed; it was not applied, retry it"));
+    }
+  }
+
+  /** Gives up on waiters past their deadline: their entry may still commit, so the outcome is unknown. */
+  void expire(long nowNanos) {
+    Iterator<Map.Entry<Long, Waiter>> it = byIndex.entrySet().iterator();
+    while (it.hasNext()) {
+      Waiter w = it.next().getValue();
+      if (nowNanos - w.deadlineNanos > 0) {
+        w.replyTo.tell(new WriteOutcome.Timeout("the write did not commit in time; its outcome is unknown"));
+        it.remove();
+      }
+    }
+  }
+
+  void failAll(String reason) {
+    for (Waiter w : byIndex.values()) w.replyTo.tell(new WriteOutcome.Timeout(reason));
+    byIndex.clear();
+  }
+
+  int size() {
+    return byIndex.size();
+  }
+}

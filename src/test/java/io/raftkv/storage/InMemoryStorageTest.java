@@ -1,0 +1,84 @@
+package io.raftkv.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.raftkv.raft.core.HardState;
+import io.raftkv.raft.core.LogEntry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class InMemoryStorageTest extends StorageContractTest<InMemoryStorage> {
+  @Override
+  protected InMemoryStorage open() {
+    return new InMemoryStorage();
+  }
+
+  @Override
+  protected InMemoryStorage restart(InMemoryStorage s) {
+    s.close();
+    return s.crashAndRecover();
+  }
+
+  @Override
+  protected Map<String, String> dump(InMemoryStorage s) {
+    return s.snapshotOfKv();
+  }
+
+  @Test
+  void crashDropsAppliesAfterTheLastPersist() {
+    List<LogEntry> entries = List.of(set(1, 1, "a", "1"), set(2, 1, "b", "2"), del(3, 1, "a"));
+    store.persist(new PersistBatch(new HardState(1, 1), 0, entries));
+    store.apply(entries.subList(0, 2));
+    // This persist models a synced write, which flushes the earlier unsynced apply with it.
+    store.persist(new PersistBatch(new HardState(2, 1), 0, List.of()));
+    store.apply(entries.subList(2, 3));
+    assertNull(store.get("a"));
+
+    store = store.crashAndRecover();
+    Recovered r = store.recover();
+    assertEquals(new HardState(2, 1), r.hardState());
+    assertEquals(entries, r.log());
+    assertEquals(2, r.appliedIndex());
+    assertEquals(1, r.appliedTerm());
+    assertEquals(Map.of("a", "1", "b", "2"), store.snapshotOfKv());
+
+    // Re-applying from the log after the crash brings the lost apply back exactly once.
+    store.apply(r.log());
+    assertEquals(Map.of("b", "2"), store.snapshotOfKv());
+    assertEquals(3, store.appliedIndex());
+  }
+
+  @Test
+  void crashWithNoPersistLosesAllApplies() {
+    store.apply(List.of(set(1, 1, "a", "1")));
+    store = store.crashAndRecover();
+    assertEquals(0, store.appliedIndex());
+    assertEquals(Map.of(), store.snapshotOfKv());
+  }
+
+  @Test
+  void crashKeepsEveryPersistedBatchIncludingTruncations() {
+    store.persist(append(sets(1, 5, 1)));
+    store.persist(new PersistBatch(new HardState(3, 2), 4, sets(4, 6, 3)));
+    store = store.crashAndRecover();
+    List<LogEntry> expected = new ArrayList<>(sets(1, 3, 1));
+    expected.addAll(sets(4, 6, 3));
+    assertEquals(expected, store.recover().log());
+    assertEquals(new HardState(3, 2), store.recover().hardState());
+    // The bounds are rebuilt from the recovered log, so appends continue where it ends.
+    assertThrows(IllegalArgumentException.class, () -> store.persist(append(sets(8, 8, 3))));
+    store.persist(append(sets(7, 7, 3)));
+  }
+
+  @Test
+  void crashedInstanceRefusesFurtherWrites() {
+    InMemoryStorage old = store;
+    store = store.crashAndRecover();
+    assertThrows(StorageException.class, () -> old.persist(append(sets(1, 1, 1))));
+    assertThrows(StorageException.class, () -> old.apply(sets(1, 1, 1)));
+  }
+}
