@@ -138,6 +138,9 @@ final class SimNode {
         // Proposing at an index means our older entry there was truncated: a higher-term leader
         // overwrote it, so (Leader Completeness) it was never committed and never will be.
         if (previous != null) reply(previous.request, Status.FAIL, null);
+      } else if (result instanceof ProposeResult.Rejected) {
+        // A leader refusing for now (e.g. while handing over leadership): nothing was appended.
+        reply(req, Status.FAIL, null);
       } else {
         reply(req, Status.NOT_LEADER, null);
       }
@@ -154,13 +157,18 @@ final class SimNode {
     if (response != null) {
       List<RaftMessage> messages = new ArrayList<>(r.messages());
       messages.add(response);
-      r = new Ready(r.hardState(), r.truncateFrom(), r.entries(), messages, r.committed(), r.readStates());
+      r = new Ready(r.hardState(), r.truncateFrom(), r.entries(), messages, r.committed(), r.readStates(),
+          r.install(), r.sendSnapshotTo());
     }
     submit(r);
   }
 
   private void submit(Ready r) {
     if (r.isEmpty()) return;
+    if (r.install() != null || !r.sendSnapshotTo().isEmpty()) {
+      // The simulator never compacts, so a snapshot can only come from a core bug.
+      throw new IllegalStateException("snapshot activity without compaction on node " + id);
+    }
     if (writing != null) {
       // Even a Ready with nothing to persist must wait: its messages may promise state (a vote,
       // an append) that is still on its way to disk in the write ahead of it.
@@ -269,6 +277,13 @@ final class SimNode {
       stateMachine.remove(key);
     }
   };
+
+  /** Asks this node, if it leads, to hand leadership to {@code target} (thesis §3.10). */
+  void transferLeadership(long target) {
+    if (!up) return;
+    core.transferLeadership(target);
+    afterInput(null);
+  }
 
   boolean diskIdle() {
     return writing == null && queued == null;

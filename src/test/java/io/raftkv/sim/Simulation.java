@@ -109,7 +109,9 @@ final class Simulation {
     this.faultWeights = chooseFaultWeights();
     int[] paces = {150, 400, 1000, 2000};
     this.faultPaceMs = paces[random.nextInt(paces.length)];
-    for (int c = 1; c <= clientCount; c++) clients.add(new SimClient(c, this, 400));
+    // Long enough to ride out an election (150-300 ms plus a pre-vote round) so that most
+    // operations settle; crashes and lost replies still leave plenty of unknown outcomes.
+    for (int c = 1; c <= clientCount; c++) clients.add(new SimClient(c, this, 1000));
   }
 
   private static long mix(long z) {
@@ -196,8 +198,21 @@ final class Simulation {
     } catch (RuntimeException ex) {
       throw new SimulationFailure(seed, now, "exception: " + ex, ex);
     }
+    invariants.checkLogMatching(nodes);
+    checkLinearizable();
     return new Result(seed, nodeCount, events, now, trace.value(), history.size(),
         history.count(HistoryOp.Outcome.UNKNOWN), invariants.committedCount(), history);
+  }
+
+  /**
+   * The clients' view: the history must be linearizable for a key-value register per key. A
+   * check that runs out of time is a failure too, because "unknown" must never pass as "fine".
+   */
+  private void checkLinearizable() {
+    var result = LinearizabilityAdapter.check(history, Long.getLong("sim.lincheckTimeoutMs", 20_000));
+    if (!result.isLinearizable()) {
+      throw new SimulationFailure(seed, now, "linearizability " + result.verdict() + ": " + result.description());
+    }
   }
 
   /** The membership every node belongs to, built once for bootstrap. */
@@ -232,7 +247,8 @@ final class Simulation {
   private static final int F_CRASH_LEADER = 7;
   private static final int F_LOSSY = 8;
   private static final int F_CLEAN = 9;
-  private static final int FAULT_KINDS = 10;
+  private static final int F_TRANSFER = 10;
+  private static final int FAULT_KINDS = 11;
 
   /**
    * Swarm testing (Groce et al.): each seed enables its own mix of fault kinds with its own
@@ -297,6 +313,10 @@ final class Simulation {
       }
       network.duplicateProbability = random.nextDouble() * 0.05;
       network.clientDropProbability = random.nextDouble() * 0.03;
+    } else if (f == F_TRANSFER) {
+      // Not a fault but an operator action racing with faults: leadership transfer (TimeoutNow).
+      SimNode leader = currentLeader();
+      if (leader != null) leader.transferLeadership(randomFollower());
     } else {
       for (int a = 1; a <= nodeCount; a++) {
         for (int b = 1; b <= nodeCount; b++) network.setDrop(a, b, 0);
