@@ -1,0 +1,140 @@
+package io.raftkv.sim;
+
+import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.raft.core.RaftMessage.AppendEntries;
+import io.raftkv.raft.core.RaftMessage.AppendEntriesResponse;
+import io.raftkv.raft.core.RaftMessage.RequestVote;
+import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
+import java.util.ArrayList;
+
+/**
+ * The simulated network between nodes, with a firewall. Every link is directed and has its own
+ * drop probability and block flag; delays are random, so reordering comes for free; Raft messages
+ * may be duplicated. Client traffic crosses the same network but is never duplicated, because a
+ * real client talks over TCP and a duplicated write would be a second write, not a network fault.
+ */
+final class SimNetwork {
+  /** A link that is blocked during every other period: a flapping connection. */
+  private record Flap(int from, int to, long periodMs) {}
+
+  private final Simulation sim;
+  private final int nodes;
+  private final boolean[][] blocked;
+  private final double[][] dropProbability;
+  private final ArrayList<Flap> flaps = new ArrayList<>();
+  double duplicateProbability;
+  double clientDropProbability;
+  /** Probability that a message takes the long tail (tens to hundreds of ms). */
+  double longTailProbability = 0.02;
+
+  SimNetwork(Simulation sim, int nodes) {
+    this.sim = sim;
+    this.nodes = nodes;
+    this.blocked = new boolean[nodes + 1][nodes + 1];
+    this.dropProbability = new double[nodes + 1][nodes + 1];
+  }
+
+  // ------------------------------------------------------------------ firewall
+
+  void healAll() {
+    for (int a = 1; a <= nodes; a++) {
+      for (int b = 1; b <= nodes; b++) {
+        blocked[a][b] = false;
+        dropProbability[a][b] = 0;
+      }
+    }
+    flaps.clear();
+    duplicateProbability = 0;
+    clientDropProbability = 0;
+  }
+
+  void healPartitions() {
+    for (int a = 1; a <= nodes; a++) {
+      for (int b = 1; b <= nodes; b++) blocked[a][b] = false;
+    }
+    flaps.clear();
+  }
+
+  /** Cuts both directions between every node of {@code side} and every node outside it. */
+  void partition(boolean[] side) {
+    for (int a = 1; a <= nodes; a++) {
+      for (int b = 1; b <= nodes; b++) {
+        if (side[a] != side[b]) blocked[a][b] = true;
+      }
+    }
+  }
+
+  void block(int a, int b) {
+    blocked[a][b] = true;
+    blocked[b][a] = true;
+  }
+
+  void flap(int a, int b, long periodMs) {
+    flaps.add(new Flap(a, b, periodMs));
+    flaps.add(new Flap(b, a, periodMs));
+  }
+
+  void setDrop(int a, int b, double p) {
+    dropProbability[a][b] = p;
+  }
+
+  private boolean isBlocked(int from, int to) {
+    if (blocked[from][to]) return true;
+    for (Flap f : flaps) {
+      if (f.from == from && f.to == to && (sim.now() / f.periodMs) % 2 == 1) return true;
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ delivery
+
+  private long delay() {
+    long d = 1 + sim.random().nextInt(20);
+    if (sim.random().nextDouble() < longTailProbability) d += 50 + sim.random().nextInt(400);
+    return d;
+  }
+
+  void send(RaftMessage m) {
+    int from = (int) m.from();
+    int to = (int) m.to();
+    if (isBlocked(from, to) || sim.random().nextDouble() < dropProbability[from][to]) return;
+    long code = digest(m);
+    int copies = sim.random().nextDouble() < duplicateProbability ? 2 : 1;
+    for (int i = 0; i < copies; i++) {
+      sim.schedule(delay(), Simulation.EV_DELIVER, to, code, () -> sim.node(to).receive(m));
+    }
+  }
+
+  void sendToNode(ClientMessages.ClientRequest req) {
+    if (sim.random().nextDouble() < clientDropProbability) return;
+    long code = new Fnv64().add(req.opId()).add(req.attempt()).add(req.op().kind()).add(req.op().key()).value();
+    int to = (int) req.node();
+    sim.schedule(delay(), Simulation.EV_CLIENT_REQUEST, to, code, () -> sim.node(to).onClientRequest(req));
+  }
+
+  void sendToClient(ClientMessages.ClientReply reply) {
+    if (sim.random().nextDouble() < clientDropProbability) return;
+    long code = new Fnv64().add(reply.opId()).add(reply.attempt()).add(reply.status().ordinal())
+        .add(reply.value()).add(reply.leaderHint()).value();
+    sim.schedule(delay(), Simulation.EV_CLIENT_REPLY, reply.clientId(), code,
+        () -> sim.client(reply.clientId()).onReply(reply));
+  }
+
+  /** A hash of every field that matters, so the trace notices any change in message content. */
+  static long digest(RaftMessage m) {
+    Fnv64 f = new Fnv64().add(m.from()).add(m.to()).add(m.term());
+    if (m instanceof RequestVote rv) {
+      f.add(1).add(rv.lastLogIndex()).add(rv.lastLogTerm()).add(rv.preVote() ? 1 : 0);
+    } else if (m instanceof RequestVoteResponse r) {
+      f.add(2).add(r.voteGranted() ? 1 : 0).add(r.preVote() ? 1 : 0);
+    } else if (m instanceof AppendEntries ae) {
+      f.add(3).add(ae.prevLogIndex()).add(ae.prevLogTerm()).add(ae.leaderCommit()).add(ae.readSeq());
+      for (LogEntry e : ae.entries()) f.add(e.index()).add(e.term()).add(e.data());
+    } else if (m instanceof AppendEntriesResponse r) {
+      f.add(4).add(r.success() ? 1 : 0).add(r.matchIndex()).add(r.conflictIndex()).add(r.prevLogIndex())
+          .add(r.readSeq());
+    }
+    return f.value();
+  }
+}
