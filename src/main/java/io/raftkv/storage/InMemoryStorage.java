@@ -232,7 +232,7 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   public synchronized void purgeLog(long uptoIndex) {
     ensureOpen();
     long snapshotIndex = latest == null ? 0 : latest.meta().index();
-    checkPurge(uptoIndex, snapshotIndex, appliedIndex);
+    LogBounds.checkPurge(uptoIndex, snapshotIndex, appliedIndex);
     if (uptoIndex <= baseIndex) return;
     long term = termForBase(uptoIndex);
     log.headMap(uptoIndex, true).clear();
@@ -253,19 +253,6 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   }
 
   // ---- internals ----
-
-  static void checkPurge(long uptoIndex, long snapshotIndex, long appliedIndex) {
-    // Entries the latest snapshot does not cover are still the only record of their effects for
-    // a follower that needs them, and unapplied entries are not even in the state machine yet.
-    if (uptoIndex > snapshotIndex) {
-      throw new IllegalArgumentException(
-          "cannot purge the log up to " + uptoIndex + ": the latest snapshot is at " + snapshotIndex);
-    }
-    if (uptoIndex > appliedIndex) {
-      throw new IllegalArgumentException(
-          "cannot purge the log up to " + uptoIndex + ": only " + appliedIndex + " is applied");
-    }
-  }
 
   private long termForBase(long index) {
     LogEntry e = log.get(index);

@@ -64,6 +64,20 @@ record LogBounds(long first, long last, long base) {
     return new LogBounds(Math.max(first, newBase + 1), last, newBase);
   }
 
+  /** Refuses a purge that would drop entries no snapshot or applied state covers yet. */
+  static void checkPurge(long uptoIndex, long snapshotIndex, long appliedIndex) {
+    // Entries the latest snapshot does not cover are still the only record of their effects for
+    // a follower that needs them, and unapplied entries are not even in the state machine yet.
+    if (uptoIndex > snapshotIndex) {
+      throw new IllegalArgumentException(
+          "cannot purge the log up to " + uptoIndex + ": the latest snapshot is at " + snapshotIndex);
+    }
+    if (uptoIndex > appliedIndex) {
+      throw new IllegalArgumentException(
+          "cannot purge the log up to " + uptoIndex + ": only " + appliedIndex + " is applied");
+    }
+  }
+
   private LogBounds truncatedFrom(long truncateFrom) {
     if (truncateFrom == 0 || isEmpty() || truncateFrom > last) return this;
     if (truncateFrom <= first) return new LogBounds(0, 0, base);
