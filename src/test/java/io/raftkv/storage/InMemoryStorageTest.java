@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.Membership;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,21 @@ class InMemoryStorageTest extends StorageContractTest<InMemoryStorage> {
   @Override
   protected Map<String, String> dump(InMemoryStorage s) {
     return s.snapshotOfKv();
+  }
+
+  @Override
+  protected InMemoryStorage openOther() {
+    return new InMemoryStorage();
+  }
+
+  @Override
+  protected InMemoryStorage crash(InMemoryStorage s) {
+    return s.crashAndRecover();
+  }
+
+  @Override
+  protected Membership appliedMembership(InMemoryStorage s) {
+    return s.appliedMembership();
   }
 
   @Test
