@@ -91,6 +91,40 @@ class InMemoryStorageTest extends StorageContractTest<InMemoryStorage> {
   }
 
   @Test
+  void snapshotInstallAndPurgeAreDurableAtOnceLikeSyncedWrites() {
+    List<LogEntry> entries = sets(1, 10, 1);
+    store.persist(append(entries));
+    store.apply(entries.subList(0, 6));
+    // Taking a snapshot makes the unsynced applies durable, as the RocksDB store's WAL sync does.
+    SnapshotMeta meta = store.createSnapshot();
+    store.purgeLog(4);
+    store = store.crashAndRecover();
+    assertEquals(6, store.appliedIndex());
+    assertEquals(java.util.Optional.of(meta), store.latestSnapshot());
+    assertEquals(4, store.recover().baseIndex());
+    assertEquals(sets(5, 10, 1), store.recover().log());
+
+    InMemoryStorage leader = new InMemoryStorage();
+    fill(leader, 30);
+    leader.createSnapshot();
+    transfer(leader, store, 100, false);
+    store = store.crashAndRecover();
+    assertEquals(leader.snapshotOfKv(), store.snapshotOfKv());
+    assertEquals(30, store.appliedIndex());
+    assertEquals(30, store.recover().baseIndex());
+    assertEquals(ONE, store.recover().baseMembership());
+    assertEquals(30, store.latestSnapshot().orElseThrow().index());
+  }
+
+  @Test
+  void snapshotTimesComeFromTheInjectedClock() {
+    store.close();
+    store = new InMemoryStorage(() -> 42L);
+    store.apply(sets(1, 1, 1));
+    assertEquals(42L, store.createSnapshot().createdAtMillis());
+  }
+
+  @Test
   void crashedInstanceRefusesFurtherWrites() {
     InMemoryStorage old = store;
     store = store.crashAndRecover();
