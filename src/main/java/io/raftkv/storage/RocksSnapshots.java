@@ -2,6 +2,7 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -276,7 +277,7 @@ final class RocksSnapshots {
     if (crc.getValue() != ByteBuffer.wrap(all, all.length - 8, 8).getLong()) {
       throw new StorageException("snapshot pointer " + file + " fails its checksum");
     }
-    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all, 0, all.length - 8))) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, 0, all.length - 8))) {
       if (in.readInt() != MAGIC || in.readInt() != FORMAT) {
         throw new StorageException("snapshot pointer " + file + " has an unknown format");
       }
@@ -383,12 +384,11 @@ final class RocksSnapshots {
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (byte[] n : names) descriptors.add(new ColumnFamilyDescriptor(n, cfOptions));
         opened = RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors, handles);
-        ColumnFamilyHandle meta = null;
         Map<String, ColumnFamilyHandle> byName = new HashMap<>();
         for (int i = 0; i < names.size(); i++) {
           byName.put(new String(names.get(i), StandardCharsets.UTF_8), handles.get(i));
         }
-        meta = byName.get(RocksDbStorage.CF_META);
+        ColumnFamilyHandle meta = byName.get(RocksDbStorage.CF_META);
         if (meta == null) throw new StorageException("snapshot " + dir + " has no meta column family");
         String kvName = RocksDbStorage.liveKvName(opened.get(meta, RocksDbStorage.KV_CF_KEY));
         ColumnFamilyHandle kv = byName.get(kvName);

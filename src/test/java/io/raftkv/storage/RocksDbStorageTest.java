@@ -221,7 +221,7 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
       store.persist(append(entries));
       store.apply(entries);
     }
-    store.createSnapshot();
+    SnapshotMeta meta = store.createSnapshot();
     int maxBytes = 64 * 1024;
     int largestRecord = SnapshotChunks.RECORD_OVERHEAD_BYTES + "k50000".length() + "v50000@1".length();
     int count = 0;
@@ -242,6 +242,19 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
     }
     assertEquals(keys, count);
     assertTrue(chunks > 10, "only " + chunks + " chunks");
+
+    RocksDbStorage follower = openOther();
+    try {
+      long started = System.nanoTime();
+      transfer(store, follower, maxBytes, false);
+      long tookMs = (System.nanoTime() - started) / 1_000_000;
+      System.out.printf(
+          "installed a %d-key snapshot of %d bytes in %d chunks in %d ms%n", keys, meta.sizeBytes(), chunks, tookMs);
+      assertEquals(keys, follower.appliedIndex());
+      assertEquals("v50000@1", follower.get("k50000"));
+    } finally {
+      follower.close();
+    }
   }
 
   @Test
