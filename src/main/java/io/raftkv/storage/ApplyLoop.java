@@ -6,6 +6,8 @@ import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.core.MembershipCodec;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +17,13 @@ import java.util.List;
  * in one place means the in-memory twin cannot drift from the RocksDB store.
  */
 final class ApplyLoop {
-  /** What an apply produced: one result per entry, and the applied position afterwards. */
-  record Outcome(List<KvResult> results, long appliedIndex, long appliedTerm, boolean advanced) {}
+  /**
+   * What an apply produced: one result per entry, the applied position afterwards, and the
+   * membership of the last CONFIG entry applied (null when the batch applied none), which the
+   * store records with the applied index so that a snapshot knows the configuration it holds.
+   */
+  record Outcome(
+      List<KvResult> results, long appliedIndex, long appliedTerm, boolean advanced, Membership membership) {}
 
   private ApplyLoop() {}
 
@@ -27,6 +34,7 @@ final class ApplyLoop {
   static Outcome run(List<LogEntry> entries, long appliedIndex, long appliedTerm, KvWriteView view) {
     KvCommand[] commands = new KvCommand[entries.size()];
     boolean[] skipped = new boolean[entries.size()];
+    Membership membership = null;
     long next = appliedIndex + 1;
     boolean started = false;
     for (int i = 0; i < entries.size(); i++) {
@@ -44,6 +52,8 @@ final class ApplyLoop {
       started = true;
       next++;
       if (e.kind() == LogEntry.Kind.COMMAND) commands[i] = KvCommandCodec.decode(e.data());
+      // Decoded here, before any write, so a corrupt configuration fails the whole batch.
+      if (e.kind() == LogEntry.Kind.CONFIG) membership = MembershipCodec.decode(e.data());
     }
 
     List<KvResult> results = new ArrayList<>(entries.size());
@@ -59,6 +69,6 @@ final class ApplyLoop {
       index = e.index();
       term = e.term();
     }
-    return new Outcome(List.copyOf(results), index, term, started);
+    return new Outcome(List.copyOf(results), index, term, started, membership);
   }
 }

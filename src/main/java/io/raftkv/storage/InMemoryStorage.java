@@ -5,11 +5,16 @@ import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.Membership;
+import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 
 /**
  * The in-memory twin of {@link RocksDbStorage} for the deterministic simulator, with the same
@@ -18,44 +23,83 @@ import java.util.TreeMap;
  * next {@link #persist} (whose sync flushes the WAL) or a clean {@link #close}. {@link
  * #crashAndRecover} returns what a restarted node would find on disk.
  *
- * <p>Only sorted maps are used and nothing depends on threads or clocks, so one simulator seed
- * always produces the same run. Methods are synchronized only so the class stays safe if a test
- * happens to read from another thread; the simulator itself is single-threaded.
+ * <p>Snapshots follow the RocksDB store too: {@link #createSnapshot}, {@link #purgeLog} and a
+ * snapshot install's commit are synced writes, so they are durable at once and make the earlier
+ * applies durable with them. A snapshot is a deep copy of the key-value map that is never
+ * mutated afterwards, which is what lets a {@link SnapshotSource} read it while the node runs on.
+ *
+ * <p>Only sorted maps are used and nothing depends on threads or clocks (the snapshot time comes
+ * from an injected clock), so one simulator seed always produces the same run. Methods are
+ * synchronized only so the class stays safe if a test happens to read from another thread; the
+ * simulator itself is single-threaded.
  */
-public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
+public final class InMemoryStorage implements RaftLogStore, StateMachineStore, SnapshotStore {
+  /** A durable snapshot: its metadata and a private copy of the state it holds. */
+  private record Snapshot(SnapshotMeta meta, TreeMap<String, String> kv) {}
+
+  private final LongSupplier clockMillis;
+
   // Durable state: what survives a crash.
   private HardState hardState;
   private final TreeMap<Long, LogEntry> log;
   private final TreeMap<String, String> durableKv;
   private long durableAppliedIndex;
   private long durableAppliedTerm;
+  private Membership durableAppliedMembership;
+  private long baseIndex;
+  private long baseTerm;
+  private Snapshot latest;
 
   // Live state: what reads see, ahead of the durable copy by the applies since the last persist.
   private final TreeMap<String, String> kv;
   private long appliedIndex;
   private long appliedTerm;
+  private Membership appliedMembership;
   // The applies not yet durable, in order, as (key, value-or-null-for-delete). Replaying them at
   // the next persist keeps the cost proportional to the changes rather than to the whole map.
   private final List<Map.Entry<String, String>> unsynced = new ArrayList<>();
 
   private LogBounds bounds;
+  private Sink activeSink;
   private boolean closed;
 
   public InMemoryStorage() {
-    this(HardState.INITIAL, new TreeMap<>(), new TreeMap<>(), 0, 0);
+    // A fixed time keeps simulated runs reproducible; callers who want real times pass a clock.
+    this(() -> 0L);
+  }
+
+  /** {@code clockMillis} stamps snapshots; the simulator passes its virtual clock. */
+  public InMemoryStorage(LongSupplier clockMillis) {
+    this(clockMillis, HardState.INITIAL, new TreeMap<>(), new TreeMap<>(), 0, 0, Membership.EMPTY, 0, 0, null);
   }
 
   private InMemoryStorage(
-      HardState hardState, TreeMap<Long, LogEntry> log, TreeMap<String, String> kv, long appliedIndex, long appliedTerm) {
+      LongSupplier clockMillis,
+      HardState hardState,
+      TreeMap<Long, LogEntry> log,
+      TreeMap<String, String> kv,
+      long appliedIndex,
+      long appliedTerm,
+      Membership appliedMembership,
+      long baseIndex,
+      long baseTerm,
+      Snapshot latest) {
+    this.clockMillis = clockMillis;
     this.hardState = hardState;
     this.log = log;
     this.durableKv = kv;
     this.kv = new TreeMap<>(kv);
     this.durableAppliedIndex = appliedIndex;
     this.durableAppliedTerm = appliedTerm;
+    this.durableAppliedMembership = appliedMembership;
     this.appliedIndex = appliedIndex;
     this.appliedTerm = appliedTerm;
-    this.bounds = log.isEmpty() ? LogBounds.EMPTY : new LogBounds(log.firstKey(), log.lastKey());
+    this.appliedMembership = appliedMembership;
+    this.baseIndex = baseIndex;
+    this.baseTerm = baseTerm;
+    this.latest = latest;
+    this.bounds =
+        log.isEmpty() ? new LogBounds(0, 0, baseIndex) : new LogBounds(log.firstKey(), log.lastKey(), baseIndex);
   }
 
   /**
@@ -65,8 +109,19 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
    */
   public synchronized InMemoryStorage crashAndRecover() {
     closed = true;
+    // An install still receiving chunks lived only in the dead process; its staging is gone.
+    activeSink = null;
     return new InMemoryStorage(
-        hardState, new TreeMap<>(log), new TreeMap<>(durableKv), durableAppliedIndex, durableAppliedTerm);
+        clockMillis,
+        hardState,
+        new TreeMap<>(log),
+        new TreeMap<>(durableKv),
+        durableAppliedIndex,
+        durableAppliedTerm,
+        durableAppliedMembership,
+        baseIndex,
+        baseTerm,
+        latest);
   }
 
   /** A sorted copy of the applied key-value state as reads currently see it. */
@@ -75,12 +130,25 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
     return new TreeMap<>(kv);
   }
 
+  /** The membership of the last CONFIG entry applied (or installed), EMPTY if none. */
+  public synchronized Membership appliedMembership() {
+    ensureOpen();
+    return appliedMembership;
+  }
+
   // ---- RaftLogStore ----
 
   @Override
   public synchronized Recovered recover() {
     ensureOpen();
-    return new Recovered(hardState, new ArrayList<>(log.values()), appliedIndex, appliedTerm);
+    return new Recovered(
+        hardState,
+        new ArrayList<>(log.values()),
+        appliedIndex,
+        appliedTerm,
+        baseIndex,
+        baseTerm,
+        latest == null ? Membership.EMPTY : latest.meta().membership());
   }
 
   @Override
@@ -114,6 +182,7 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
     ApplyLoop.Outcome outcome = ApplyLoop.run(entries, appliedIndex, appliedTerm, new LiveView());
     appliedIndex = outcome.appliedIndex();
     appliedTerm = outcome.appliedTerm();
+    if (outcome.membership() != null) appliedMembership = outcome.membership();
     return outcome.results();
   }
 
@@ -154,15 +223,85 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
     return Integer.compare(a.length() - i, b.length() - j);
   }
 
+  // ---- SnapshotStore ----
+
+  @Override
+  public synchronized SnapshotMeta createSnapshot() {
+    ensureOpen();
+    // Like the RocksDB store, which syncs its WAL first: a snapshot never runs ahead of the
+    // durable applied state, so a crash cannot leave a snapshot newer than the state machine.
+    flushApplies();
+    TreeMap<String, String> copy = new TreeMap<>(kv);
+    SnapshotMeta meta =
+        new SnapshotMeta(appliedIndex, appliedTerm, appliedMembership, sizeOf(copy), clockMillis.getAsLong());
+    latest = new Snapshot(meta, copy);
+    return meta;
+  }
+
+  @Override
+  public synchronized Optional<SnapshotMeta> latestSnapshot() {
+    ensureOpen();
+    return latest == null ? Optional.empty() : Optional.of(latest.meta());
+  }
+
+  @Override
+  public synchronized SnapshotSource openSnapshot() {
+    ensureOpen();
+    if (latest == null) throw new IllegalStateException("there is no snapshot to open");
+    // The snapshot's map is never mutated, so the source can iterate it without the lock.
+    return new Source(latest);
+  }
+
+  @Override
+  public synchronized SnapshotSink beginInstall(SnapshotMeta meta) {
+    ensureOpen();
+    if (activeSink != null) activeSink.abort();
+    activeSink = new Sink(meta);
+    return activeSink;
+  }
+
+  @Override
+  public synchronized void purgeLog(long uptoIndex) {
+    ensureOpen();
+    long snapshotIndex = latest == null ? 0 : latest.meta().index();
+    LogBounds.checkPurge(uptoIndex, snapshotIndex, appliedIndex);
+    if (uptoIndex <= baseIndex) return;
+    long term = termForBase(uptoIndex);
+    log.headMap(uptoIndex, true).clear();
+    baseIndex = uptoIndex;
+    baseTerm = term;
+    bounds = bounds.rebased(uptoIndex, true);
+    // A purge is a synced write, which makes earlier applies durable as well.
+    flushApplies();
+  }
+
   /** A clean shutdown: like RocksDB's close, which syncs the WAL, it keeps every apply. */
   @Override
   public synchronized void close() {
     if (closed) return;
     flushApplies();
+    activeSink = null;
     closed = true;
   }
 
   // ---- internals ----
+
+  private long termForBase(long index) {
+    LogEntry e = log.get(index);
+    if (e != null) return e.term();
+    if (latest != null && latest.meta().index() == index) return latest.meta().term();
+    if (index == appliedIndex) return appliedTerm;
+    throw new IllegalStateException("no term known for index " + index + "; log holds " + bounds);
+  }
+
+  private static long sizeOf(TreeMap<String, String> map) {
+    long bytes = 0;
+    for (Map.Entry<String, String> e : map.entrySet()) {
+      bytes += e.getKey().getBytes(StandardCharsets.UTF_8).length;
+      bytes += e.getValue().getBytes(StandardCharsets.UTF_8).length;
+    }
+    return bytes;
+  }
 
   /** What a synced write does to earlier unsynced applies: makes them durable too. */
   private void flushApplies() {
@@ -176,6 +315,7 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
     unsynced.clear();
     durableAppliedIndex = appliedIndex;
     durableAppliedTerm = appliedTerm;
+    durableAppliedMembership = appliedMembership;
   }
 
   private void ensureOpen() {
@@ -199,6 +339,116 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore {
     public void delete(String key) {
       kv.remove(key);
       unsynced.add(new AbstractMap.SimpleImmutableEntry<>(key, null));
+    }
+  }
+
+  private static final class Source implements SnapshotSource {
+    private final SnapshotMeta meta;
+    private Iterator<Map.Entry<String, String>> it;
+    private byte[] pendingKey;
+    private byte[] pendingValue;
+
+    Source(Snapshot snapshot) {
+      this.meta = snapshot.meta();
+      this.it = snapshot.kv().entrySet().iterator();
+    }
+
+    @Override
+    public SnapshotMeta meta() {
+      return meta;
+    }
+
+    @Override
+    public synchronized byte[] nextChunk(int maxBytes) {
+      if (it == null) throw new IllegalStateException("snapshot source is closed");
+      SnapshotChunks.Builder chunk = new SnapshotChunks.Builder();
+      while (true) {
+        if (pendingKey == null) {
+          if (!it.hasNext()) break;
+          Map.Entry<String, String> e = it.next();
+          pendingKey = e.getKey().getBytes(StandardCharsets.UTF_8);
+          pendingValue = e.getValue().getBytes(StandardCharsets.UTF_8);
+        }
+        // A pair that does not fit waits for the next chunk.
+        if (!chunk.tryAdd(pendingKey, pendingValue, maxBytes)) break;
+        pendingKey = null;
+        pendingValue = null;
+      }
+      return chunk.count() == 0 ? null : chunk.build();
+    }
+
+    @Override
+    public synchronized void close() {
+      it = null;
+    }
+  }
+
+  private final class Sink implements SnapshotSink {
+    private final SnapshotMeta meta;
+    private TreeMap<String, String> staging = new TreeMap<>();
+
+    Sink(SnapshotMeta meta) {
+      this.meta = meta;
+    }
+
+    @Override
+    public void write(byte[] chunk) {
+      synchronized (InMemoryStorage.this) {
+        checkActive();
+        TreeMap<String, String> target = staging;
+        SnapshotChunks.decode(
+            chunk,
+            (k, v) -> target.put(new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8)));
+      }
+    }
+
+    @Override
+    public void commit(boolean keepLogAfterIndex) {
+      synchronized (InMemoryStorage.this) {
+        checkActive();
+        // Everything below happens at once, which is what a single synced RocksDB batch gives the
+        // real store: a crash sees all of it or none of it.
+        unsynced.clear();
+        kv.clear();
+        kv.putAll(staging);
+        durableKv.clear();
+        durableKv.putAll(staging);
+        appliedIndex = meta.index();
+        appliedTerm = meta.term();
+        appliedMembership = meta.membership();
+        durableAppliedIndex = appliedIndex;
+        durableAppliedTerm = appliedTerm;
+        durableAppliedMembership = appliedMembership;
+        if (keepLogAfterIndex) {
+          log.headMap(meta.index(), true).clear();
+        } else {
+          log.clear();
+        }
+        baseIndex = meta.index();
+        baseTerm = meta.term();
+        bounds = bounds.rebased(meta.index(), keepLogAfterIndex);
+        // The staging map is handed over to the snapshot and never written again.
+        SnapshotMeta installed =
+            new SnapshotMeta(meta.index(), meta.term(), meta.membership(), sizeOf(staging), clockMillis.getAsLong());
+        latest = new Snapshot(installed, staging);
+        staging = null;
+        activeSink = null;
+      }
+    }
+
+    @Override
+    public void abort() {
+      synchronized (InMemoryStorage.this) {
+        staging = null;
+        if (activeSink == this) activeSink = null;
+      }
+    }
+
+    private void checkActive() {
+      ensureOpen();
+      if (staging == null || activeSink != this) {
+        throw new IllegalStateException("this snapshot install was committed, aborted or superseded");
+      }
     }
   }
 }

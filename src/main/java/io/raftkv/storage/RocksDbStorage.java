@@ -5,19 +5,27 @@ import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.core.MembershipCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -34,22 +42,32 @@ import org.rocksdb.WriteOptions;
  *   <li>{@code log}: 8-byte big-endian index to 8-byte term, 1-byte kind ordinal, payload. Big
  *       endian keeps RocksDB's bytewise order equal to index order, so iteration and
  *       {@code deleteRange} work on index ranges.
- *   <li>{@code meta}: the hard state (term, votedFor) and the applied index and term.
- *   <li>{@code kv}: user key to value, both UTF-8.
+ *   <li>{@code meta}: the hard state (term, votedFor), the applied index, term and membership,
+ *       the log base (index and term of the last compacted entry), the name of the live kv
+ *       column family, and the marker of an installed snapshot not yet re-snapshotted.
+ *   <li>{@code kv} (or {@code kv.N} after the N-th snapshot install): user key to value, UTF-8.
  * </ul>
  *
- * <p>{@link #persist} and {@link #apply} are meant to be called from one thread (the storage
- * actor); {@link #get} may be called from any thread. A read-write lock keeps every native call
- * out of {@link #close}, because touching a freed RocksDB handle crashes the JVM rather than
- * throwing.
+ * <p>Snapshots live in {@code <data_path>/raftkv-snapshots/} (see {@link RocksSnapshots}); the
+ * database itself stays at {@code data_path}, so existing data directories open unchanged.
+ *
+ * <p>{@link #persist}, {@link #apply} and the snapshot operations are meant to be called from one
+ * thread (the storage actor); {@link #get} may be called from any thread, and a {@link
+ * SnapshotSource} may be read on any thread. A read-write lock keeps every native call out of
+ * {@link #close} and out of the switch of the live kv column family, because touching a freed
+ * RocksDB handle crashes the JVM rather than throwing.
  */
-public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
+public final class RocksDbStorage implements RaftLogStore, StateMachineStore, SnapshotStore {
   static final String CF_LOG = "log";
   static final String CF_META = "meta";
   static final String CF_KV = "kv";
 
   private static final byte[] HARD_STATE_KEY = "hard_state".getBytes(StandardCharsets.UTF_8);
   private static final byte[] APPLIED_KEY = "applied".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] APPLIED_MEMBERSHIP_KEY = "applied_membership".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] LOG_BASE_KEY = "log_base".getBytes(StandardCharsets.UTF_8);
+  static final byte[] KV_CF_KEY = "kv_cf".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] SNAPSHOT_PENDING_KEY = "snapshot_pending".getBytes(StandardCharsets.UTF_8);
   private static final int LOG_HEADER_BYTES = 9;
 
   static {
@@ -63,12 +81,17 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
   private final ColumnFamilyOptions cfOptions;
   private final WriteOptions syncWrite;
   private final WriteOptions asyncWrite;
+  private final WriteOptions noWalWrite;
   private final ReadOptions readOptions;
+  // Every open column family handle; changed only under the write lock.
   private final List<ColumnFamilyHandle> handles;
   private final RocksDB db;
   private final ColumnFamilyHandle logCf;
   private final ColumnFamilyHandle metaCf;
-  private final ColumnFamilyHandle kvCf;
+  private final RocksSnapshots snapshots;
+  // The live state machine; replaced (under the write lock) when a snapshot install commits.
+  private volatile ColumnFamilyHandle kvCf;
+  private volatile String kvCfName;
 
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private volatile boolean closed;
@@ -80,23 +103,33 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
   private volatile LogBounds bounds;
   private volatile long appliedIndex;
   private volatile long appliedTerm;
+  private volatile Membership appliedMembership = Membership.EMPTY;
+  private volatile long baseTerm;
+  private Sink activeSink;
+
+  // Test seam: runs right after an install's commit batch is durable, so a test can "crash" there.
+  Runnable afterInstallCommitBatch = () -> {};
 
   private RocksDbStorage(
       Path dir,
       DBOptions dbOptions,
       ColumnFamilyOptions cfOptions,
       List<ColumnFamilyHandle> handles,
-      RocksDB db) {
+      RocksDB db,
+      ColumnFamilyHandle logCf,
+      ColumnFamilyHandle metaCf,
+      RocksSnapshots snapshots) {
     this.dir = dir;
     this.dbOptions = dbOptions;
     this.cfOptions = cfOptions;
     this.handles = handles;
     this.db = db;
-    this.logCf = handles.get(1);
-    this.metaCf = handles.get(2);
-    this.kvCf = handles.get(3);
+    this.logCf = logCf;
+    this.metaCf = metaCf;
+    this.snapshots = snapshots;
     this.syncWrite = new WriteOptions().setSync(true);
     this.asyncWrite = new WriteOptions().setSync(false);
+    this.noWalWrite = new WriteOptions().setDisableWAL(true);
     this.readOptions = new ReadOptions();
   }
 
@@ -116,20 +149,30 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
             .setCreateMissingColumnFamilies(true)
             .setMaxOpenFiles(maxOpenFiles);
     ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
-    // The order here fixes the positions of the handles used by the constructor.
-    List<ColumnFamilyDescriptor> descriptors =
-        List.of(
-            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-            new ColumnFamilyDescriptor(utf8(CF_LOG), cfOptions),
-            new ColumnFamilyDescriptor(utf8(CF_META), cfOptions),
-            new ColumnFamilyDescriptor(utf8(CF_KV), cfOptions));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     RocksDB db = null;
     RocksDbStorage storage = null;
     try {
+      // Every existing column family must be opened, and which kv family is live is only known
+      // from meta, so open them all and sort out stale ones afterwards.
+      List<String> names = columnFamilyNames(dir);
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      for (String n : names) descriptors.add(new ColumnFamilyDescriptor(utf8(n), cfOptions));
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-      storage = new RocksDbStorage(dir, dbOptions, cfOptions, handles, db);
+      RocksSnapshots snapshots = RocksSnapshots.open(dir);
+      storage =
+          new RocksDbStorage(
+              dir,
+              dbOptions,
+              cfOptions,
+              handles,
+              db,
+              handles.get(names.indexOf(CF_LOG)),
+              handles.get(names.indexOf(CF_META)),
+              snapshots);
+      storage.selectLiveKv(names);
       storage.loadPositions();
+      storage.finishPendingSnapshot();
       return storage;
     } catch (RocksDBException | RuntimeException e) {
       if (storage != null) {
@@ -140,13 +183,92 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
         cfOptions.close();
         dbOptions.close();
       }
-      if (e instanceof StorageException se) throw se;
+      if (e instanceof StorageException) throw (StorageException) e;
       throw new StorageException("cannot open RocksDB at " + dir, e);
     }
   }
 
+  /** The column families to open: the fixed ones plus whatever the database already holds. */
+  private static List<String> columnFamilyNames(Path dir) throws RocksDBException {
+    Set<String> names = new LinkedHashSet<>();
+    names.add(new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8));
+    names.add(CF_LOG);
+    names.add(CF_META);
+    boolean anyKv = false;
+    if (Files.exists(dir.resolve("CURRENT"))) {
+      try (Options options = new Options()) {
+        for (byte[] n : RocksDB.listColumnFamilies(options, dir.toString())) {
+          String name = new String(n, StandardCharsets.UTF_8);
+          names.add(name);
+          anyKv |= isKvName(name);
+        }
+      }
+    }
+    // A new database (or one from before installs existed) starts with plain "kv".
+    if (!anyKv) names.add(CF_KV);
+    return new ArrayList<>(names);
+  }
+
+  static boolean isKvName(String name) {
+    return name.equals(CF_KV) || name.startsWith(CF_KV + ".");
+  }
+
+  /** The live kv column family named by the stored meta value (plain "kv" when absent). */
+  static String liveKvName(byte[] stored) {
+    return stored == null ? CF_KV : new String(stored, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Picks the live kv column family and drops the others: a staging family of an install that
+   * never committed, or the old live family of one that committed but crashed before dropping it.
+   */
+  private void selectLiveKv(List<String> names) throws RocksDBException {
+    String live = liveKvName(db.get(metaCf, KV_CF_KEY));
+    int at = names.indexOf(live);
+    if (at < 0) throw new StorageException("live kv column family " + live + " is missing in " + dir);
+    kvCf = handles.get(at);
+    kvCfName = live;
+    List<ColumnFamilyHandle> stale = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      if (isKvName(names.get(i)) && i != at) stale.add(handles.get(i));
+    }
+    for (ColumnFamilyHandle h : stale) dropColumnFamily(h);
+  }
+
+  /**
+   * Completes an install that committed but crashed before its state became the latest snapshot.
+   * Nothing can have been applied after the install (its marker is cleared before any apply), so
+   * the live state is exactly the installed one and a snapshot of it is the install's snapshot.
+   */
+  private void finishPendingSnapshot() throws RocksDBException {
+    byte[] pending = db.get(metaCf, SNAPSHOT_PENDING_KEY);
+    if (pending == null) return;
+    long index = checkedPair(pending, "pending snapshot").getLong();
+    if (snapshots.latest().map(SnapshotMeta::index).orElse(0L) < index) createSnapshot();
+    db.delete(metaCf, syncWrite, SNAPSHOT_PENDING_KEY);
+  }
+
   public Path directory() {
     return dir;
+  }
+
+  /** The directory holding this store's snapshots (inside {@link #directory()}). */
+  public Path snapshotDirectory() {
+    return snapshots.root();
+  }
+
+  /**
+   * Approximate bytes this node uses on disk: every file under the data directory, which holds
+   * the snapshots too, counting each file once even where a snapshot hard-links a live SST file.
+   */
+  public long diskUsageBytes() {
+    return RocksSnapshots.treeSize(dir);
+  }
+
+  /** The membership of the last CONFIG entry applied (or installed), EMPTY if none. */
+  public Membership appliedMembership() {
+    ensureOpen();
+    return appliedMembership;
   }
 
   // ---- RaftLogStore ----
@@ -168,7 +290,10 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
         }
         it.status();
       }
-      return new Recovered(hs, log, appliedIndex, appliedTerm);
+      LogBounds b = bounds;
+      Membership baseMembership =
+          snapshots.latest().map(SnapshotMeta::membership).orElse(Membership.EMPTY);
+      return new Recovered(hs, log, appliedIndex, appliedTerm, b.base(), baseTerm, baseMembership);
     } catch (RocksDBException e) {
       throw new StorageException("cannot read the log", e);
     } finally {
@@ -232,6 +357,10 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
         // The applied position goes into the same batch as the effects, so a crash can never
         // leave effects without the index that says they happened (no double apply).
         wb.put(metaCf, APPLIED_KEY, pair(outcome.appliedIndex(), outcome.appliedTerm()));
+        // Likewise the membership, which a snapshot taken at this applied index must carry.
+        if (outcome.membership() != null) {
+          wb.put(metaCf, APPLIED_MEMBERSHIP_KEY, MembershipCodec.encode(outcome.membership()));
+        }
         // Unsynced on purpose: the batch is still atomic through the WAL, and losing it in a
         // power failure is harmless because the synced log still holds these entries, which are
         // simply applied again after restart. The next synced persist flushes the WAL anyway,
@@ -239,6 +368,7 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
         db.write(asyncWrite, wb);
         appliedIndex = outcome.appliedIndex();
         appliedTerm = outcome.appliedTerm();
+        if (outcome.membership() != null) appliedMembership = outcome.membership();
         return outcome.results();
       } catch (RocksDBException e) {
         failed = true;
@@ -337,14 +467,279 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
       }
       for (ColumnFamilyHandle h : handles) h.close();
       db.close();
+      activeSink = null;
       syncWrite.close();
       asyncWrite.close();
+      noWalWrite.close();
       readOptions.close();
       cfOptions.close();
       dbOptions.close();
       if (failure != null) throw failure;
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  // ---- SnapshotStore ----
+
+  @Override
+  public SnapshotMeta createSnapshot() {
+    lock.readLock().lock();
+    try {
+      ensureWritable();
+      // Applies are written without sync. Syncing first keeps every snapshot at or below the
+      // durable applied state, so a crash can never leave a node whose snapshot (and the log base
+      // a later purge derives from it) describes state its own state machine has lost.
+      db.syncWal();
+      return snapshots.create(db, kvCfName, appliedIndex, appliedTerm, appliedMembership, System.currentTimeMillis());
+    } catch (RocksDBException e) {
+      failed = true;
+      throw new StorageException("sync before snapshot failed", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public Optional<SnapshotMeta> latestSnapshot() {
+    ensureOpen();
+    return snapshots.latest();
+  }
+
+  @Override
+  public SnapshotSource openSnapshot() {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      // The source opens its own read-only instance of the snapshot directory, independent of
+      // this database, so it outlives a newer snapshot and even the close of this store.
+      return snapshots.openLatest();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public SnapshotSink beginInstall(SnapshotMeta meta) {
+    lock.writeLock().lock();
+    try {
+      ensureWritable();
+      if (activeSink != null) activeSink.discard();
+      // The staging area is a fresh column family, so the live kv is untouched until the commit
+      // batch names the staging family as live.
+      String name = nextKvName(kvCfName);
+      ColumnFamilyHandle staging = db.createColumnFamily(new ColumnFamilyDescriptor(utf8(name), cfOptions));
+      handles.add(staging);
+      activeSink = new Sink(meta, name, staging);
+      return activeSink;
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot create the staging area for a snapshot install", e);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public void purgeLog(long uptoIndex) {
+    lock.readLock().lock();
+    try {
+      ensureWritable();
+      LogBounds.checkPurge(uptoIndex, snapshots.latest().map(SnapshotMeta::index).orElse(0L), appliedIndex);
+      LogBounds b = bounds;
+      if (uptoIndex <= b.base()) return;
+      long term = termForBase(uptoIndex);
+      try (WriteBatch wb = new WriteBatch()) {
+        wb.deleteRange(logCf, be(0), be(uptoIndex + 1));
+        wb.put(metaCf, LOG_BASE_KEY, pair(uptoIndex, term));
+        db.write(syncWrite, wb);
+      }
+      bounds = b.rebased(uptoIndex, true);
+      baseTerm = term;
+      compactLog(be(uptoIndex + 1));
+    } catch (RocksDBException e) {
+      failed = true;
+      throw new StorageException("purge of the log up to " + uptoIndex + " failed", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private long termForBase(long index) throws RocksDBException {
+    byte[] v = db.get(logCf, be(index));
+    if (v != null) return decodeEntry(be(index), v).term();
+    Optional<SnapshotMeta> latest = snapshots.latest();
+    if (latest.isPresent() && latest.get().index() == index) return latest.get().term();
+    if (index == appliedIndex) return appliedTerm;
+    throw new IllegalStateException("no term known for index " + index + "; log holds " + bounds);
+  }
+
+  /**
+   * A range deletion only hides entries; compacting the range is what frees their disk space.
+   * Forcing the bottommost level matters: by default RocksDB skips it, and an old log sits there.
+   */
+  private void compactLog(byte[] endExclusive) throws RocksDBException {
+    try (CompactRangeOptions options =
+        new CompactRangeOptions()
+            .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+      db.compactRange(logCf, be(0), endExclusive, options);
+    }
+  }
+
+  private static String nextKvName(String live) {
+    if (live.equals(CF_KV)) return CF_KV + ".1";
+    return CF_KV + "." + (Long.parseLong(live.substring(CF_KV.length() + 1)) + 1);
+  }
+
+  /**
+   * A snapshot install into the staging column family.
+   *
+   * <p>Why a column-family switch: the live kv must stay readable and intact until the very end,
+   * and the end must be one atomic step. Writing the snapshot into a second column family and
+   * then naming it live in the same synced {@link WriteBatch} that also sets the applied index,
+   * term and membership, deletes the log and records the log base makes that step a single
+   * RocksDB write: a crash before it recovers the old state (the staging family is dropped at
+   * open), a crash after it the complete new one (the old family is dropped at open). Ingesting
+   * SST files into the live family instead would need a redo log of our own, since an ingest
+   * and a meta write cannot be one atomic RocksDB operation.
+   *
+   * <p>The staging writes skip the WAL: the data is worthless until commit, and commit flushes
+   * the staging family to SST files before the switch, so the state is written once, not twice.
+   *
+   * <p>Making the installed state the latest snapshot needs a checkpoint, which cannot be part
+   * of that write; the batch therefore also leaves a marker, and an open that finds it takes
+   * the snapshot (see {@link #finishPendingSnapshot}).
+   */
+  private final class Sink implements SnapshotSink {
+    private final SnapshotMeta meta;
+    private final String name;
+    private final ColumnFamilyHandle staging;
+    private boolean done;
+
+    Sink(SnapshotMeta meta, String name, ColumnFamilyHandle staging) {
+      this.meta = meta;
+      this.name = name;
+      this.staging = staging;
+    }
+
+    @Override
+    public void write(byte[] chunk) {
+      lock.readLock().lock();
+      try {
+        checkActive();
+        try (WriteBatch wb = new WriteBatch()) {
+          SnapshotChunks.decode(
+              chunk,
+              (k, v) -> {
+                try {
+                  wb.put(staging, k, v);
+                } catch (RocksDBException e) {
+                  throw new StorageException("batching a snapshot pair failed", e);
+                }
+              });
+          db.write(noWalWrite, wb);
+        }
+      } catch (RocksDBException e) {
+        throw new StorageException("write of a snapshot chunk failed", e);
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public void commit(boolean keepLogAfterIndex) {
+      long index = meta.index();
+      long term = meta.term();
+      lock.readLock().lock();
+      try {
+        checkActive();
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true);
+            WriteBatch wb = new WriteBatch()) {
+          db.flush(flush, staging);
+          wb.put(metaCf, KV_CF_KEY, utf8(name));
+          wb.put(metaCf, APPLIED_KEY, pair(index, term));
+          wb.put(metaCf, APPLIED_MEMBERSHIP_KEY, MembershipCodec.encode(meta.membership()));
+          wb.put(metaCf, LOG_BASE_KEY, pair(index, term));
+          wb.put(metaCf, SNAPSHOT_PENDING_KEY, pair(index, term));
+          // §7: entries after the snapshot survive only if the caller found the log consistent.
+          wb.deleteRange(logCf, be(0), keepLogAfterIndex ? be(index + 1) : be(Long.MAX_VALUE));
+          // The one atomic, durable step of the install.
+          db.write(syncWrite, wb);
+        } catch (RocksDBException e) {
+          failed = true;
+          throw new StorageException("commit of the snapshot install at " + index + " failed", e);
+        }
+      } finally {
+        lock.readLock().unlock();
+      }
+      afterInstallCommitBatch.run();
+
+      // Readers on other threads may hold the old handle, so the switch waits for them.
+      lock.writeLock().lock();
+      try {
+        ensureOpen();
+        ColumnFamilyHandle old = kvCf;
+        kvCf = staging;
+        kvCfName = name;
+        appliedIndex = index;
+        appliedTerm = term;
+        appliedMembership = meta.membership();
+        bounds = bounds.rebased(index, keepLogAfterIndex);
+        baseTerm = term;
+        done = true;
+        activeSink = null;
+        dropColumnFamily(old);
+      } catch (RocksDBException e) {
+        failed = true;
+        throw new StorageException("dropping the replaced state machine failed", e);
+      } finally {
+        lock.writeLock().unlock();
+      }
+
+      createSnapshot();
+      lock.readLock().lock();
+      try {
+        ensureWritable();
+        // Unsynced is enough: if the delete is lost, the next open merely snapshots again, and
+        // any later apply that survives a crash implies this earlier write survived too.
+        db.delete(metaCf, asyncWrite, SNAPSHOT_PENDING_KEY);
+        compactLog(keepLogAfterIndex ? be(index + 1) : be(Long.MAX_VALUE));
+      } catch (RocksDBException e) {
+        failed = true;
+        throw new StorageException("finishing the snapshot install at " + index + " failed", e);
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+
+    @Override
+    public void abort() {
+      lock.writeLock().lock();
+      try {
+        discard();
+      } finally {
+        lock.writeLock().unlock();
+      }
+    }
+
+    /** Drops the staging family; the caller holds the write lock. */
+    void discard() {
+      if (done) return;
+      done = true;
+      if (activeSink == this) activeSink = null;
+      // After close the handles are gone; the next open drops the staging family instead.
+      if (closed) return;
+      try {
+        dropColumnFamily(staging);
+      } catch (RocksDBException e) {
+        throw new StorageException("dropping the staging area of a snapshot install failed", e);
+      }
+    }
+
+    private void checkActive() {
+      ensureWritable();
+      if (done || activeSink != this) {
+        throw new IllegalStateException("this snapshot install was committed, aborted or superseded");
+      }
     }
   }
 
@@ -357,18 +752,40 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore {
       appliedIndex = b.getLong();
       appliedTerm = b.getLong();
     }
+    byte[] membership = db.get(metaCf, APPLIED_MEMBERSHIP_KEY);
+    if (membership != null) {
+      try {
+        appliedMembership = MembershipCodec.decode(membership);
+      } catch (IllegalArgumentException e) {
+        throw new StorageException("corrupt applied membership record", e);
+      }
+    }
+    long baseIndex = 0;
+    byte[] base = db.get(metaCf, LOG_BASE_KEY);
+    if (base != null) {
+      ByteBuffer b = checkedPair(base, "log base");
+      baseIndex = b.getLong();
+      baseTerm = b.getLong();
+    }
     try (RocksIterator it = db.newIterator(logCf, readOptions)) {
       it.seekToFirst();
       if (!it.isValid()) {
         it.status();
-        bounds = LogBounds.EMPTY;
+        bounds = new LogBounds(0, 0, baseIndex);
         return;
       }
       long first = indexOf(it.key());
       it.seekToLast();
       it.status();
-      bounds = new LogBounds(first, indexOf(it.key()));
+      bounds = new LogBounds(first, indexOf(it.key()), baseIndex);
     }
+  }
+
+  /** Drops a column family and forgets its handle; the caller holds the write lock or is opening. */
+  private void dropColumnFamily(ColumnFamilyHandle h) throws RocksDBException {
+    db.dropColumnFamily(h);
+    handles.remove(h);
+    h.close();
   }
 
   private HardState readHardState() throws RocksDBException {

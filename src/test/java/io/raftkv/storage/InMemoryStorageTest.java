@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.Membership;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,21 @@ class InMemoryStorageTest extends StorageContractTest<InMemoryStorage> {
   @Override
   protected Map<String, String> dump(InMemoryStorage s) {
     return s.snapshotOfKv();
+  }
+
+  @Override
+  protected InMemoryStorage openOther() {
+    return new InMemoryStorage();
+  }
+
+  @Override
+  protected InMemoryStorage crash(InMemoryStorage s) {
+    return s.crashAndRecover();
+  }
+
+  @Override
+  protected Membership appliedMembership(InMemoryStorage s) {
+    return s.appliedMembership();
   }
 
   @Test
@@ -72,6 +88,40 @@ class InMemoryStorageTest extends StorageContractTest<InMemoryStorage> {
     // The bounds are rebuilt from the recovered log, so appends continue where it ends.
     assertThrows(IllegalArgumentException.class, () -> store.persist(append(sets(8, 8, 3))));
     store.persist(append(sets(7, 7, 3)));
+  }
+
+  @Test
+  void snapshotInstallAndPurgeAreDurableAtOnceLikeSyncedWrites() {
+    List<LogEntry> entries = sets(1, 10, 1);
+    store.persist(append(entries));
+    store.apply(entries.subList(0, 6));
+    // Taking a snapshot makes the unsynced applies durable, as the RocksDB store's WAL sync does.
+    SnapshotMeta meta = store.createSnapshot();
+    store.purgeLog(4);
+    store = store.crashAndRecover();
+    assertEquals(6, store.appliedIndex());
+    assertEquals(java.util.Optional.of(meta), store.latestSnapshot());
+    assertEquals(4, store.recover().baseIndex());
+    assertEquals(sets(5, 10, 1), store.recover().log());
+
+    InMemoryStorage leader = new InMemoryStorage();
+    fill(leader, 30);
+    leader.createSnapshot();
+    transfer(leader, store, 100, false);
+    store = store.crashAndRecover();
+    assertEquals(leader.snapshotOfKv(), store.snapshotOfKv());
+    assertEquals(30, store.appliedIndex());
+    assertEquals(30, store.recover().baseIndex());
+    assertEquals(ONE, store.recover().baseMembership());
+    assertEquals(30, store.latestSnapshot().orElseThrow().index());
+  }
+
+  @Test
+  void snapshotTimesComeFromTheInjectedClock() {
+    store.close();
+    store = new InMemoryStorage(() -> 42L);
+    store.apply(sets(1, 1, 1));
+    assertEquals(42L, store.createSnapshot().createdAtMillis());
   }
 
   @Test

@@ -1,6 +1,8 @@
 package io.raftkv.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,10 +17,13 @@ import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * simulator tests what production runs. Subclasses say how to open a store and how to restart
  * it after a clean shutdown.
  */
-abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore> {
+abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & SnapshotStore> {
   protected S store;
 
   protected abstract S open();
@@ -38,6 +43,17 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore> {
   protected abstract S restart(S s);
 
   protected abstract Map<String, String> dump(S s);
+
+  /** A second, empty store independent of {@link #store}; the test closes it. */
+  protected abstract S openOther();
+
+  /**
+   * Stops {@code s} the hard way, without finishing what is in flight (an install that was never
+   * committed, in particular), and opens what is left on disk.
+   */
+  protected abstract S crash(S s);
+
+  protected abstract Membership appliedMembership(S s);
 
   @BeforeEach
   void openStore() {
@@ -67,6 +83,48 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore> {
 
   static PersistBatch append(List<LogEntry> entries) {
     return new PersistBatch(null, 0, entries);
+  }
+
+  static final Membership ONE = Membership.ofVoters(List.of(new Member(1, "127.0.0.1:7001", "127.0.0.1:8001")));
+  static final Membership ONE_PLUS_LEARNER = ONE.withLearner(new Member(2, "127.0.0.1:7002", "127.0.0.1:8002"));
+
+  static LogEntry config(long index, long term, Membership m) {
+    return new LogEntry(index, term, LogEntry.Kind.CONFIG, MembershipCodec.encode(m));
+  }
+
+  /** Persists and applies a config at 1, then sets at 2..{@code last} in term 2. */
+  void fill(S s, long last) {
+    List<LogEntry> entries = new ArrayList<>();
+    entries.add(config(1, 1, ONE));
+    entries.addAll(sets(2, last, 2));
+    s.persist(new PersistBatch(new HardState(2, 1), 0, entries));
+    s.apply(entries);
+  }
+
+  /** Every pair in a snapshot, in the order the chunks carry them, checking each chunk's size. */
+  static List<Map.Entry<String, String>> readAll(SnapshotSource source, int maxBytes, List<byte[]> chunks) {
+    List<Map.Entry<String, String>> pairs = new ArrayList<>();
+    for (byte[] chunk = source.nextChunk(maxBytes); chunk != null; chunk = source.nextChunk(maxBytes)) {
+      chunks.add(chunk);
+      SnapshotChunks.decode(
+          chunk,
+          (k, v) ->
+              pairs.add(
+                  new AbstractMap.SimpleImmutableEntry<>(
+                      new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8))));
+    }
+    return pairs;
+  }
+
+  /** Streams the latest snapshot of {@code from} into {@code to} and commits it. */
+  static void transfer(SnapshotStore from, SnapshotStore to, int maxBytes, boolean keepLog) {
+    try (SnapshotSource source = from.openSnapshot()) {
+      SnapshotSink sink = to.beginInstall(source.meta());
+      for (byte[] chunk = source.nextChunk(maxBytes); chunk != null; chunk = source.nextChunk(maxBytes)) {
+        sink.write(chunk);
+      }
+      sink.commit(keepLog);
+    }
   }
 
   // ---- log and hard state ----
@@ -297,6 +355,306 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore> {
     assertEquals(List.of(), store.scan("k", 10));
     store.apply(sets(1, 1, 1));
     assertEquals(List.of(new KvPair("k1", "v1@1")), store.scan("k", 10));
+  }
+
+  // ---- applied membership, snapshots and compaction ----
+
+  @Test
+  void appliedMembershipIsTheLastAppliedConfigAndSurvivesRestart() {
+    assertEquals(Membership.EMPTY, appliedMembership(store));
+    List<LogEntry> entries = List.of(config(1, 1, ONE), set(2, 1, "a", "1"), config(3, 1, ONE_PLUS_LEARNER));
+    store.persist(append(entries));
+    store.apply(entries.subList(0, 2));
+    assertEquals(ONE, appliedMembership(store));
+    store.apply(entries.subList(2, 3));
+    assertEquals(ONE_PLUS_LEARNER, appliedMembership(store));
+    store = restart(store);
+    assertEquals(ONE_PLUS_LEARNER, appliedMembership(store));
+  }
+
+  @Test
+  void snapshotHoldsTheAppliedPositionAndMembershipAndSurvivesRestart() {
+    assertEquals(Optional.empty(), store.latestSnapshot());
+    fill(store, 10);
+    SnapshotMeta meta = store.createSnapshot();
+    assertEquals(10, meta.index());
+    assertEquals(2, meta.term());
+    assertEquals(ONE, meta.membership());
+    assertTrue(meta.sizeBytes() > 0);
+    assertEquals(Optional.of(meta), store.latestSnapshot());
+
+    store = restart(store);
+    assertEquals(Optional.of(meta), store.latestSnapshot());
+    Recovered r = store.recover();
+    // Nothing was purged, so the whole log is still there, but the base membership is known.
+    assertEquals(0, r.baseIndex());
+    assertEquals(0, r.baseTerm());
+    assertEquals(ONE, r.baseMembership());
+    assertEquals(10, r.log().size());
+  }
+
+  @Test
+  void snapshotStreamsEveryPairInKeyOrderInSeveralChunksAndInstallsOnAFreshStore() {
+    fill(store, 300);
+    store.apply(List.of(del(301, 2, "k7")));
+    store.persist(append(List.of(del(301, 2, "k7"))));
+    SnapshotMeta meta = store.createSnapshot();
+    List<byte[]> chunks = new ArrayList<>();
+    List<Map.Entry<String, String>> pairs;
+    try (SnapshotSource source = store.openSnapshot()) {
+      assertEquals(meta, source.meta());
+      pairs = readAll(source, 512, chunks);
+      assertNull(source.nextChunk(512));
+    }
+    assertTrue(chunks.size() > 5, "expected several chunks, got " + chunks.size());
+    TreeMap<String, String> expected = new TreeMap<>(dump(store));
+    assertEquals(new ArrayList<>(expected.entrySet()), pairs);
+
+    S other = openOther();
+    try {
+      transfer(store, other, 512, false);
+      assertEquals(expected, dump(other));
+      assertEquals(301, other.appliedIndex());
+      assertEquals(2, other.appliedTerm());
+      assertEquals(ONE, appliedMembership(other));
+      SnapshotMeta installed = other.latestSnapshot().orElseThrow();
+      assertEquals(301, installed.index());
+      assertEquals(ONE, installed.membership());
+    } finally {
+      other.close();
+    }
+  }
+
+  @Test
+  void installReplacesStateDurablyAndKeepsTheLogAfterTheSnapshotWhenAsked() {
+    // The leader's state at 10, and a follower whose log runs to 20 but applied only up to 5.
+    S leader = openOther();
+    try {
+      fill(leader, 10);
+      leader.createSnapshot();
+      List<LogEntry> followerLog = new ArrayList<>(List.of(config(1, 1, ONE)));
+      followerLog.addAll(sets(2, 20, 2));
+      store.persist(new PersistBatch(new HardState(2, 1), 0, followerLog));
+      store.apply(followerLog.subList(0, 5));
+
+      transfer(leader, store, 200, true);
+      store = restart(store);
+      Recovered r = store.recover();
+      assertEquals(10, r.baseIndex());
+      assertEquals(2, r.baseTerm());
+      assertEquals(ONE, r.baseMembership());
+      assertEquals(sets(11, 20, 2), r.log());
+      assertEquals(10, r.appliedIndex());
+      assertEquals(dump(leader), dump(store));
+      assertEquals(new HardState(2, 1), r.hardState());
+      // Applying continues right after the snapshot.
+      store.apply(r.log());
+      assertEquals(20, store.appliedIndex());
+    } finally {
+      leader.close();
+    }
+  }
+
+  @Test
+  void installWithoutKeepingTheLogDropsAllOfItAndTheLogRestartsAfterTheBase() {
+    S leader = openOther();
+    try {
+      fill(leader, 10);
+      leader.createSnapshot();
+      store.persist(append(sets(1, 20, 1)));
+      store.apply(sets(1, 20, 1));
+
+      transfer(leader, store, 1 << 20, false);
+      assertEquals(dump(leader), dump(store));
+      assertEquals(10, store.appliedIndex());
+      store = restart(store);
+      Recovered r = store.recover();
+      assertTrue(r.log().isEmpty());
+      assertEquals(10, r.baseIndex());
+      assertEquals(2, r.baseTerm());
+      assertFalse(r.isEmpty());
+      assertNull(store.get("k15"));
+      // A compacted log must continue right after its base.
+      assertThrows(IllegalArgumentException.class, () -> store.persist(append(sets(12, 12, 3))));
+      store.persist(append(sets(11, 12, 3)));
+      assertEquals(sets(11, 12, 3), store.recover().log());
+    } finally {
+      leader.close();
+    }
+  }
+
+  @Test
+  void crashDuringAnInstallLeavesTheOldState() {
+    fill(store, 5);
+    // A synced write makes the applies durable, so the in-memory twin's crash keeps them too.
+    store.persist(new PersistBatch(null, 0, List.of()));
+    Map<String, String> before = dump(store);
+    S leader = openOther();
+    try {
+      fill(leader, 50);
+      leader.createSnapshot();
+      try (SnapshotSource source = leader.openSnapshot()) {
+        SnapshotSink sink = store.beginInstall(source.meta());
+        sink.write(source.nextChunk(300));
+        sink.write(source.nextChunk(300));
+        store = crash(store);
+      }
+      assertEquals(before, dump(store));
+      assertEquals(5, store.appliedIndex());
+      assertEquals(ONE, appliedMembership(store));
+      assertEquals(5, store.recover().log().size());
+      assertEquals(0, store.recover().baseIndex());
+      assertEquals(Optional.empty(), store.latestSnapshot());
+
+      // A fresh install after the crash still works.
+      transfer(leader, store, 300, false);
+      assertEquals(dump(leader), dump(store));
+    } finally {
+      leader.close();
+    }
+  }
+
+  @Test
+  void abortedOrSupersededInstallChangesNothing() {
+    fill(store, 5);
+    Map<String, String> before = dump(store);
+    S leader = openOther();
+    try {
+      fill(leader, 30);
+      leader.createSnapshot();
+      try (SnapshotSource source = leader.openSnapshot()) {
+        SnapshotSink first = store.beginInstall(source.meta());
+        first.write(source.nextChunk(100));
+        first.abort();
+        assertThrows(IllegalStateException.class, () -> first.commit(false));
+        SnapshotSink second = store.beginInstall(source.meta());
+        second.write(source.nextChunk(100));
+        SnapshotSink third = store.beginInstall(source.meta());
+        assertThrows(IllegalStateException.class, () -> second.write(new byte[0]));
+        assertThrows(IllegalStateException.class, () -> second.commit(false));
+        third.close();
+      }
+      assertEquals(before, dump(store));
+      assertEquals(5, store.appliedIndex());
+      store = restart(store);
+      assertEquals(before, dump(store));
+    } finally {
+      leader.close();
+    }
+  }
+
+  @Test
+  void purgeRemovesEntriesRecordsTheBaseAndTheLogContinuesAfterIt() {
+    fill(store, 20);
+    assertThrows(IllegalArgumentException.class, () -> store.purgeLog(5)); // no snapshot yet
+    store.createSnapshot();
+    store.persist(append(sets(21, 25, 3)));
+    assertThrows(IllegalArgumentException.class, () -> store.purgeLog(21)); // beyond the snapshot
+
+    store.purgeLog(15);
+    store.purgeLog(15); // idempotent
+    store.purgeLog(3); // below the base: nothing to do
+    Recovered r = store.recover();
+    assertEquals(15, r.baseIndex());
+    assertEquals(2, r.baseTerm());
+    assertEquals(ONE, r.baseMembership());
+    List<LogEntry> expected = new ArrayList<>(sets(16, 20, 2));
+    expected.addAll(sets(21, 25, 3));
+    assertEquals(expected, r.log());
+
+    store = restart(store);
+    r = store.recover();
+    assertEquals(15, r.baseIndex());
+    assertEquals(2, r.baseTerm());
+    assertEquals(expected, r.log());
+    store.persist(append(sets(26, 26, 3)));
+
+    // Purging everything the snapshot covers, then truncating all that is left, still keeps
+    // appends tied to the base.
+    store.purgeLog(20);
+    store.persist(new PersistBatch(null, 21, List.of()));
+    assertTrue(store.recover().log().isEmpty());
+    assertThrows(IllegalArgumentException.class, () -> store.persist(append(sets(22, 22, 4))));
+    store.persist(append(sets(21, 21, 4)));
+    assertEquals(20, store.recover().baseIndex());
+  }
+
+  @Test
+  void purgeAfterAnInstallStartsFromTheInstalledBase() {
+    S leader = openOther();
+    try {
+      fill(leader, 10);
+      leader.createSnapshot();
+      transfer(leader, store, 1000, false);
+      store.purgeLog(5); // already below the installed base
+      assertEquals(10, store.recover().baseIndex());
+      // The snapshot moves to 12 while the log grows to 15.
+      store.persist(append(sets(11, 15, 2)));
+      store.apply(sets(11, 12, 2));
+      store.createSnapshot();
+      assertThrows(IllegalArgumentException.class, () -> store.purgeLog(13));
+      store.purgeLog(12);
+      assertEquals(sets(13, 15, 2), store.recover().log());
+    } finally {
+      leader.close();
+    }
+  }
+
+  @Test
+  void aSourceStaysReadableWhileANewerSnapshotReplacesIt() {
+    fill(store, 100);
+    SnapshotMeta old = store.createSnapshot();
+    Map<String, String> oldState = dump(store);
+    try (SnapshotSource source = store.openSnapshot()) {
+      byte[] first = source.nextChunk(300);
+      assertNotNull(first);
+      List<LogEntry> more = new ArrayList<>(sets(101, 150, 3));
+      more.add(del(151, 3, "k2"));
+      store.persist(append(more));
+      store.apply(more);
+      SnapshotMeta newer = store.createSnapshot();
+      assertEquals(151, newer.index());
+      store.purgeLog(151);
+
+      List<byte[]> chunks = new ArrayList<>();
+      chunks.add(first);
+      List<Map.Entry<String, String>> pairs = new ArrayList<>();
+      for (byte[] c : chunks) {
+        SnapshotChunks.decode(
+            c,
+            (k, v) ->
+                pairs.add(
+                    new AbstractMap.SimpleImmutableEntry<>(
+                        new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8))));
+      }
+      pairs.addAll(readAll(source, 300, new ArrayList<>()));
+      assertEquals(new ArrayList<>(new TreeMap<>(oldState).entrySet()), pairs);
+      assertEquals(old, source.meta());
+    }
+    try (SnapshotSource source = store.openSnapshot()) {
+      assertEquals(151, source.meta().index());
+      assertEquals(
+          new ArrayList<>(new TreeMap<>(dump(store)).entrySet()), readAll(source, 300, new ArrayList<>()));
+    }
+  }
+
+  @Test
+  void anInstalledSnapshotCanBeStreamedOnward() {
+    S leader = openOther();
+    S third = null;
+    try {
+      fill(leader, 40);
+      leader.createSnapshot();
+      transfer(leader, store, 250, false);
+      third = openOther();
+      transfer(store, third, 250, false);
+      assertEquals(dump(leader), dump(third));
+      assertEquals(40, third.appliedIndex());
+      assertEquals(ONE, appliedMembership(third));
+    } finally {
+      leader.close();
+      if (third != null) third.close();
+    }
   }
 
   // ---- lifecycle ----
