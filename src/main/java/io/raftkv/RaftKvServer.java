@@ -34,6 +34,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.Materializer;
 
 /**
  * One raftkv node, wired: RocksDB storage, the Raft node actor, the gRPC transport and server on
@@ -73,11 +74,11 @@ public final class RaftKvServer {
           settings.raft(),
           new Random(new SecureRandom().nextLong()),
           recovered.hardState(),
-          0,
-          0,
+          recovered.baseIndex(),
+          recovered.baseTerm(),
           recovered.log(),
           recovered.appliedIndex(),
-          Membership.EMPTY);
+          recovered.baseMembership());
       this.status = new StatusBoard(new NodeStatus(
           config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
           core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
@@ -88,12 +89,14 @@ public final class RaftKvServer {
               system,
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
                   settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
-                  StorageActor.create(storage, storage), storage, transport, status), replyTo),
+                  StorageActor.create(storage, storage, storage), storage, transport, status), replyTo),
               Duration.ofSeconds(10),
               system.scheduler())
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
-      this.gateway = new NodeGateway(node, system.scheduler(), status, storage, settings);
+      this.gateway = new NodeGateway(
+          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system));
+      storage.latestSnapshot().ifPresent(status::publishSnapshot);
       HostPort raft = config.raftHostPort();
       this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port())
           .toCompletableFuture()
@@ -161,7 +164,8 @@ public final class RaftKvServer {
 
   private void serveHttp(Consumer<String> out) throws Exception {
     HostPort http = config.httpHostPort();
-    HttpLimits limits = new HttpLimits(config.maxBodyBytes(), config.maxKeyBytes(), config.maxValueBytes());
+    HttpLimits limits = new HttpLimits(config.maxBodyBytes(), config.maxKeyBytes(), config.maxValueBytes(),
+        config.maxBatchOps(), config.maxPrefixLimit());
     httpBinding = HttpApi.bind(system, http.host(), http.port(), new HttpApi(gateway, limits).route())
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
@@ -247,6 +251,7 @@ public final class RaftKvServer {
         true);
     return new NodeSettings(
         c.nodeId(), c.raftAddr(), c.httpAddr(), raft, Duration.ofMillis(tick),
-        Duration.ofMillis(c.requestTimeoutMs()), c.forwardWrites(), c.maxBatchEntries());
+        Duration.ofMillis(c.requestTimeoutMs()), c.forwardWrites(), c.maxBatchEntries(),
+        c.snapshotIntervalEntries(), c.snapshotKeepLogEntries(), c.snapshotChunkBytes());
   }
 }

@@ -2,6 +2,8 @@ package io.raftkv.api;
 
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.Member;
+import io.raftkv.storage.SnapshotMeta;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -30,4 +32,13 @@ public interface ClientApi {
 
   /** Removes a node from the cluster; a leader that leaves hands its leadership over first. */
   CompletionStage<AdminOutcome> leave(long nodeId);
+
+  /** Snapshots this node's applied state now (and compacts its log behind it as configured). */
+  CompletionStage<SnapshotMeta> triggerSnapshot();
+
+  /** This node's latest snapshot, if any. */
+  Optional<SnapshotMeta> snapshotStatus();
+
+  /** Deletes this node's log entries up to {@code uptoIndex}, which a snapshot must cover. */
+  CompletionStage<AdminOutcome> purgeLog(long uptoIndex);
 }

@@ -42,6 +42,9 @@ import java.util.stream.Collectors;
  * @param maxBytesPerAppend most payload bytes in one AppendEntries (at least one entry is sent)
  * @param maxInflightAppends AppendEntries a leader keeps unacknowledged per follower
  * @param maxBatchEntries most client commands proposed and synced as one group commit
+ * @param snapshotIntervalEntries applied entries between automatic snapshots; 0 turns them off
+ * @param snapshotKeepLogEntries log entries kept behind a snapshot when the log is compacted
+ * @param snapshotChunkBytes data per InstallSnapshot message
  * @param joinRetryIntervalMs pause between rounds of asking join addresses for a cluster
  * @param shutdownTimeoutMs bound on a clean shutdown after SIGTERM
  * @param logLevel root log level: TRACE, DEBUG, INFO, WARN, ERROR or OFF
@@ -69,6 +72,9 @@ public record NodeConfig(
     int maxBytesPerAppend,
     int maxInflightAppends,
     int maxBatchEntries,
+    int snapshotIntervalEntries,
+    int snapshotKeepLogEntries,
+    int snapshotChunkBytes,
     int joinRetryIntervalMs,
     int shutdownTimeoutMs,
     String logLevel) {
@@ -84,6 +90,18 @@ public record NodeConfig(
         electionTimeoutMsMax, heartbeatIntervalMs, tickMs, requestTimeoutMs, maxBodyBytes,
         maxKeyBytes, maxValueBytes, maxBatchOps, maxPrefixLimit, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends,
         maxBatchEntries, joinRetryIntervalMs, shutdownTimeoutMs);
+    if (snapshotIntervalEntries < 0) {
+      throw new InvalidSettingException(
+          "snapshot_interval_entries", "must be 0 (no automatic snapshots) or more, got " + snapshotIntervalEntries);
+    }
+    if (snapshotKeepLogEntries < 0) {
+      throw new InvalidSettingException("snapshot_keep_log_entries", "must be 0 or more, got " + snapshotKeepLogEntries);
+    }
+    if (snapshotChunkBytes <= 0 || snapshotChunkBytes > (2 << 20)) {
+      // gRPC refuses messages over 4 MiB by default; half of that leaves room for framing.
+      throw new InvalidSettingException(
+          "snapshot_chunk_bytes", "must be between 1 and 2097152, got " + snapshotChunkBytes);
+    }
   }
 
   /** The Raft address, parsed. */

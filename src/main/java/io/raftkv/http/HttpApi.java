@@ -20,7 +20,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * next.
  *
  * <ul>
- *   <li>{@link KvRoutes} and {@link StatusRoutes}: one method per endpoint.
+ *   <li>{@link KvRoutes}, {@link StatusRoutes} and {@link ClusterRoutes}: one method per endpoint.
  *   <li>{@link JsonBody} reads bodies; {@link KvRequests} and {@link Fields} validate them.
  *   <li>{@link Outcomes} answers reads and writes that did not succeed.
  *   <li>{@link ErrorMapping} renders Pekko's rejections, exceptions and timeouts as JSON.
@@ -33,12 +33,14 @@ public final class HttpApi {
 
   private static final String ENDPOINTS =
       "GET /get?key=<key>, POST /set, POST /delete, POST /batch_write, POST /txn, POST /getset,"
-          + " GET /prefix?prefix=<prefix>, GET /health and GET /metrics";
+          + " GET /prefix?prefix=<prefix>, GET /health, GET /metrics, GET /members, POST /join, POST /leave,"
+          + " POST /trigger_snapshot, GET /snapshot_status and POST /purge_log";
 
   private final ErrorMapping errors;
   private final JsonBody body;
   private final KvRoutes kv;
   private final StatusRoutes status;
+  private final ClusterRoutes cluster;
 
   public HttpApi(ClientApi api, HttpLimits limits) {
     this(api, limits, new ObjectMapper());
@@ -54,6 +56,7 @@ public final class HttpApi {
     Outcomes outcomes = new Outcomes(responses, errors);
     this.kv = new KvRoutes(api, new KvRequests(limits), responses, outcomes, errors);
     this.status = new StatusRoutes(api, responses);
+    this.cluster = new ClusterRoutes(api, responses, errors);
   }
 
   /** The complete route, with JSON error handling around it. */
@@ -68,7 +71,13 @@ public final class HttpApi {
             path("getset", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::getSet))),
             path("prefix", () -> get(kv::prefix)),
             path("health", () -> get(status::health)),
-            path("metrics", () -> get(status::metrics))));
+            path("metrics", () -> get(status::metrics)),
+            path("members", () -> get(cluster::members)),
+            path("join", () -> post(() -> body.object(ClusterRoutes.JOIN_EXAMPLE, cluster::join))),
+            path("leave", () -> post(() -> body.object(ClusterRoutes.LEAVE_EXAMPLE, cluster::leave))),
+            path("trigger_snapshot", () -> post(cluster::triggerSnapshot)),
+            path("snapshot_status", () -> get(cluster::snapshotStatus)),
+            path("purge_log", () -> post(() -> body.object(ClusterRoutes.PURGE_EXAMPLE, cluster::purgeLog)))));
   }
 
   /**

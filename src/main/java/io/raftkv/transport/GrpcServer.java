@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
@@ -35,7 +36,7 @@ public final class GrpcServer {
    * socket is bound, or exceptionally when it cannot be (port in use, bad host).
    */
   public static CompletionStage<GrpcServer> start(ActorSystem<?> system, RaftInbound inbound, String host, int port) {
-    var handler = RaftServiceHandlerFactory.create(new RaftServiceImpl(inbound, system.executionContext()), system);
+    var handler = RaftServiceHandlerFactory.create(new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system)), system);
     return Http.get(system)
         .newServerAt(host, port)
         // HTTP/2 on this binding only (STACK pitfall 4). The JSON port's body limit is far below

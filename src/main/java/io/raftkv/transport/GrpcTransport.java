@@ -11,7 +11,10 @@ import io.grpc.StatusRuntimeException;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.raft.core.Member;
+import io.raftkv.transport.grpc.InstallSnapshotChunk;
 import io.raftkv.transport.grpc.LeaveRequest;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.HelloRequest;
@@ -164,6 +167,17 @@ public final class GrpcTransport implements Transport {
       return callPeer(peerId, c -> c.timeoutNow(ProtoCodec.toProto(tn)), ProtoCodec::fromProto);
     }
     return CompletableFuture.failedFuture(new IllegalArgumentException("no RPC for " + request));
+  }
+
+  @Override
+  public CompletionStage<RaftMessage.Response> installSnapshot(
+      long peerId, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
+    // The header rides on the first chunk (an empty one if the snapshot has no data at all).
+    Source<InstallSnapshotChunk, NotUsed> wire = chunks
+        .prepend(Source.single(new byte[0]))
+        .zipWithIndex()
+        .map(p -> p.second() == 0 ? ProtoCodec.headerChunk(header, p.first()) : ProtoCodec.dataChunk(p.first()));
+    return callPeer(peerId, c -> c.installSnapshot(wire), ProtoCodec::fromProto);
   }
 
   @Override
@@ -336,6 +350,8 @@ public final class GrpcTransport implements Transport {
     private static final String READ_INDEX = MethodDescriptor.generateFullMethodName(RaftService.name, "ReadIndex");
     private static final String JOIN = MethodDescriptor.generateFullMethodName(RaftService.name, "Join");
     private static final String LEAVE = MethodDescriptor.generateFullMethodName(RaftService.name, "Leave");
+    private static final String INSTALL_SNAPSHOT =
+        MethodDescriptor.generateFullMethodName(RaftService.name, "InstallSnapshot");
     /** A join waits while the learner catches up, which takes as long as the log is big. */
     private static final long ADMIN_NANOS = TimeUnit.SECONDS.toNanos(120);
 
@@ -351,7 +367,7 @@ public final class GrpcTransport implements Transport {
     public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
       String name = method.getFullMethodName();
       long nanos = FORWARD.equals(name) || READ_INDEX.equals(name) ? clientCallNanos : raftNanos;
-      if (JOIN.equals(name) || LEAVE.equals(name)) nanos = ADMIN_NANOS;
+      if (JOIN.equals(name) || LEAVE.equals(name) || INSTALL_SNAPSHOT.equals(name)) nanos = ADMIN_NANOS;
       Deadline deadline = Deadline.after(nanos, TimeUnit.NANOSECONDS);
       Deadline existing = options.getDeadline();
       if (existing != null && existing.isBefore(deadline)) deadline = existing;

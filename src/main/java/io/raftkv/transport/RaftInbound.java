@@ -6,6 +6,8 @@ import io.raftkv.raft.core.Member;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
 
 /** What a transport's server side delivers to the local node. Implemented by the node. */
 public interface RaftInbound {
@@ -13,6 +15,13 @@ public interface RaftInbound {
   CompletionStage<RaftMessage.Response> onRequest(RaftMessage.Request request);
 
   CompletionStage<WriteOutcome> onForward(KvCommand command);
+
+  /**
+   * A snapshot streamed by the leader: {@code chunks} are the snapshot's data in order. Completes
+   * with the response once the snapshot is durably installed (or refused).
+   */
+  CompletionStage<RaftMessage.Response> onInstallSnapshot(
+      RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks);
 
   CompletionStage<ReadIndexReply> onReadIndex();
 

@@ -7,6 +7,8 @@ import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * How a node talks to its peers. The production implementation is Pekko gRPC; tests use an
@@ -16,6 +18,13 @@ import java.util.concurrent.CompletionStage;
 public interface Transport extends AutoCloseable {
   /** Delivers a RequestVote or AppendEntries and completes with the peer's response. */
   CompletionStage<RaftMessage.Response> send(long peerId, RaftMessage.Request request);
+
+  /**
+   * Streams a snapshot to a follower (§7): {@code chunks} are pulled as the peer takes them, so a
+   * snapshot larger than memory never has to be loaded whole.
+   */
+  CompletionStage<RaftMessage.Response> installSnapshot(
+      long peerId, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks);
 
   /** Hands a client write to the leader; completes with the leader's outcome. */
   CompletionStage<WriteOutcome> forward(long peerId, KvCommand command);

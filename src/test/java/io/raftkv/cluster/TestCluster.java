@@ -34,6 +34,8 @@ final class TestCluster implements AutoCloseable {
 
   private final Path dir;
   private final int size;
+  /** Nodes 1..initial found the cluster; later ids join it through node 1. */
+  private final int initial;
   private final Map<String, Object> extra;
   private final int[] raftPorts;
   private final int[] httpPorts;
@@ -46,8 +48,13 @@ final class TestCluster implements AutoCloseable {
       .build();
 
   TestCluster(Path dir, int size, Map<String, Object> extra) throws IOException {
+    this(dir, size, size, extra);
+  }
+
+  TestCluster(Path dir, int size, int initial, Map<String, Object> extra) throws IOException {
     this.dir = dir;
     this.size = size;
+    this.initial = initial;
     this.extra = extra;
     this.raftPorts = freePorts(size);
     this.httpPorts = freePorts(size);
@@ -62,7 +69,7 @@ final class TestCluster implements AutoCloseable {
     m.put("single", size == 1);
     List<String> join = new ArrayList<>();
     if (id == 1) {
-      for (int i = 2; i <= size; i++) join.add("127.0.0.1:" + raftPorts[i - 1]);
+      for (int i = 2; i <= initial; i++) join.add("127.0.0.1:" + raftPorts[i - 1]);
     } else {
       join.add("127.0.0.1:" + raftPorts[0]);
     }
@@ -90,7 +97,7 @@ final class TestCluster implements AutoCloseable {
 
   void startAll() throws Exception {
     List<CompletableFuture<RaftKvServer>> all = new ArrayList<>();
-    for (int i = 1; i <= size; i++) all.add(startAsync(i));
+    for (int i = 1; i <= initial; i++) all.add(startAsync(i));
     for (CompletableFuture<RaftKvServer> f : all) f.get(60, TimeUnit.SECONDS);
   }
 
@@ -109,6 +116,10 @@ final class TestCluster implements AutoCloseable {
 
   RaftKvServer server(int id) {
     return running.get(id);
+  }
+
+  String raftAddr(int id) {
+    return "127.0.0.1:" + raftPorts[id - 1];
   }
 
   String base(int id) {

@@ -63,6 +63,9 @@ final class FakeClientApi implements ClientApi {
     lastLinearizable = null;
     lastReadKey = null;
     lastQuery = null;
+    snapshot = null;
+    lastJoin = null;
+    lastLeave = 0;
   }
 
   void put(String key, String value) {
@@ -143,14 +146,41 @@ final class FakeClientApi implements ClientApi {
 
   @Override
   public CompletionStage<AdminOutcome> join(Member member) {
+    lastJoin = member;
     return CompletableFuture.completedFuture(
         new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
   }
 
   @Override
   public CompletionStage<AdminOutcome> leave(long nodeId) {
+    lastLeave = nodeId;
     return CompletableFuture.completedFuture(new AdminOutcome.Done("Node " + nodeId + " left the cluster successfully"));
   }
+
+  @Override
+  public CompletionStage<io.raftkv.storage.SnapshotMeta> triggerSnapshot() {
+    snapshot = new io.raftkv.storage.SnapshotMeta(status.lastAppliedIndex(), status.lastAppliedTerm(),
+        status.membership(), 1234, 1_700_000_000_000L);
+    return CompletableFuture.completedFuture(snapshot);
+  }
+
+  @Override
+  public java.util.Optional<io.raftkv.storage.SnapshotMeta> snapshotStatus() {
+    return java.util.Optional.ofNullable(snapshot);
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> purgeLog(long uptoIndex) {
+    if (snapshot == null || uptoIndex > snapshot.index()) {
+      return CompletableFuture.completedFuture(new AdminOutcome.Invalid(
+          "cannot purge up to " + uptoIndex + ": no snapshot covers it; POST /trigger_snapshot first"));
+    }
+    return CompletableFuture.completedFuture(new AdminOutcome.Done("Log purged up to index " + uptoIndex));
+  }
+
+  volatile io.raftkv.storage.SnapshotMeta snapshot;
+  volatile Member lastJoin;
+  volatile long lastLeave;
 
   @Override
   public NodeStatus status() {

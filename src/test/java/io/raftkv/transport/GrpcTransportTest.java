@@ -65,6 +65,8 @@ class GrpcTransportTest {
     inboundB = new TestInbound(2);
     serverA = await(GrpcServer.start(kitA.system(), inboundA, "127.0.0.1", 0));
     serverB = await(GrpcServer.start(kitB.system(), inboundB, "127.0.0.1", 0));
+    inboundA.materializer = org.apache.pekko.stream.Materializer.matFromSystem(kitA.system());
+    inboundB.materializer = org.apache.pekko.stream.Materializer.matFromSystem(kitB.system());
     inboundA.raftAddr = serverA.address();
     inboundB.raftAddr = serverB.address();
     peers = Map.of(1L, serverA.address(), 2L, serverB.address());
@@ -121,6 +123,19 @@ class GrpcTransportTest {
     var timeoutNow = new RaftMessage.TimeoutNow(1, 2, 7);
     assertEquals(new RaftMessage.TimeoutNowResponse(2, 1, 7, true), await(transportA.send(2, timeoutNow)));
     assertEquals(timeoutNow, inboundB.requests.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void snapshotStreamsInChunksWithItsHeader() throws Exception {
+    Membership three = Membership.ofVoters(List.of(
+        new Member(1, "a:1", "a:2"), new Member(2, "b:1", "b:2"), new Member(3, "c:1", "c:2")));
+    var header = new RaftMessage.InstallSnapshot(1, 2, 9, 1000, 8, three);
+    // 40 chunks of 256 KiB: 10 MiB in all, far more than one gRPC message may carry.
+    var chunks = org.apache.pekko.stream.javadsl.Source.range(1, 40).map(i -> new byte[256 * 1024]);
+    RaftMessage.Response r = await(transportA.installSnapshot(2, header, chunks));
+    assertEquals(new RaftMessage.InstallSnapshotResponse(2, 1, 9, true, 1000), r);
+    assertEquals(header, inboundB.requests.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertEquals(40L * 256 * 1024, inboundB.snapshotBytes.poll(WAIT_SECONDS, TimeUnit.SECONDS));
   }
 
   @Test

@@ -21,6 +21,8 @@ final class TestInbound implements RaftInbound {
   final LinkedBlockingQueue<RaftMessage.Request> requests = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<KvCommand> forwarded = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<Member> joined = new LinkedBlockingQueue<>();
+  final LinkedBlockingQueue<Long> snapshotBytes = new LinkedBlockingQueue<>();
+  volatile org.apache.pekko.stream.Materializer materializer;
   volatile Function<RaftMessage.Request, CompletionStage<RaftMessage.Response>> onRequest =
       r -> CompletableFuture.completedFuture(TestInbound.answer(r));
   volatile Function<KvCommand, CompletionStage<WriteOutcome>> onForward =
@@ -54,6 +56,19 @@ final class TestInbound implements RaftInbound {
   public CompletionStage<RaftMessage.Response> onRequest(RaftMessage.Request request) {
     requests.add(request);
     return onRequest.apply(request);
+  }
+
+  @Override
+  public CompletionStage<RaftMessage.Response> onInstallSnapshot(
+      RaftMessage.InstallSnapshot header, org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed> chunks) {
+    requests.add(header);
+    return chunks
+        .runFold(0L, (n, c) -> n + c.length, materializer)
+        .thenApply(total -> {
+          snapshotBytes.add(total);
+          return (RaftMessage.Response) new RaftMessage.InstallSnapshotResponse(
+              header.to(), header.from(), header.term(), true, header.lastIncludedIndex());
+        });
   }
 
   @Override

@@ -9,7 +9,14 @@ import io.raftkv.api.ReadQuery;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.storage.SnapshotMeta;
+import io.raftkv.storage.SnapshotSink;
 import io.raftkv.storage.StateMachineStore;
+import java.util.concurrent.CompletionException;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.ActorAttributes;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
 import io.raftkv.transport.PeerInfo;
 import io.raftkv.transport.RaftInbound;
 import io.raftkv.transport.ReadIndexReply;
@@ -35,13 +42,16 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   private final StatusBoard status;
   private final StateMachineStore stateMachine;
   private final NodeSettings settings;
+  private final Materializer materializer;
 
   public NodeGateway(
       ActorRef<RaftNode.Command> node,
       Scheduler scheduler,
       StatusBoard status,
       StateMachineStore stateMachine,
-      NodeSettings settings) {
+      NodeSettings settings,
+      Materializer materializer) {
+    this.materializer = materializer;
     this.node = node;
     this.scheduler = scheduler;
     this.status = status;
@@ -105,6 +115,48 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   @Override
   public CompletionStage<RaftMessage.Response> onRequest(RaftMessage.Request request) {
     return AskPattern.ask(node, replyTo -> new RaftNode.PeerRequest(request, replyTo), settings.requestTimeout(), scheduler);
+  }
+
+  /**
+   * Receives a snapshot from the leader: the storage stages the chunks as they stream in (never
+   * all in memory), then the node decides, through the core, whether to make it live.
+   */
+  @Override
+  public CompletionStage<RaftMessage.Response> onInstallSnapshot(
+      RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
+    SnapshotMeta meta = new SnapshotMeta(
+        header.lastIncludedIndex(), header.lastIncludedTerm(), header.membership(), 0, System.currentTimeMillis());
+    Duration step = Duration.ofSeconds(30);
+    return AskPattern.<RaftNode.Command, SnapshotSink>ask(node, r -> new RaftNode.BeginInstall(meta, r), step, scheduler)
+        .thenCompose(sink -> chunks
+            .withAttributes(ActorAttributes.dispatcher("raftkv-snapshot-dispatcher"))
+            .runForeach(sink::write, materializer)
+            .handle((done, failure) -> {
+              if (failure != null) {
+                sink.abort();
+                throw new CompletionException(failure);
+              }
+              return sink;
+            }))
+        .thenCompose(sink -> AskPattern.<RaftNode.Command, RaftMessage.Response>ask(
+            node, r -> new RaftNode.InstallReceived(header, sink, r), step, scheduler));
+  }
+
+  /** Snapshots the applied state now. */
+  @Override
+  public CompletionStage<SnapshotMeta> triggerSnapshot() {
+    return AskPattern.ask(node, RaftNode.TriggerSnapshot::new, ADMIN_TIMEOUT, scheduler);
+  }
+
+  @Override
+  public java.util.Optional<SnapshotMeta> snapshotStatus() {
+    return java.util.Optional.ofNullable(status.snapshot());
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> purgeLog(long uptoIndex) {
+    return ask(r -> new RaftNode.PurgeLog(uptoIndex, r), ADMIN_TIMEOUT,
+        new AdminOutcome.Timeout("the purge did not finish in time; check GET /snapshot_status and /metrics"));
   }
 
   @Override

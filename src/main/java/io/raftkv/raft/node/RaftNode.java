@@ -18,6 +18,9 @@ import io.raftkv.raft.core.ReadState;
 import io.raftkv.raft.core.Ready;
 import io.raftkv.raft.core.Role;
 import io.raftkv.storage.PersistBatch;
+import io.raftkv.storage.SnapshotMeta;
+import io.raftkv.storage.SnapshotSink;
+import io.raftkv.storage.SnapshotSource;
 import io.raftkv.storage.StateMachineStore;
 import io.raftkv.transport.ReadIndexReply;
 import io.raftkv.transport.Transport;
@@ -42,7 +45,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 public final class RaftNode {
 
   public sealed interface Command
-      permits ClientWrite, ClientRead, Join, Leave, AdminForwardDone, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
+      permits ClientWrite, ClientRead, Join, Leave, AdminForwardDone, TriggerSnapshot, PurgeLog, BeginInstall,
+          InstallReceived, SnapshotTaken, LogPurged, SnapshotOpened, SnapshotSendFailed, SnapshotRetry, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
           PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex {}
 
   /** A client write. {@code forwarded} marks one a follower sent here; it is never forwarded again. */
@@ -59,6 +63,30 @@ public final class RaftNode {
   public record Leave(long nodeId, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
 
   record AdminForwardDone(AdminOutcome outcome, ActorRef<AdminOutcome> replyTo) implements Command {}
+
+  /** Snapshot the applied state now (and compact the log behind it as configured). */
+  public record TriggerSnapshot(ActorRef<SnapshotMeta> replyTo) implements Command {}
+
+  /** Compact the log up to {@code uptoIndex}, which a snapshot must already cover. */
+  public record PurgeLog(long uptoIndex, ActorRef<AdminOutcome> replyTo) implements Command {}
+
+  /** Prepare to receive a snapshot from the leader (handed to the storage actor). */
+  public record BeginInstall(SnapshotMeta meta, ActorRef<SnapshotSink> replyTo) implements Command {}
+
+  /** A snapshot fully received into {@code sink}; the core decides whether to install it. */
+  public record InstallReceived(
+      RaftMessage.InstallSnapshot header, SnapshotSink sink, ActorRef<RaftMessage.Response> replyTo)
+      implements Command {}
+
+  public record SnapshotTaken(SnapshotMeta meta, long purgedTo) implements Command {}
+
+  public record LogPurged(long uptoIndex, SnapshotMeta snapshot, String error) implements Command {}
+
+  public record SnapshotOpened(long peer, SnapshotSource source) implements Command {}
+
+  record SnapshotSendFailed(long peer, String reason) implements Command {}
+
+  record SnapshotRetry(long peer) implements Command {}
 
   /** A RequestVote or AppendEntries from a peer; the response goes to {@code replyTo} once durable. */
   public record PeerRequest(RaftMessage.Request request, ActorRef<RaftMessage.Response> replyTo)
@@ -103,6 +131,7 @@ public final class RaftNode {
   record LeaderReadIndex(ReadIndexReply reply, Throwable failure) implements Command {}
 
   private static final long EXPIRY_SWEEP_NANOS = 200_000_000L;
+  private static final java.time.Duration SNAPSHOT_RETRY = java.time.Duration.ofMillis(500);
   /** Joins wait for the learner to catch up, which takes as long as the log is big. */
   private static final java.time.Duration ADMIN_TIMEOUT = java.time.Duration.ofSeconds(110);
   private static final java.time.Duration READ_INDEX_RETRY = java.time.Duration.ofMillis(50);
@@ -131,6 +160,12 @@ public final class RaftNode {
   private final List<Leave> selfLeaves = new ArrayList<>();
   private final List<Long> selfLeaveDeadlines = new ArrayList<>();
   private long nextReadId = 1;
+  /** A received snapshot waiting for the core's Ready to make it live. */
+  private SnapshotSink stagedSnapshot;
+  private long appliedSinceSnapshot;
+  private boolean snapshotRunning;
+  private final List<ActorRef<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
+  private final List<PurgeLog> purgeWaiters = new ArrayList<>();
   private long appliedIndex;
   private long appliedTerm;
   private boolean flushScheduled;
@@ -287,6 +322,36 @@ public final class RaftNode {
           return Behaviors.same();
         })
         .onMessage(LeaderReadIndex.class, this::onLeaderReadIndex)
+        .onMessage(TriggerSnapshot.class, t -> {
+          snapshotWaiters.add(t.replyTo());
+          startSnapshot();
+          return Behaviors.same();
+        })
+        .onMessage(SnapshotTaken.class, this::onSnapshotTaken)
+        .onMessage(PurgeLog.class, p -> {
+          purgeWaiters.add(p);
+          storage.tell(new StorageActor.PurgeLog(p.uptoIndex(), ctx.getSelf()));
+          return Behaviors.same();
+        })
+        .onMessage(LogPurged.class, this::onLogPurged)
+        .onMessage(BeginInstall.class, begin -> {
+          storage.tell(new StorageActor.BeginInstall(begin.meta(), begin.replyTo()));
+          return Behaviors.same();
+        })
+        .onMessage(InstallReceived.class, this::onInstallReceived)
+        .onMessage(SnapshotOpened.class, this::onSnapshotOpened)
+        .onMessage(SnapshotSendFailed.class, f -> {
+          ctx.getLog().warn("sending a snapshot to node {} failed: {}; retrying in {} ms",
+              f.peer(), f.reason(), SNAPSHOT_RETRY.toMillis());
+          // The peer stays marked as receiving a snapshot until then, so a peer that is down
+          // costs one attempt per interval rather than one per heartbeat.
+          timers.startSingleTimer("snapshot-retry-" + f.peer(), new SnapshotRetry(f.peer()), SNAPSHOT_RETRY);
+          return Behaviors.same();
+        })
+        .onMessage(SnapshotRetry.class, r -> {
+          core.snapshotFailed(r.peer());
+          return afterInput(null);
+        })
         .onMessage(RetryReadIndex.class, r -> onRetryReadIndex())
         .onMessage(Bootstrap.class, this::onBootstrap)
         .onMessage(GetStatus.class, g -> {
@@ -522,8 +587,104 @@ public final class RaftNode {
       appliedTerm = e.term();
     }
     pendingReads.onApplied(appliedIndex);
+    appliedSinceSnapshot += a.entries().size();
+    if (settings.snapshotIntervalEntries() > 0 && appliedSinceSnapshot >= settings.snapshotIntervalEntries()) {
+      startSnapshot();
+    }
     publishStatus();
     return Behaviors.same();
+  }
+
+  // ---------------------------------------------------------------- snapshots (§7)
+
+  private void startSnapshot() {
+    if (snapshotRunning) return;
+    snapshotRunning = true;
+    storage.tell(new StorageActor.CreateSnapshot(settings.snapshotKeepLogEntries(), ctx.getSelf()));
+  }
+
+  private Behavior<Command> onSnapshotTaken(SnapshotTaken t) {
+    snapshotRunning = false;
+    appliedSinceSnapshot = 0;
+    statusBoard.publishSnapshot(t.meta());
+    if (t.purgedTo() > 0) core.compact(t.purgedTo(), t.meta().membership());
+    ctx.getLog().info("snapshot at index {} (term {}), {} bytes; log compacted up to {}",
+        t.meta().index(), t.meta().term(), t.meta().sizeBytes(), t.purgedTo());
+    for (ActorRef<SnapshotMeta> w : snapshotWaiters) w.tell(t.meta());
+    snapshotWaiters.clear();
+    return afterInput(null);
+  }
+
+  private Behavior<Command> onLogPurged(LogPurged p) {
+    if (p.error() == null) core.compact(p.uptoIndex(), p.snapshot().membership());
+    for (var it = purgeWaiters.iterator(); it.hasNext(); ) {
+      PurgeLog w = it.next();
+      if (w.uptoIndex() != p.uptoIndex()) continue;
+      it.remove();
+      w.replyTo().tell(p.error() == null
+          ? new AdminOutcome.Done("Log purged up to index " + p.uptoIndex())
+          : new AdminOutcome.Invalid(p.error()));
+      break;
+    }
+    return afterInput(null);
+  }
+
+  private Behavior<Command> onInstallReceived(InstallReceived r) {
+    if (stagedSnapshot != null) stagedSnapshot.abort();
+    stagedSnapshot = r.sink();
+    RaftMessage.Response response = core.step(r.header());
+    Ready ready = core.ready();
+    if (ready.install() == null) {
+      // Refused or already covered: nothing of it goes live.
+      stagedSnapshot.abort();
+      stagedSnapshot = null;
+    }
+    pipeline.submit(ready, () -> r.replyTo().tell(response));
+    return afterInput(null);
+  }
+
+  /** A received snapshot is durable and live: the state machine now stands at its index. */
+  private void onSnapshotInstalled(Ready.SnapshotInstall install) {
+    appliedIndex = Math.max(appliedIndex, install.index());
+    appliedTerm = install.term();
+    appliedSinceSnapshot = 0;
+    statusBoard.publishSnapshot(new SnapshotMeta(
+        install.index(), install.term(), install.membership(), 0, System.currentTimeMillis()));
+    ctx.getLog().info("installed the leader's snapshot at index {} (term {})", install.index(), install.term());
+    pendingReads.onApplied(appliedIndex);
+  }
+
+  /** Streams the latest snapshot to a follower the core says is behind the compacted log. */
+  private Behavior<Command> onSnapshotOpened(SnapshotOpened o) {
+    if (o.source() == null || !core.isLeader()) {
+      if (o.source() != null) o.source().close();
+      core.snapshotFailed(o.peer());
+      return afterInput(null);
+    }
+    SnapshotSource source = o.source();
+    SnapshotMeta meta = source.meta();
+    RaftMessage.InstallSnapshot header = new RaftMessage.InstallSnapshot(
+        settings.nodeId(), o.peer(), core.term(), meta.index(), meta.term(), meta.membership());
+    int chunkBytes = settings.snapshotChunkBytes();
+    org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed> chunks =
+        org.apache.pekko.stream.javadsl.Source.<SnapshotSource, byte[]>unfold(source, s -> nextChunk(s, chunkBytes))
+            .watchTermination((mat, done) -> {
+              done.whenComplete((d, e) -> source.close());
+              return mat;
+            })
+            // Reading the snapshot blocks on disk: keep it off the node's dispatcher.
+            .withAttributes(org.apache.pekko.stream.ActorAttributes.dispatcher("raftkv-snapshot-dispatcher"));
+    ctx.getLog().info("sending snapshot at index {} to node {}", meta.index(), o.peer());
+    long peer = o.peer();
+    ctx.pipeToSelf(transport.installSnapshot(peer, header, chunks), (resp, failure) ->
+        failure == null ? new PeerResponse(resp) : new SnapshotSendFailed(peer, String.valueOf(failure.getMessage())));
+    return Behaviors.same();
+  }
+
+  private static java.util.Optional<org.apache.pekko.japi.Pair<SnapshotSource, byte[]>> nextChunk(
+      SnapshotSource source, int maxBytes) {
+    byte[] chunk = source.nextChunk(maxBytes);
+    return chunk == null ? java.util.Optional.empty() : java.util.Optional.of(org.apache.pekko.japi.Pair.create(source, chunk));
   }
 
   private Behavior<Command> onBootstrap(Bootstrap b) {
@@ -570,17 +731,26 @@ public final class RaftNode {
 
   private final class PipelineEffects implements ReadyPipeline.Effects {
     @Override
-    public void persist(long seq, PersistBatch batch) {
-      storage.tell(new StorageActor.Persist(seq, batch, ctx.getSelf()));
+    public void persist(long seq, PersistBatch batch, Ready ready) {
+      SnapshotSink install = null;
+      boolean keep = false;
+      if (ready.install() != null) {
+        install = stagedSnapshot;
+        keep = ready.install().keepLogAfterIndex();
+        stagedSnapshot = null;
+      }
+      storage.tell(new StorageActor.Persist(seq, batch, install, keep, ctx.getSelf()));
     }
 
     @Override
     public void release(Ready ready, List<Runnable> replies, LogEntry lastPersisted) {
       if (lastPersisted != null) core.persisted(lastPersisted.index(), lastPersisted.term());
+      if (ready.install() != null) onSnapshotInstalled(ready.install());
       for (RaftMessage m : ready.messages()) send((RaftMessage.Request) m);
       for (Runnable r : replies) r.run();
       if (!ready.committed().isEmpty()) storage.tell(new StorageActor.Apply(ready.committed(), ctx.getSelf()));
       for (ReadState rs : ready.readStates()) onReadState(rs);
+      for (long peer : ready.sendSnapshotTo()) storage.tell(new StorageActor.OpenSnapshot(peer, ctx.getSelf()));
     }
   }
 

@@ -18,8 +18,11 @@ final class ReadyPipeline {
 
   /** What the pipeline asks the node to do. */
   interface Effects {
-    /** Start a durable write; the node calls {@link #onPersisted(long)} when it completes. */
-    void persist(long seq, PersistBatch batch);
+    /**
+     * Start a durable write (after making {@code ready.install()} live, if set); the node calls
+     * {@link #onPersisted(long)} when it completes.
+     */
+    void persist(long seq, PersistBatch batch, Ready ready);
 
     /** The Ready's state is durable: send, apply and answer reads. */
     void release(Ready ready, List<Runnable> replies, LogEntry lastPersisted);
@@ -32,8 +35,9 @@ final class ReadyPipeline {
   private Ready inFlight;
   private List<Runnable> inFlightReplies;
 
-  private Ready queued;
-  private List<Runnable> queuedReplies = new ArrayList<>();
+  /** Readies waiting for the persist in flight; consecutive ones are merged, never across an install. */
+  private final java.util.ArrayDeque<Ready> queued = new java.util.ArrayDeque<>();
+  private final java.util.ArrayDeque<List<Runnable>> queuedReplies = new java.util.ArrayDeque<>();
 
   ReadyPipeline(Effects effects) {
     this.effects = effects;
@@ -42,8 +46,15 @@ final class ReadyPipeline {
   /** Hands over a Ready and, optionally, a reply that must wait for it (a Raft response). */
   void submit(Ready ready, Runnable reply) {
     if (ready.isEmpty() && reply == null) return;
-    queued = queued == null ? ready : queued.then(ready);
-    if (reply != null) queuedReplies.add(reply);
+    Ready last = queued.peekLast();
+    if (last != null && last.canMerge(ready)) {
+      queued.pollLast();
+      queued.addLast(last.then(ready));
+    } else {
+      queued.addLast(ready);
+      queuedReplies.addLast(new ArrayList<>());
+    }
+    if (reply != null) queuedReplies.peekLast().add(reply);
     if (inFlight == null) startNext();
   }
 
@@ -60,22 +71,22 @@ final class ReadyPipeline {
     inFlight = null;
     inFlightReplies = null;
     effects.release(done, replies, lastOf(done.entries()));
-    if (queued != null) startNext();
+    startNext();
   }
 
   private void startNext() {
-    Ready next = queued;
-    List<Runnable> replies = queuedReplies;
-    queued = null;
-    queuedReplies = new ArrayList<>();
-    if (!next.needsPersist()) {
-      effects.release(next, replies, null);
-      return;
+    while (inFlight == null && !queued.isEmpty()) {
+      Ready next = queued.pollFirst();
+      List<Runnable> replies = queuedReplies.pollFirst();
+      if (!next.needsPersist()) {
+        effects.release(next, replies, null);
+        continue;
+      }
+      inFlight = next;
+      inFlightReplies = replies;
+      inFlightSeq = nextSeq++;
+      effects.persist(inFlightSeq, new PersistBatch(next.hardState(), next.truncateFrom(), next.entries()), next);
     }
-    inFlight = next;
-    inFlightReplies = replies;
-    inFlightSeq = nextSeq++;
-    effects.persist(inFlightSeq, new PersistBatch(next.hardState(), next.truncateFrom(), next.entries()));
   }
 
   private static LogEntry lastOf(List<LogEntry> entries) {

@@ -8,6 +8,7 @@ import io.raftkv.api.NodeStatus;
  */
 public final class StatusBoard {
   private volatile NodeStatus status;
+  private volatile io.raftkv.storage.SnapshotMeta snapshot;
 
   public StatusBoard(NodeStatus initial) {
     this.status = initial;
@@ -19,5 +20,14 @@ public final class StatusBoard {
 
   void publish(NodeStatus s) {
     status = s;
+  }
+
+  /** The node's latest snapshot, or null. */
+  public io.raftkv.storage.SnapshotMeta snapshot() {
+    return snapshot;
+  }
+
+  public void publishSnapshot(io.raftkv.storage.SnapshotMeta meta) {
+    snapshot = meta;
   }
 }

@@ -4,6 +4,10 @@ import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.storage.PersistBatch;
 import io.raftkv.storage.RaftLogStore;
+import io.raftkv.storage.SnapshotMeta;
+import io.raftkv.storage.SnapshotSink;
+import io.raftkv.storage.SnapshotSource;
+import io.raftkv.storage.SnapshotStore;
 import io.raftkv.storage.StateMachineStore;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -14,34 +18,56 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Owns the node's durable state: log, hard state and state machine. It runs on a dispatcher of
- * its own because every persist blocks on fsync. Requests are served strictly in arrival order,
- * so an Apply sent after a Persist's acknowledgement always sees that persist's entries.
+ * Owns the node's durable state: log, hard state, state machine and snapshots. It runs on a
+ * dispatcher of its own because every persist blocks on fsync. Requests are served strictly in
+ * arrival order, so an Apply sent after a Persist's acknowledgement always sees that persist's
+ * entries, and a snapshot is always taken between two applies.
  *
  * <p>A storage failure is fatal: the actor throws, stops, and the node (which watches it) stops
  * too. Continuing after a failed fsync could acknowledge data that is not on disk.
  */
 public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
-  public sealed interface Command permits Persist, Apply {}
+  public sealed interface Command
+      permits Persist, Apply, CreateSnapshot, PurgeLog, OpenSnapshot, BeginInstall {}
 
-  /** Durably write {@code batch}, then tell {@code replyTo} {@code Persisted(seq)}. */
-  public record Persist(long seq, PersistBatch batch, ActorRef<RaftNode.Command> replyTo) implements Command {}
+  /**
+   * Durably write {@code batch}, after making {@code install} live if it is set (a received
+   * snapshot), then tell {@code replyTo} {@code Persisted(seq)}.
+   */
+  public record Persist(
+      long seq, PersistBatch batch, SnapshotSink install, boolean keepLogAfterIndex, ActorRef<RaftNode.Command> replyTo)
+      implements Command {}
 
   /** Apply committed entries, then tell {@code replyTo} what each produced. */
   public record Apply(List<LogEntry> entries, ActorRef<RaftNode.Command> replyTo) implements Command {}
 
+  /** Snapshot the applied state; {@code purgeTo} > 0 also compacts the log up to there after it. */
+  public record CreateSnapshot(long keepLogEntries, ActorRef<RaftNode.Command> replyTo) implements Command {}
+
+  /** Compact the log up to {@code uptoIndex} (at most the latest snapshot's index). */
+  public record PurgeLog(long uptoIndex, ActorRef<RaftNode.Command> replyTo) implements Command {}
+
+  /** Open the latest snapshot for streaming to {@code peer}. */
+  public record OpenSnapshot(long peer, ActorRef<RaftNode.Command> replyTo) implements Command {}
+
+  /** Start receiving a snapshot from the leader. */
+  public record BeginInstall(SnapshotMeta meta, ActorRef<SnapshotSink> replyTo) implements Command {}
+
   private final RaftLogStore logStore;
   private final StateMachineStore stateMachine;
+  private final SnapshotStore snapshots;
 
-  public static Behavior<Command> create(RaftLogStore logStore, StateMachineStore stateMachine) {
-    return Behaviors.setup(ctx -> new StorageActor(ctx, logStore, stateMachine));
+  public static Behavior<Command> create(RaftLogStore logStore, StateMachineStore stateMachine, SnapshotStore snapshots) {
+    return Behaviors.setup(ctx -> new StorageActor(ctx, logStore, stateMachine, snapshots));
   }
 
-  private StorageActor(ActorContext<Command> ctx, RaftLogStore logStore, StateMachineStore stateMachine) {
+  private StorageActor(
+      ActorContext<Command> ctx, RaftLogStore logStore, StateMachineStore stateMachine, SnapshotStore snapshots) {
     super(ctx);
     this.logStore = logStore;
     this.stateMachine = stateMachine;
+    this.snapshots = snapshots;
   }
 
   @Override
@@ -49,10 +75,18 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
     return newReceiveBuilder()
         .onMessage(Persist.class, this::onPersist)
         .onMessage(Apply.class, this::onApply)
+        .onMessage(CreateSnapshot.class, this::onCreateSnapshot)
+        .onMessage(PurgeLog.class, this::onPurge)
+        .onMessage(OpenSnapshot.class, this::onOpen)
+        .onMessage(BeginInstall.class, b -> {
+          b.replyTo().tell(snapshots.beginInstall(b.meta()));
+          return this;
+        })
         .build();
   }
 
   private Behavior<Command> onPersist(Persist p) {
+    if (p.install() != null) p.install().commit(p.keepLogAfterIndex());
     logStore.persist(p.batch());
     p.replyTo().tell(new RaftNode.Persisted(p.seq()));
     return this;
@@ -61,6 +95,36 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   private Behavior<Command> onApply(Apply a) {
     List<KvResult> results = stateMachine.apply(a.entries());
     a.replyTo().tell(new RaftNode.Applied(a.entries(), results));
+    return this;
+  }
+
+  private Behavior<Command> onCreateSnapshot(CreateSnapshot c) {
+    SnapshotMeta meta = snapshots.createSnapshot();
+    long purgeTo = meta.index() - c.keepLogEntries();
+    long purged = 0;
+    if (c.keepLogEntries() >= 0 && purgeTo > 0) {
+      snapshots.purgeLog(purgeTo);
+      purged = purgeTo;
+    }
+    c.replyTo().tell(new RaftNode.SnapshotTaken(meta, purged));
+    return this;
+  }
+
+  private Behavior<Command> onPurge(PurgeLog p) {
+    try {
+      snapshots.purgeLog(p.uptoIndex());
+    } catch (IllegalArgumentException e) {
+      // A request beyond the snapshot or the applied index: the caller's mistake, not a storage failure.
+      p.replyTo().tell(new RaftNode.LogPurged(p.uptoIndex(), null, e.getMessage()));
+      return this;
+    }
+    p.replyTo().tell(new RaftNode.LogPurged(p.uptoIndex(), snapshots.latestSnapshot().orElseThrow(), null));
+    return this;
+  }
+
+  private Behavior<Command> onOpen(OpenSnapshot o) {
+    SnapshotSource source = snapshots.latestSnapshot().isPresent() ? snapshots.openSnapshot() : null;
+    o.replyTo().tell(new RaftNode.SnapshotOpened(o.peer(), source));
     return this;
   }
 }

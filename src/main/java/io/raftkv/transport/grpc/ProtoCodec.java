@@ -355,4 +355,40 @@ public final class ProtoCodec {
         throw new IllegalArgumentException("unknown admin status " + p.getStatus());
     }
   }
+
+  // ---- InstallSnapshot ----
+
+  /** The first chunk: the header and the first slice of data. */
+  public static InstallSnapshotChunk headerChunk(RaftMessage.InstallSnapshot m, byte[] data) {
+    return InstallSnapshotChunk.newBuilder()
+        .setFrom(m.from())
+        .setTo(m.to())
+        .setTerm(m.term())
+        .setLastIncludedIndex(m.lastIncludedIndex())
+        .setLastIncludedTerm(m.lastIncludedTerm())
+        .setMembership(ByteString.copyFrom(io.raftkv.raft.core.MembershipCodec.encode(m.membership())))
+        .setData(ByteString.copyFrom(data))
+        .build();
+  }
+
+  public static InstallSnapshotChunk dataChunk(byte[] data) {
+    return InstallSnapshotChunk.newBuilder().setData(ByteString.copyFrom(data)).build();
+  }
+
+  public static RaftMessage.InstallSnapshot headerOf(InstallSnapshotChunk p) {
+    if (p.getMembership().isEmpty()) throw new IllegalArgumentException("the first snapshot chunk has no header");
+    return new RaftMessage.InstallSnapshot(
+        p.getFrom(), p.getTo(), p.getTerm(), p.getLastIncludedIndex(), p.getLastIncludedTerm(),
+        io.raftkv.raft.core.MembershipCodec.decode(p.getMembership().toByteArray()));
+  }
+
+  public static InstallSnapshotResponse toProto(RaftMessage.InstallSnapshotResponse m) {
+    return InstallSnapshotResponse.newBuilder()
+        .setFrom(m.from()).setTo(m.to()).setTerm(m.term()).setSuccess(m.success()).setMatchIndex(m.matchIndex())
+        .build();
+  }
+
+  public static RaftMessage.InstallSnapshotResponse fromProto(InstallSnapshotResponse p) {
+    return new RaftMessage.InstallSnapshotResponse(p.getFrom(), p.getTo(), p.getTerm(), p.getSuccess(), p.getMatchIndex());
+  }
 }

@@ -9,7 +9,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The server side of {@code RaftService} (public only so {@code GrpcServer} can bind it): decodes
@@ -26,9 +30,12 @@ public final class RaftServiceImpl implements RaftService {
   private final RaftInbound inbound;
   private final Executor executor;
 
-  public RaftServiceImpl(RaftInbound inbound, Executor executor) {
+  private final Materializer materializer;
+
+  public RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer) {
     this.inbound = inbound;
     this.executor = executor;
+    this.materializer = materializer;
   }
 
   @Override
@@ -73,6 +80,33 @@ public final class RaftServiceImpl implements RaftService {
   @Override
   public CompletionStage<AdminResponse> leave(LeaveRequest in) {
     return call(() -> in.getNodeId(), inbound::onLeave, ProtoCodec::toProto);
+  }
+
+  @Override
+  public CompletionStage<InstallSnapshotResponse> installSnapshot(Source<InstallSnapshotChunk, NotUsed> in) {
+    // Split off the first chunk for its header; the data of every chunk, first included, goes on.
+    return in.prefixAndTail(1)
+        .runWith(Sink.head(), materializer)
+        .thenCompose(split -> {
+          if (split.first().isEmpty()) {
+            return failed(Status.INVALID_ARGUMENT, "empty snapshot stream", null);
+          }
+          InstallSnapshotChunk first = split.first().get(0);
+          RaftMessage.InstallSnapshot header;
+          try {
+            header = ProtoCodec.headerOf(first);
+          } catch (RuntimeException e) {
+            return failed(Status.INVALID_ARGUMENT, "undecodable snapshot header: " + e.getMessage(), e);
+          }
+          // The sender may put the header on a chunk of its own, with no data: skip empty slices.
+          Source<byte[], NotUsed> data = Source.single(first.getData().toByteArray())
+              .concat(split.second().map(c -> c.getData().toByteArray()))
+              .filter(bytes -> bytes.length > 0);
+          return call(
+              () -> header,
+              h -> inbound.onInstallSnapshot(h, data),
+              response -> ProtoCodec.toProto(expect(RaftMessage.InstallSnapshotResponse.class, response)));
+        });
   }
 
   @Override

@@ -10,6 +10,8 @@ import io.raftkv.transport.RaftInbound;
 import io.raftkv.transport.ReadIndexReply;
 import io.raftkv.transport.Transport;
 import java.io.IOException;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +56,13 @@ final class InMemoryNetwork {
       public CompletionStage<RaftMessage.Response> send(long peerId, RaftMessage.Request request) {
         RaftInbound target = reachable(self, peerId);
         return target == null ? unreachable(peerId) : target.onRequest(request);
+      }
+
+      @Override
+      public CompletionStage<RaftMessage.Response> installSnapshot(
+          long peerId, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
+        RaftInbound target = reachable(self, peerId);
+        return target == null ? unreachable(peerId) : target.onInstallSnapshot(header, chunks);
       }
 
       @Override

@@ -70,12 +70,14 @@ class RaftNodeActorTest {
     Recovered r = store.recover();
     RaftCore core = new RaftCore(id, RAFT, new Random(id), r.hardState(), 0, 0, r.log(), r.appliedIndex(), Membership.EMPTY);
     NodeSettings settings = new NodeSettings(
-        id, "mem:" + id, "h:" + id, RAFT, TICK, Duration.ofSeconds(2), true, 64);
+        id, "mem:" + id, "h:" + id, RAFT, TICK, Duration.ofSeconds(2), true, 64, 0, 100, 64 * 1024);
     StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
-        settings, core, r.appliedIndex(), r.appliedTerm(), StorageActor.create(store, store), store,
+        settings, core, r.appliedIndex(), r.appliedTerm(), StorageActor.create(store, store, store), store,
         network.transportFor(id), board), "node-" + id);
-    NodeGateway gateway = new NodeGateway(node, kit.system().scheduler(), board, store, settings);
+    NodeGateway gateway = new NodeGateway(
+        node, kit.system().scheduler(), board, store, settings,
+        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()));
     network.register(id, "mem:" + id, gateway);
     boards.put(id, board);
     gateways.put(id, gateway);

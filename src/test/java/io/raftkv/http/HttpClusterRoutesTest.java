@@ -1,0 +1,129 @@
+package io.raftkv.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.raftkv.raft.core.Member;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Membership and snapshot endpoints over real HTTP against the fake node. */
+class HttpClusterRoutesTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final FakeClientApi fake = new FakeClientApi();
+  private static ActorTestKit testKit;
+  private static String base;
+  private static HttpClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    testKit = ActorTestKit.create("HttpClusterRoutesTest");
+    ServerBinding binding = HttpApi.bind(testKit.system(), "127.0.0.1", 0,
+            new HttpApi(fake, new HttpLimits(4096, 64, 256)).route())
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    base = "http://127.0.0.1:" + binding.localAddress().getPort();
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (testKit != null) testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void reset() {
+    fake.reset();
+  }
+
+  @Test
+  void membersListsEveryMemberWithItsRole() throws Exception {
+    HttpResponse<String> r = get("/members");
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode body = JSON.readTree(r.body());
+    assertTrue(body.get("success").asBoolean());
+    JsonNode one = body.get("members").get("1");
+    assertEquals(1, one.get("node_id").asInt());
+    assertEquals("voter", one.get("role").asText());
+    assertTrue(one.get("endpoint").asText().contains(":"));
+  }
+
+  @Test
+  void joinPassesTheMemberAndAnswersTheSeedMessage() throws Exception {
+    HttpResponse<String> r = post("/join", "{\"node_id\":4,\"endpoint\":\"127.0.0.1:7004\",\"http_addr\":\"127.0.0.1:8004\"}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("{\"success\":true,\"message\":\"Node 4 joined the cluster successfully\"}", r.body());
+    assertEquals(new Member(4, "127.0.0.1:7004", "127.0.0.1:8004"), fake.lastJoin);
+  }
+
+  @Test
+  void joinRejectsBadInput() throws Exception {
+    assertEquals(400, post("/join", "{\"node_id\":4,\"endpoint\":\"nowhere\"}").statusCode());
+    assertEquals(400, post("/join", "{\"node_id\":4,\"endpoint\":\"h:0\"}").statusCode());
+    assertEquals(400, post("/join", "{\"node_id\":4,\"endpoint\":\"h:70000\"}").statusCode());
+    assertEquals(400, post("/join", "{\"node_id\":-4,\"endpoint\":\"h:7004\"}").statusCode());
+    assertEquals(400, post("/join", "{\"node_id\":\"4\",\"endpoint\":\"h:7004\"}").statusCode());
+    assertEquals(400, post("/join", "{\"endpoint\":\"h:7004\"}").statusCode());
+    assertEquals(400, post("/join", "{\"node_id\":4,\"endpoint\":\"h:7004\",\"extra\":1}").statusCode());
+    assertEquals(405, get("/join").statusCode());
+  }
+
+  @Test
+  void leaveAnswersTheSeedMessage() throws Exception {
+    HttpResponse<String> r = post("/leave", "{\"node_id\":3}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("{\"success\":true,\"message\":\"Node 3 left the cluster successfully\"}", r.body());
+    assertEquals(3, fake.lastLeave);
+    assertEquals(400, post("/leave", "{}").statusCode());
+  }
+
+  @Test
+  void snapshotTriggerStatusAndPurge() throws Exception {
+    JsonNode none = JSON.readTree(get("/snapshot_status").body());
+    assertEquals(false, none.get("snapshot_exists").asBoolean());
+    assertTrue(none.get("index").isNull());
+    assertEquals(400, post("/purge_log", "{\"upto_index\":3}").statusCode(), "nothing covers it yet");
+
+    HttpResponse<String> t = post("/trigger_snapshot", "");
+    assertEquals(200, t.statusCode(), t.body());
+    JsonNode taken = JSON.readTree(t.body());
+    assertTrue(taken.get("success").asBoolean());
+    long index = taken.get("index").asLong();
+    JsonNode status = JSON.readTree(get("/snapshot_status").body());
+    assertEquals(true, status.get("snapshot_exists").asBoolean());
+    assertEquals(index, status.get("index").asLong());
+
+    HttpResponse<String> purge = post("/purge_log", "{\"upto_index\":" + index + "}");
+    assertEquals(200, purge.statusCode(), purge.body());
+    assertEquals(400, post("/purge_log", "{\"upto_index\":0}").statusCode());
+    assertEquals(400, post("/purge_log", "{\"upto_index\":\"7\"}").statusCode());
+  }
+
+  private static HttpResponse<String> get(String path) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(15)).GET().build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+  }
+
+  private static HttpResponse<String> post(String path, String body) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(15))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+            .build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+  }
+}
