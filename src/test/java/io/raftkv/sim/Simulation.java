@@ -425,9 +425,16 @@ final class Simulation {
    */
   private void operatorStep() {
     if (healing) return;
-    schedule(10 + random.nextInt(operatorPaceMs), EV_OPERATOR, 0, opIntent, this::operatorStep);
+    long pause = 10 + random.nextInt(operatorPaceMs);
     SimNode leader = currentLeader();
-    if (leader == null) return;
+    if (leader != null) operate(leader);
+    // Between changes the operator usually takes a break, but sometimes goes straight on to the
+    // next one while the last is still uncommitted, which only the core's guard keeps apart.
+    if (opIntent == OP_NONE && random.nextBoolean()) pause += 300 + random.nextInt(2000);
+    schedule(pause, EV_OPERATOR, 0, opIntent, this::operatorStep);
+  }
+
+  private void operate(SimNode leader) {
     Membership m = leader.core.membership();
     if (opIntent == OP_NONE) chooseIntent(leader, m);
     if (opIntent == OP_ADD) {
