@@ -427,7 +427,10 @@ final class Simulation {
     if (healing) return;
     long pause = 10 + random.nextInt(operatorPaceMs);
     SimNode leader = currentLeader();
-    if (leader != null) operate(leader);
+    // Sometimes the operator fires several requests back to back, as a script would: the next
+    // change is proposed while the one just accepted is still uncommitted.
+    int rounds = random.nextInt(3) == 0 ? 4 : 1;
+    for (int i = 0; i < rounds && leader != null && leader.up && leader.core.isLeader(); i++) operate(leader);
     // Between changes the operator usually takes a break, but sometimes goes straight on to the
     // next one while the last is still uncommitted, which only the core's guard keeps apart.
     if (opIntent == OP_NONE && random.nextBoolean()) pause += 300 + random.nextInt(2000);
