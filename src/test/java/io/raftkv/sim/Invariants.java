@@ -1,5 +1,8 @@
 package io.raftkv.sim;
 
+import io.raftkv.kv.KvApplier;
+import io.raftkv.kv.KvCommandCodec;
+import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Role;
 import java.util.ArrayList;
@@ -22,8 +25,18 @@ final class Invariants {
   private final TreeMap<Long, Committed> committed = new TreeMap<>();
   /** State Machine Safety: the entries applied at each index, by whichever node applied it first. */
   private final ArrayList<LogEntry> applied = new ArrayList<>();
+  /**
+   * A reference state machine fed with {@link #applied}, and the hash of its state after each
+   * index (element 0: the empty state). A node's state at index X, however it got there (applying
+   * one by one, installing a snapshot, recovering), must hash to {@code stateHash[X]}.
+   */
+  private final TreeMap<String, String> reference = new TreeMap<>();
+  private final ArrayList<Long> stateHash = new ArrayList<>(List.of(hash(new TreeMap<>())));
   private final long[] lastCommit;
   private final long[] lastLeaderTerm;
+  private long snapshotsTaken;
+  private long snapshotsInstalled;
+  private long configChanges;
 
   Invariants(Simulation sim, int nodes) {
     this.sim = sim;
@@ -39,6 +52,7 @@ final class Invariants {
   void onStart(SimNode n) {
     lastCommit[(int) n.id] = n.core.commitIndex();
     lastLeaderTerm[(int) n.id] = 0;
+    checkState(n, n.appliedIndex, n.appliedTerm, n.stateMachine, "recovered");
   }
 
   /** Called after every input to a node's core. */
@@ -55,6 +69,9 @@ final class Invariants {
     }
     for (long idx = lastCommit[i] + 1; idx <= commit; idx++) {
       long entryTerm = n.core.termAt(idx);
+      // Below the base of a freshly installed snapshot the entries are not visible: the snapshot
+      // itself is checked against the applied states instead (onSnapshot).
+      if (entryTerm < 0 && idx < n.core.logBaseIndex()) continue;
       Committed c = committed.get(idx);
       if (c == null) {
         committed.put(idx, new Committed(entryTerm, term));
@@ -76,7 +93,9 @@ final class Invariants {
     // Leader Completeness (§5.4): a leader of a term after the one an entry was committed in
     // holds that entry. The observed term is an upper bound of the committing term, so this
     // never accuses a leader that Raft allows to lack the entry.
-    for (Map.Entry<Long, Committed> e : committed.entrySet()) {
+    // Entries at or below the leader's log base were committed on it before it compacted them
+    // (only applied entries are compacted), so committed-term agreement already covers them.
+    for (Map.Entry<Long, Committed> e : committed.tailMap(n.core.logBaseIndex(), true).entrySet()) {
       Committed c = e.getValue();
       if (term > c.observedInTerm && n.core.termAt(e.getKey()) != c.entryTerm) {
         throw fail("Leader Completeness: node " + n.id + " leads term " + term + " without committed entry "
@@ -99,8 +118,75 @@ final class Invariants {
       }
     } else {
       applied.add(e);
+      if (e.kind() == LogEntry.Kind.COMMAND) {
+        KvApplier.apply(KvCommandCodec.decode(e.data()), referenceView);
+      } else if (e.kind() == LogEntry.Kind.CONFIG && e.index() > 1) {
+        configChanges++; // index 1 is the bootstrap configuration
+      }
+      stateHash.add(hash(reference));
     }
   }
+
+  /** After a node applied an entry: its state must be the reference state at that index. */
+  void onApplied(SimNode n) {
+    checkState(n, n.appliedIndex, n.appliedTerm, n.stateMachine, "applied");
+  }
+
+  /**
+   * A snapshot a node took, or installed from its leader: it must hold exactly the effect of the
+   * entries up to its index, and its last entry must be the one applied there.
+   */
+  void onSnapshot(SimNode n, DurableStore.Snapshot s, boolean installed) {
+    if (installed) {
+      snapshotsInstalled++;
+    } else {
+      snapshotsTaken++;
+    }
+    checkState(n, s.index(), s.term(), s.kv(), installed ? "installed snapshot" : "snapshot");
+  }
+
+  private void checkState(SimNode n, long index, long term, TreeMap<String, String> kv, String what) {
+    if (index == 0) {
+      if (!kv.isEmpty()) throw fail("node " + n.id + " has a non-empty " + what + " state at index 0");
+      return;
+    }
+    if (index > applied.size()) {
+      throw fail("node " + n.id + " has a " + what + " state at " + index + ", beyond any applied entry ("
+          + applied.size() + ")");
+    }
+    LogEntry e = applied.get((int) index - 1);
+    if (e.term() != term) {
+      throw fail("State Machine Safety: node " + n.id + " has a " + what + " state at " + index + "@" + term
+          + " where " + e + " was applied");
+    }
+    if (hash(kv) != stateHash.get((int) index)) {
+      throw fail("State Machine Safety: node " + n.id + "'s " + what + " state at " + index + " is " + kv
+          + ", not the state the applied entries up to there produce");
+    }
+  }
+
+  private static long hash(TreeMap<String, String> kv) {
+    Fnv64 f = new Fnv64().add(kv.size());
+    for (Map.Entry<String, String> e : kv.entrySet()) f.add(e.getKey()).add(e.getValue());
+    return f.value();
+  }
+
+  private final KvWriteView referenceView = new KvWriteView() {
+    @Override
+    public String get(String key) {
+      return reference.get(key);
+    }
+
+    @Override
+    public void put(String key, String value) {
+      reference.put(key, value);
+    }
+
+    @Override
+    public void delete(String key) {
+      reference.remove(key);
+    }
+  };
 
   void onPersisted(SimNode n) {
     // Nothing per write yet: the durable logs are compared across nodes in checkLogMatching.
@@ -113,25 +199,44 @@ final class Invariants {
   void checkLogMatching(List<SimNode> nodes) {
     for (int a = 0; a < nodes.size(); a++) {
       for (int b = a + 1; b < nodes.size(); b++) {
-        List<LogEntry> la = nodes.get(a).disk.log;
-        List<LogEntry> lb = nodes.get(b).disk.log;
-        int common = Math.min(la.size(), lb.size());
-        int last = -1;
-        for (int i = common - 1; i >= 0; i--) {
-          if (la.get(i).term() == lb.get(i).term()) {
+        DurableStore da = nodes.get(a).disk;
+        DurableStore db = nodes.get(b).disk;
+        // Only the indices both durable logs still hold (compaction drops different prefixes),
+        // plus each log's base, whose term is known.
+        long from = Math.max(da.logBase, db.logBase);
+        long to = Math.min(da.lastIndex(), db.lastIndex());
+        long last = -1;
+        for (long i = to; i >= from && i > 0; i--) {
+          long ta = da.termAt(i);
+          if (ta >= 0 && ta == db.termAt(i)) {
             last = i;
             break;
           }
         }
-        for (int i = 0; i <= last; i++) {
-          if (!la.get(i).equals(lb.get(i))) {
+        for (long i = from; i <= last; i++) {
+          LogEntry ea = da.entry(i);
+          LogEntry eb = db.entry(i);
+          boolean same = ea == null || eb == null ? da.termAt(i) == db.termAt(i) : ea.equals(eb);
+          if (!same) {
             throw fail("Log Matching: nodes " + nodes.get(a).id + " and " + nodes.get(b).id + " agree at index "
-                + (last + 1) + " term " + la.get(last).term() + " but differ at " + (i + 1) + ": " + la.get(i)
-                + " vs " + lb.get(i));
+                + last + " term " + da.termAt(last) + " but differ at " + i + ": " + ea + "@" + da.termAt(i) + " vs "
+                + eb + "@" + db.termAt(i));
           }
         }
       }
     }
+  }
+
+  long snapshotsTaken() {
+    return snapshotsTaken;
+  }
+
+  long snapshotsInstalled() {
+    return snapshotsInstalled;
+  }
+
+  long configChanges() {
+    return configChanges;
   }
 
   int committedCount() {

@@ -4,8 +4,12 @@ import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.raft.core.RaftMessage.AppendEntries;
 import io.raftkv.raft.core.RaftMessage.AppendEntriesResponse;
+import io.raftkv.raft.core.RaftMessage.InstallSnapshot;
+import io.raftkv.raft.core.RaftMessage.InstallSnapshotResponse;
 import io.raftkv.raft.core.RaftMessage.RequestVote;
 import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
+import io.raftkv.raft.core.RaftMessage.TimeoutNow;
+import io.raftkv.raft.core.RaftMessage.TimeoutNowResponse;
 import java.util.ArrayList;
 
 /**
@@ -106,6 +110,23 @@ final class SimNetwork {
     }
   }
 
+  /**
+   * A snapshot transfer: the data and the request to adopt it travel as one message, which is
+   * slower than others (it is large) but is cut, dropped and duplicated like them.
+   */
+  void sendSnapshot(long from, long to, long term, DurableStore.Snapshot snap) {
+    int f = (int) from;
+    int t = (int) to;
+    if (isBlocked(f, t) || sim.random().nextDouble() < dropProbability[f][t]) return;
+    Fnv64 code = new Fnv64().add(5).add(from).add(to).add(term).add(snap.index()).add(snap.term());
+    for (var e : snap.kv().entrySet()) code.add(e.getKey()).add(e.getValue());
+    int copies = sim.random().nextDouble() < duplicateProbability ? 2 : 1;
+    for (int i = 0; i < copies; i++) {
+      long d = delay() + 5 + sim.random().nextInt(40);
+      sim.schedule(d, Simulation.EV_DELIVER, to, code.value(), () -> sim.node(to).receiveSnapshot(from, term, snap));
+    }
+  }
+
   void sendToNode(ClientMessages.ClientRequest req) {
     if (sim.random().nextDouble() < clientDropProbability) return;
     long code = new Fnv64().add(req.opId()).add(req.attempt()).add(req.op().kind()).add(req.op().key()).value();
@@ -134,6 +155,14 @@ final class SimNetwork {
     } else if (m instanceof AppendEntriesResponse r) {
       f.add(4).add(r.success() ? 1 : 0).add(r.matchIndex()).add(r.conflictIndex()).add(r.prevLogIndex())
           .add(r.readSeq());
+    } else if (m instanceof InstallSnapshot is) {
+      f.add(6).add(is.lastIncludedIndex()).add(is.lastIncludedTerm());
+    } else if (m instanceof InstallSnapshotResponse r) {
+      f.add(7).add(r.success() ? 1 : 0).add(r.matchIndex());
+    } else if (m instanceof TimeoutNow) {
+      f.add(8);
+    } else if (m instanceof TimeoutNowResponse r) {
+      f.add(9).add(r.accepted() ? 1 : 0);
     }
     return f.value();
   }

@@ -1,7 +1,9 @@
 package io.raftkv.sim;
 
+import io.raftkv.raft.core.ConfChange;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.core.ProposeResult;
 import io.raftkv.raft.core.RaftConfig;
 import io.raftkv.raft.core.Role;
 import java.util.ArrayList;
@@ -20,6 +22,11 @@ import java.util.Random;
  * messages and nodes crash and restart, while clients keep working and the invariants are checked
  * after every step. In the heal phase every fault is lifted and the cluster must converge within a
  * bounded time: one leader, equal logs, everything applied, every client operation settled.
+ *
+ * <p>Some seeds start with spare nodes outside the cluster (empty disk, no membership), and an
+ * operator adds them (as learner, then voter once caught up) and removes voters, the leader too,
+ * one change at a time, while the faults go on. Nodes snapshot and compact their logs at a
+ * per-seed pace, so lagging, restarted and new nodes are caught up by InstallSnapshot.
  */
 final class Simulation {
   static final int EV_TICK = 1;
@@ -33,14 +40,18 @@ final class Simulation {
   static final int EV_RESTART = 9;
   static final int EV_CHECK = 10;
   static final int EV_HEAL = 11;
+  static final int EV_SNAPSHOT_TIMEOUT = 12;
+  static final int EV_OPERATOR = 13;
 
   /** What a run produced: enough to print, compare and tune. */
-  record Result(long seed, int nodes, long events, long virtualMs, long trace, int historyOps, long unknownOps,
-      long committed, History history) {
+  record Result(long seed, int nodes, int voters, long events, long virtualMs, long trace, int historyOps,
+      long unknownOps, long committed, long snapshotsTaken, long snapshotsInstalled, long configChanges,
+      History history) {
     String line() {
       return "seed=" + seed + " events=" + events + " virtual=" + virtualMs + " trace="
-          + String.format("%016x", trace) + " nodes=" + nodes + " ops=" + historyOps + " unknown=" + unknownOps
-          + " committed=" + committed + " ok=" + history.count(HistoryOp.Outcome.OK);
+          + String.format("%016x", trace) + " nodes=" + nodes + " voters=" + voters + " ops=" + historyOps
+          + " unknown=" + unknownOps + " committed=" + committed + " ok=" + history.count(HistoryOp.Outcome.OK)
+          + " snapshots=" + snapshotsTaken + " installs=" + snapshotsInstalled + " confchanges=" + configChanges;
     }
   }
 
@@ -65,7 +76,18 @@ final class Simulation {
   static final boolean DEBUG = Boolean.getBoolean("sim.debug");
   private final long seed;
   private final Random random;
+  /** Every simulated node, members or not. */
   private final int nodeCount;
+  /** Nodes 1..initialVoters found the cluster; the rest are spares the operator may add. */
+  private final int initialVoters;
+  /** Snapshot every this many applied entries; 0: never. */
+  private final int snapshotEvery;
+  /** How many applied entries a compaction leaves in the log behind the snapshot. */
+  private final int compactionMargin;
+  private final long snapshotTimeoutMs;
+  /** Whether the membership operator runs, and the upper bound of its pause between steps. */
+  private final boolean operatorEnabled;
+  private final int operatorPaceMs;
   private final int keys;
   private final long tickMs = 10;
   private final long faultPhaseMs;
@@ -92,7 +114,17 @@ final class Simulation {
     // java.util.Random's first outputs are strongly correlated for neighbouring seeds (seeds 1..300
     // all drew the same cluster size), so spread the seed with a SplitMix64 finalizer first.
     this.random = new Random(mix(seed));
-    this.nodeCount = random.nextBoolean() ? 3 : 5;
+    int shape = random.nextInt(4);
+    this.initialVoters = shape == 1 ? 5 : 3;
+    this.nodeCount = shape <= 1 ? initialVoters : initialVoters + shape - 1;
+    int snapshots = random.nextInt(4);
+    this.snapshotEvery = snapshots == 0 ? 0 : snapshots <= 2 ? 5 + random.nextInt(16) : 30 + random.nextInt(271);
+    this.compactionMargin = random.nextInt(3) == 0 ? 0 : random.nextInt(10);
+    this.snapshotTimeoutMs = 200 + random.nextInt(601);
+    // With spares the operator adds them; with five voters it removes some and adds them back.
+    this.operatorEnabled = shape >= 2 || (shape == 1 && random.nextBoolean());
+    int[] operatorPaces = {50, 200, 600};
+    this.operatorPaceMs = operatorPaces[random.nextInt(operatorPaces.length)];
     this.keys = 3 + random.nextInt(3);
     this.faultPhaseMs = 10_000 + random.nextInt(10_001);
     this.network = new SimNetwork(this, nodeCount);
@@ -146,6 +178,24 @@ final class Simulation {
     return nodeCount;
   }
 
+  int snapshotEvery() {
+    return snapshotEvery;
+  }
+
+  int compactionMargin() {
+    return compactionMargin;
+  }
+
+  long snapshotTimeoutMs() {
+    return snapshotTimeoutMs;
+  }
+
+  private long compactions;
+
+  void countCompaction() {
+    compactions++;
+  }
+
   SimNode node(long id) {
     return nodes.get((int) id - 1);
   }
@@ -173,10 +223,11 @@ final class Simulation {
   // ------------------------------------------------------------------ the run
 
   Result run() {
-    TreeMembers all = new TreeMembers(nodeCount);
+    TreeMembers all = new TreeMembers(initialVoters);
     for (SimNode n : nodes) n.start(n.id == 1 ? all.membership : null);
     for (SimClient c : clients) c.begin(random.nextInt(200));
     schedule(random.nextInt(500), EV_FAULT, 0, 0, this::injectFault);
+    if (operatorEnabled) schedule(500 + random.nextInt(1000), EV_OPERATOR, 0, 0, this::operatorStep);
     schedule(250, EV_CHECK, 0, 0, this::periodicCheck);
     schedule(faultPhaseMs, EV_HEAL, 0, 0, this::heal);
     long deadline = faultPhaseMs + healPhaseMs;
@@ -200,8 +251,11 @@ final class Simulation {
     }
     invariants.checkLogMatching(nodes);
     checkLinearizable();
-    return new Result(seed, nodeCount, events, now, trace.value(), history.size(),
-        history.count(HistoryOp.Outcome.UNKNOWN), invariants.committedCount(), history);
+    SimNode leader = currentLeader();
+    int voters = leader == null ? 0 : leader.core.membership().voters().size();
+    return new Result(seed, nodeCount, voters, events, now, trace.value(), history.size(),
+        history.count(HistoryOp.Outcome.UNKNOWN), invariants.committedCount(), invariants.snapshotsTaken(),
+        invariants.snapshotsInstalled(), invariants.configChanges(), history);
   }
 
   /**
@@ -349,7 +403,94 @@ final class Simulation {
   }
 
   private void restart(SimNode n) {
-    n.start(n.id == 1 ? new TreeMembers(nodeCount).membership : null);
+    n.start(n.id == 1 ? new TreeMembers(initialVoters).membership : null);
+  }
+
+  // ------------------------------------------------------------------ the membership operator
+
+  private static final int OP_NONE = 0;
+  private static final int OP_ADD = 1;
+  private static final int OP_REMOVE = 2;
+  private int opIntent = OP_NONE;
+  private long opTarget;
+  private boolean opTransferFirst;
+
+  /**
+   * An administrator working through the current leader, like production's MembershipChanges:
+   * add a node as learner, promote it once its match index reaches the commit index, or remove a
+   * voter (if it is the leader, sometimes by handing leadership away first, sometimes letting the
+   * core step down once the removal commits). It follows the leader's membership, which includes
+   * uncommitted changes, and never waits for a commit itself: keeping changes one at a time is
+   * the core's job, and a Rejected proposal is simply retried on a later step.
+   */
+  private void operatorStep() {
+    if (healing) return;
+    long pause = 10 + random.nextInt(operatorPaceMs);
+    SimNode leader = currentLeader();
+    // Sometimes the operator fires several requests back to back, as a script would: the next
+    // change is proposed while the one just accepted is still uncommitted.
+    int rounds = random.nextInt(3) == 0 ? 4 : 1;
+    for (int i = 0; i < rounds && leader != null && leader.up && leader.core.isLeader(); i++) operate(leader);
+    // Between changes the operator usually takes a break, but sometimes goes straight on to the
+    // next one while the last is still uncommitted, which only the core's guard keeps apart.
+    if (opIntent == OP_NONE && random.nextBoolean()) pause += 300 + random.nextInt(2000);
+    schedule(pause, EV_OPERATOR, 0, opIntent, this::operatorStep);
+  }
+
+  private void operate(SimNode leader) {
+    Membership m = leader.core.membership();
+    if (opIntent == OP_NONE) chooseIntent(leader, m);
+    if (opIntent == OP_ADD) {
+      if (m.isVoter(opTarget)) {
+        opIntent = OP_NONE;
+      } else if (m.learners().containsKey(opTarget)) {
+        if (leader.core.matchIndexOf(opTarget) >= leader.core.commitIndex()) {
+          propose(leader, new ConfChange.Promote(opTarget));
+        }
+      } else {
+        propose(leader, new ConfChange.AddLearner(new Member(opTarget, "sim:" + opTarget, "")));
+      }
+    } else if (opIntent == OP_REMOVE) {
+      if (!m.contains(opTarget)) {
+        opIntent = OP_NONE;
+      } else if (opTarget == leader.id && opTransferFirst) {
+        if (leader.core.leadTransferee() == 0) {
+          long to = leader.core.mostCaughtUpVoter();
+          if (to != 0) leader.transferLeadership(to);
+        }
+      } else {
+        propose(leader, new ConfChange.Remove(opTarget));
+      }
+    }
+  }
+
+  private void propose(SimNode leader, ConfChange change) {
+    ProposeResult r = leader.proposeConfChange(change);
+    if (DEBUG) System.out.println(now + " operator at " + leader.id + ": " + change + " -> " + r);
+  }
+
+  private void chooseIntent(SimNode leader, Membership m) {
+    if (!m.learners().isEmpty()) {
+      // A learner left behind (its promotion was lost with a leader): finish adding it.
+      opIntent = OP_ADD;
+      opTarget = m.learners().firstKey();
+      return;
+    }
+    List<Long> outside = new ArrayList<>();
+    for (long id = 1; id <= nodeCount; id++) if (!m.contains(id)) outside.add(id);
+    int voters = m.voters().size();
+    boolean canAdd = !outside.isEmpty() && voters < 5;
+    boolean canRemove = voters > 3;
+    if (!canAdd && !canRemove) return;
+    if (canAdd && (!canRemove || random.nextBoolean())) {
+      opIntent = OP_ADD;
+      opTarget = outside.get(random.nextInt(outside.size()));
+    } else {
+      opIntent = OP_REMOVE;
+      List<Long> ids = new ArrayList<>(m.voters().keySet());
+      opTarget = random.nextInt(3) == 0 ? leader.id : ids.get(random.nextInt(ids.size()));
+      opTransferFirst = random.nextBoolean();
+    }
   }
 
   /** The leader with the highest term among live nodes, or null. */
@@ -385,15 +526,23 @@ final class Simulation {
       }
     }
     if (leader == null) return false;
+    // Only the current members must converge; nodes never added or removed may lag forever.
+    Membership members = leader.core.membership();
+    if (!members.isVoter(leader.id)) return false;
     long last = leader.core.lastIndex();
     for (SimNode n : nodes) {
+      if (!members.contains(n.id)) continue;
       if (n.core.term() != leader.core.term() || n.core.leaderId() != leader.id) return false;
       if (n.core.lastIndex() != last || n.core.commitIndex() != last || n.appliedIndex != last) return false;
-      if (!n.diskIdle() || n.disk.log.size() != last) return false;
+      if (!n.diskIdle() || n.disk.lastIndex() != last) return false;
     }
     for (SimNode n : nodes) {
-      if (!n.disk.log.equals(leader.disk.log)) {
-        throw new SimulationFailure(seed, now, "converged logs differ between " + leader.id + " and " + n.id);
+      if (!members.contains(n.id)) continue;
+      for (long i = Math.max(n.disk.logBase, leader.disk.logBase) + 1; i <= last; i++) {
+        if (!n.disk.entry(i).equals(leader.disk.entry(i))) {
+          throw new SimulationFailure(seed, now, "converged logs differ between " + leader.id + " and " + n.id
+              + " at " + i);
+        }
       }
       if (!n.stateMachine.equals(leader.stateMachine)) {
         throw new SimulationFailure(seed, now, "state machines differ between " + leader.id + " and " + n.id);
@@ -412,8 +561,10 @@ final class Simulation {
       }
       sb.append(' ').append(n.core.role()).append(" t").append(n.core.term()).append(" leader=")
           .append(n.core.leaderId()).append(" last=").append(n.core.lastIndex()).append(" commit=")
-          .append(n.core.commitIndex()).append(" applied=").append(n.appliedIndex).append(" disk=")
-          .append(n.disk.log.size()).append(n.diskIdle() ? "" : " busy").append(']');
+          .append(n.core.commitIndex()).append(" applied=").append(n.appliedIndex).append(" base=")
+          .append(n.disk.logBase).append(" disk=").append(n.disk.lastIndex()).append(" voters=")
+          .append(n.core.membership().voters().keySet()).append(" learners=")
+          .append(n.core.membership().learners().keySet()).append(n.diskIdle() ? "" : " busy").append(']');
     }
     int busy = 0;
     for (SimClient c : clients) if (!c.idle()) busy++;

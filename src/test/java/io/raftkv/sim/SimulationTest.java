@@ -28,6 +28,8 @@ class SimulationTest {
     int ran = 0;
     long virtualMs = 0;
     int maxHistory = 0;
+    long snapshotsInstalled = 0;
+    long configChanges = 0;
     long startNanos = System.nanoTime(); // wall clock only to report speed, never inside a run
     for (long seed = first; seed < first + count; seed++) {
       ran++;
@@ -36,6 +38,8 @@ class SimulationTest {
         System.out.println(r.line());
         virtualMs += r.virtualMs();
         maxHistory = Math.max(maxHistory, r.historyOps());
+        snapshotsInstalled += r.snapshotsInstalled();
+        configChanges += r.configChanges();
       } catch (SimulationFailure f) {
         System.out.println("FAILED " + f.getMessage());
         failures.add(f.getMessage() + "\n  replay: " + replay(seed));
@@ -43,8 +47,11 @@ class SimulationTest {
       }
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
-    System.out.printf("summary: seeds=%d failed=%d seeds/s=%.1f virtual-s/run=%.1f max-history=%d%n",
-        ran, failures.size(), ran / seconds, virtualMs / 1000.0 / Math.max(1, ran - failures.size()), maxHistory);
+    System.out.printf(
+        "summary: seeds=%d failed=%d seeds/s=%.1f virtual-s/run=%.1f max-history=%d snapshots-installed=%d"
+            + " membership-changes=%d%n",
+        ran, failures.size(), ran / seconds, virtualMs / 1000.0 / Math.max(1, ran - failures.size()), maxHistory,
+        snapshotsInstalled, configChanges);
     if (!failures.isEmpty()) fail(failures.size() + " failing seed(s):\n" + String.join("\n", failures));
   }
 
