@@ -191,13 +191,15 @@ public final class GrpcTransport implements Transport {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> join(String raftAddr, Member member) {
-    return call(raftAddr, c -> c.join(ProtoCodec.toJoinRequest(member)), ProtoCodec::fromProto);
+  public CompletionStage<AdminOutcome> join(String raftAddr, Member member, boolean forwarded) {
+    return call(raftAddr, c -> c.join(ProtoCodec.toJoinRequest(member, forwarded)), ProtoCodec::fromProto);
   }
 
   @Override
-  public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId) {
-    return call(raftAddr, c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).build()), ProtoCodec::fromProto);
+  public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean forwarded) {
+    return call(raftAddr,
+        c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).build()),
+        ProtoCodec::fromProto);
   }
 
   @Override

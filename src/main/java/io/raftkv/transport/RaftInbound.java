@@ -27,9 +27,12 @@ public interface RaftInbound {
 
   PeerInfo onHello();
 
-  /** Adds a node to the cluster (as a learner, then a voter once caught up). */
-  CompletionStage<AdminOutcome> onJoin(Member member);
+  /**
+   * Adds a node to the cluster (as a learner, then a voter once caught up). {@code forwarded}:
+   * a follower passed it on, so this node must not pass it on again.
+   */
+  CompletionStage<AdminOutcome> onJoin(Member member, boolean forwarded);
 
-  /** Removes a node from the cluster. */
-  CompletionStage<AdminOutcome> onLeave(long nodeId);
+  /** Removes a node from the cluster; {@code forwarded} as for {@link #onJoin}. */
+  CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded);
 }

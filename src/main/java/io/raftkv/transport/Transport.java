@@ -32,11 +32,14 @@ public interface Transport extends AutoCloseable {
   /** Asks the leader for a read index it has confirmed with a majority (thesis §6.4). */
   CompletionStage<ReadIndexReply> readIndex(long peerId);
 
-  /** Asks the node at {@code raftAddr} to add {@code member} to its cluster. */
-  CompletionStage<AdminOutcome> join(String raftAddr, Member member);
+  /**
+   * Asks the node at {@code raftAddr} to add {@code member} to its cluster; {@code forwarded}
+   * when this node is a follower passing the request to its leader.
+   */
+  CompletionStage<AdminOutcome> join(String raftAddr, Member member, boolean forwarded);
 
   /** Asks the node at {@code raftAddr} to remove {@code nodeId} from its cluster. */
-  CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId);
+  CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean forwarded);
 
   /** Asks whoever listens at a raft address who it is; used before the peer's id is known. */
   CompletionStage<PeerInfo> hello(String raftAddr);

@@ -90,6 +90,24 @@ class MembershipClusterTest {
   }
 
   @Test
+  void newNodeJoinsThroughAFollower() throws Exception {
+    try (TestCluster c = new TestCluster(dir, 4, 3, ClusterTest.FAST)) {
+      c.startAll();
+      c.awaitLeader();
+      // Make sure node 1, the address in node 4's join list, is a follower.
+      c.stop(1);
+      c.awaitLeader();
+      c.start(1);
+      int leader = c.awaitLeader();
+      org.junit.jupiter.api.Assumptions.assumeTrue(leader != 1, "node 1 won the election again");
+      c.start(4);
+      awaitVoters(c, 4, List.of(1, 2, 3, 4));
+      c.setEventually(leader, "via-follower", "joined");
+      assertEquals("joined", c.read(4, "via-follower"));
+    }
+  }
+
+  @Test
   void removingTheLeaderHandsLeadershipOverFirst() throws Exception {
     try (TestCluster c = new TestCluster(dir, 3, ClusterTest.FAST)) {
       c.startAll();

@@ -142,9 +142,9 @@ class GrpcTransportTest {
   void joinAndLeaveReachTheNodeAtAnAddress() throws Exception {
     Member four = new Member(4, "127.0.0.1:7004", "127.0.0.1:8004");
     assertEquals(new AdminOutcome.Done("Node 4 joined the cluster successfully"),
-        await(transportA.join(serverB.address(), four)));
+        await(transportA.join(serverB.address(), four, false)));
     assertEquals(four, inboundB.joined.poll(WAIT_SECONDS, TimeUnit.SECONDS));
-    assertEquals(new AdminOutcome.Invalid("node 9 is not a member"), await(transportA.leave(serverB.address(), 9)));
+    assertEquals(new AdminOutcome.Invalid("node 9 is not a member"), await(transportA.leave(serverB.address(), 9, true)));
   }
 
   @Test

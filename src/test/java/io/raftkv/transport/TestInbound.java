@@ -83,14 +83,14 @@ final class TestInbound implements RaftInbound {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> onJoin(Member member) {
+  public CompletionStage<AdminOutcome> onJoin(Member member, boolean forwarded) {
     joined.add(member);
     return CompletableFuture.completedFuture(
         new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
   }
 
   @Override
-  public CompletionStage<AdminOutcome> onLeave(long nodeId) {
+  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded) {
     return CompletableFuture.completedFuture(new AdminOutcome.Invalid("node " + nodeId + " is not a member"));
   }
 

@@ -153,7 +153,7 @@ public final class ClusterBootstrap {
   /** An existing cluster does not know this node: ask it to add us (learner, then voter). */
   private void askToJoin(String addr) {
     note("Joining the cluster at " + addr + "...");
-    transport.join(addr, self()).whenCompleteAsync((outcome, e) -> {
+    transport.join(addr, self(), false).whenCompleteAsync((outcome, e) -> {
       if (e == null && outcome instanceof io.raftkv.api.AdminOutcome.Done) {
         progress.accept("✓ Joined the cluster through " + addr);
       } else {

@@ -93,13 +93,13 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> onJoin(Member member) {
-    return adminAsk(replyTo -> new RaftNode.Join(member, true, replyTo));
+  public CompletionStage<AdminOutcome> onJoin(Member member, boolean forwarded) {
+    return adminAsk(replyTo -> new RaftNode.Join(member, forwarded, replyTo));
   }
 
   @Override
-  public CompletionStage<AdminOutcome> onLeave(long nodeId) {
-    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, true, replyTo));
+  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, forwarded, replyTo));
   }
 
   private CompletionStage<AdminOutcome> adminAsk(Function<ActorRef<AdminOutcome>, RaftNode.Command> message) {

@@ -184,6 +184,8 @@ public final class RaftNode {
       Transport transport,
       StatusBoard statusBoard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      // Log under this class's name, not Pekko's ActorCell, which logback.xml quiets.
+      ctx.setLoggerName(RaftNode.class);
       ActorRef<StorageActor.Command> storage = ctx.spawn(
           storageBehavior,
           "storage",
@@ -424,7 +426,7 @@ public final class RaftNode {
   }
 
   private Behavior<Command> joinViaLeader(Join j) {
-    forwardAdmin(j.forwarded(), j.replyTo(), addr -> transport.join(addr, j.member()));
+    forwardAdmin(j.forwarded(), j.replyTo(), addr -> transport.join(addr, j.member(), true));
     return Behaviors.same();
   }
 
@@ -433,7 +435,7 @@ public final class RaftNode {
       l.replyTo().tell(new AdminOutcome.Done("Node " + l.nodeId() + " left the cluster successfully"));
       return Behaviors.same();
     }
-    forwardAdmin(l.forwarded(), l.replyTo(), addr -> transport.leave(addr, l.nodeId()));
+    forwardAdmin(l.forwarded(), l.replyTo(), addr -> transport.leave(addr, l.nodeId(), true));
     return Behaviors.same();
   }
 

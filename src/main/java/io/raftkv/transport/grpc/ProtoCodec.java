@@ -316,8 +316,9 @@ public final class ProtoCodec {
 
   // ---- Join / Leave ----
 
-  public static JoinRequest toJoinRequest(io.raftkv.raft.core.Member m) {
-    return JoinRequest.newBuilder().setNodeId(m.id()).setRaftAddr(m.raftAddr()).setHttpAddr(m.httpAddr()).build();
+  public static JoinRequest toJoinRequest(io.raftkv.raft.core.Member m, boolean forwarded) {
+    return JoinRequest.newBuilder()
+        .setNodeId(m.id()).setRaftAddr(m.raftAddr()).setHttpAddr(m.httpAddr()).setForwarded(forwarded).build();
   }
 
   public static io.raftkv.raft.core.Member fromProto(JoinRequest p) {

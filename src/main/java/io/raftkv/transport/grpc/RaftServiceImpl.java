@@ -74,12 +74,12 @@ public final class RaftServiceImpl implements RaftService {
 
   @Override
   public CompletionStage<AdminResponse> join(JoinRequest in) {
-    return call(() -> ProtoCodec.fromProto(in), inbound::onJoin, ProtoCodec::toProto);
+    return call(() -> ProtoCodec.fromProto(in), m -> inbound.onJoin(m, in.getForwarded()), ProtoCodec::toProto);
   }
 
   @Override
   public CompletionStage<AdminResponse> leave(LeaveRequest in) {
-    return call(() -> in.getNodeId(), inbound::onLeave, ProtoCodec::toProto);
+    return call(() -> in.getNodeId(), id -> inbound.onLeave(id, in.getForwarded()), ProtoCodec::toProto);
   }
 
   @Override

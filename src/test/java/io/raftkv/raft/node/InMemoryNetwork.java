@@ -78,17 +78,17 @@ final class InMemoryNetwork {
       }
 
       @Override
-      public CompletionStage<AdminOutcome> join(String raftAddr, Member member) {
+      public CompletionStage<AdminOutcome> join(String raftAddr, Member member, boolean forwarded) {
         Long id = idByAddr.get(raftAddr);
         RaftInbound target = id == null ? null : reachable(self, id);
-        return target == null ? unreachable(-1) : target.onJoin(member);
+        return target == null ? unreachable(-1) : target.onJoin(member, forwarded);
       }
 
       @Override
-      public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId) {
+      public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean forwarded) {
         Long id = idByAddr.get(raftAddr);
         RaftInbound target = id == null ? null : reachable(self, id);
-        return target == null ? unreachable(-1) : target.onLeave(nodeId);
+        return target == null ? unreachable(-1) : target.onLeave(nodeId, forwarded);
       }
 
       @Override
