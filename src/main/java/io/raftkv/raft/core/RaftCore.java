@@ -630,6 +630,9 @@ public final class RaftCore {
       pr.readAck = m.readSeq();
       releaseReads();
     }
+    // While a snapshot is on its way, heartbeat replies say nothing new about the follower's log;
+    // acting on their rejections would start a second transfer of the same snapshot.
+    if (pr.state == Progress.State.SNAPSHOT) return;
     if (m.success()) {
       if (pr.updateMatch(m.matchIndex())) {
         if (pr.state == Progress.State.PROBE) pr.becomeReplicate();

@@ -532,6 +532,9 @@ class RaftCoreTest {
     Ready r = c.ready();
     assertEquals(List.of(3L), r.sendSnapshotTo(), "§7: entries 1..4 are gone, send the snapshot");
     assertTrue(sent(r, AppendEntries.class).stream().noneMatch(a -> a.to() == 3 && !a.entries().isEmpty()));
+    // A heartbeat reply while the snapshot travels (node 3 still rejects) starts no second transfer.
+    c.step(new AppendEntriesResponse(3, 1, 4, false, 0, 1, 0, 0));
+    assertTrue(c.ready().sendSnapshotTo().isEmpty(), "one transfer at a time");
     c.step(new RaftMessage.InstallSnapshotResponse(3, 1, 4, true, 4));
     Ready after = c.ready();
     AppendEntries next = sent(after, AppendEntries.class).stream().filter(a -> a.to() == 3).findFirst().orElseThrow();
