@@ -46,7 +46,7 @@ final class Simulation {
   /** What a run produced: enough to print, compare and tune. */
   record Result(long seed, int nodes, int voters, long events, long virtualMs, long trace, int historyOps,
       long unknownOps, long committed, long snapshotsTaken, long snapshotsInstalled, long configChanges,
-      History history) {
+      History history, long lincheckMillis) {
     String line() {
       return "seed=" + seed + " events=" + events + " virtual=" + virtualMs + " trace="
           + String.format("%016x", trace) + " nodes=" + nodes + " voters=" + voters + " ops=" + historyOps
@@ -255,15 +255,19 @@ final class Simulation {
     int voters = leader == null ? 0 : leader.core.membership().voters().size();
     return new Result(seed, nodeCount, voters, events, now, trace.value(), history.size(),
         history.count(HistoryOp.Outcome.UNKNOWN), invariants.committedCount(), invariants.snapshotsTaken(),
-        invariants.snapshotsInstalled(), invariants.configChanges(), history);
+        invariants.snapshotsInstalled(), invariants.configChanges(), history, lincheckMillis);
   }
 
   /**
    * The clients' view: the history must be linearizable for a key-value register per key. A
    * check that runs out of time is a failure too, because "unknown" must never pass as "fine".
    */
+  /** How long the linearizability check of this run took; reported, never used inside a run. */
+  private long lincheckMillis;
+
   private void checkLinearizable() {
     var result = LinearizabilityAdapter.check(history, Long.getLong("sim.lincheckTimeoutMs", 20_000));
+    lincheckMillis = result.elapsedMillis();
     if (!result.isLinearizable()) {
       throw new SimulationFailure(seed, now, "linearizability " + result.verdict() + ": " + result.description());
     }

@@ -28,6 +28,8 @@ class SimulationTest {
     int ran = 0;
     long virtualMs = 0;
     int maxHistory = 0;
+    long maxHistoryCheckMs = 0;
+    long slowestCheckMs = 0;
     long snapshotsInstalled = 0;
     long configChanges = 0;
     long startNanos = System.nanoTime(); // wall clock only to report speed, never inside a run
@@ -37,7 +39,11 @@ class SimulationTest {
         Simulation.Result r = new Simulation(seed).run();
         System.out.println(r.line());
         virtualMs += r.virtualMs();
-        maxHistory = Math.max(maxHistory, r.historyOps());
+        if (r.historyOps() > maxHistory) {
+          maxHistory = r.historyOps();
+          maxHistoryCheckMs = r.lincheckMillis();
+        }
+        slowestCheckMs = Math.max(slowestCheckMs, r.lincheckMillis());
         snapshotsInstalled += r.snapshotsInstalled();
         configChanges += r.configChanges();
       } catch (SimulationFailure f) {
@@ -48,10 +54,10 @@ class SimulationTest {
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     System.out.printf(
-        "summary: seeds=%d failed=%d seeds/s=%.1f virtual-s/run=%.1f max-history=%d snapshots-installed=%d"
-            + " membership-changes=%d%n",
+        "summary: seeds=%d failed=%d seeds/s=%.1f virtual-s/run=%.1f max-history=%d (checked in %d ms)"
+            + " slowest-check=%d ms snapshots-installed=%d membership-changes=%d%n",
         ran, failures.size(), ran / seconds, virtualMs / 1000.0 / Math.max(1, ran - failures.size()), maxHistory,
-        snapshotsInstalled, configChanges);
+        maxHistoryCheckMs, slowestCheckMs, snapshotsInstalled, configChanges);
     if (!failures.isEmpty()) fail(failures.size() + " failing seed(s):\n" + String.join("\n", failures));
   }
 
