@@ -24,7 +24,6 @@ import io.raftkv.storage.SnapshotSource;
 import io.raftkv.storage.StateMachineStore;
 import io.raftkv.transport.ReadIndexReply;
 import io.raftkv.transport.Transport;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -40,7 +39,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * The Raft node: a typed actor with one behavior per role ({@link #follower()},
  * {@link #candidate()}, {@link #leader()}) over the pure {@link RaftCore}. Handlers translate
  * messages into core inputs and carry out the core's Ready through a {@link ReadyPipeline};
- * the protocol rules themselves live in the core.
+ * the protocol rules themselves live in the core. The message protocol and the role behaviors
+ * are here; linearizable reads ({@link LinearizableReads}), snapshots ({@link
+ * SnapshotCoordinator}) and join/leave requests ({@link AdminRequests}) each live in their own
+ * class, to which the handlers delegate.
  */
 public final class RaftNode {
 
@@ -131,41 +133,18 @@ public final class RaftNode {
   record LeaderReadIndex(ReadIndexReply reply, Throwable failure) implements Command {}
 
   private static final long EXPIRY_SWEEP_NANOS = 200_000_000L;
-  private static final java.time.Duration SNAPSHOT_RETRY = java.time.Duration.ofMillis(500);
-  /** Joins wait for the learner to catch up, which takes as long as the log is big. */
-  private static final java.time.Duration ADMIN_TIMEOUT = java.time.Duration.ofSeconds(110);
-  private static final java.time.Duration READ_INDEX_RETRY = java.time.Duration.ofMillis(50);
 
   private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
   private final NodeSettings settings;
   private final RaftCore core;
   private final ActorRef<StorageActor.Command> storage;
-  private final StateMachineStore stateMachine;
   private final Transport transport;
   private final StatusBoard statusBoard;
   private final ReadyPipeline pipeline;
   private final PendingWrites pendingWrites = new PendingWrites();
-  private final PendingReads pendingReads = new PendingReads();
-  /** Reads on this leader waiting for their ReadState, by request id. */
-  private final TreeMap<Long, PendingReads.Waiter> awaitingReadIndex = new TreeMap<>();
-  /** Followers' ReadIndex requests waiting for their ReadState, by request id. */
-  private final TreeMap<Long, ActorRef<ReadIndexReply>> remoteReadIndex = new TreeMap<>();
-  /** On a follower: reads covered by the ReadIndex call in flight, and reads for the next call. */
-  private List<PendingReads.Waiter> followerReadsInFlight = null;
-  private List<PendingReads.Waiter> followerReadsQueued = new ArrayList<>();
-
-  private final MembershipChanges membershipChanges = new MembershipChanges();
-  /** Requests for this node to leave, waiting for leadership to move elsewhere. */
-  private final List<Leave> selfLeaves = new ArrayList<>();
-  private final List<Long> selfLeaveDeadlines = new ArrayList<>();
-  private long nextReadId = 1;
-  /** A received snapshot waiting for the core's Ready to make it live. */
-  private SnapshotSink stagedSnapshot;
-  private long appliedSinceSnapshot;
-  private boolean snapshotRunning;
-  private final List<ActorRef<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
-  private final List<PurgeLog> purgeWaiters = new ArrayList<>();
+  private final LinearizableReads reads;
+  private final SnapshotCoordinator snapshots;
+  private final AdminRequests admin;
   private long appliedIndex;
   private long appliedTerm;
   private boolean flushScheduled;
@@ -209,16 +188,19 @@ public final class RaftNode {
       Transport transport,
       StatusBoard statusBoard) {
     this.ctx = ctx;
-    this.timers = timers;
     this.settings = settings;
     this.core = core;
     this.appliedIndex = appliedIndex;
     this.appliedTerm = appliedTerm;
     this.storage = storage;
-    this.stateMachine = stateMachine;
     this.transport = transport;
     this.statusBoard = statusBoard;
     this.pipeline = new ReadyPipeline(new PipelineEffects());
+    this.reads = new LinearizableReads(
+        ctx, timers, settings, core, transport, stateMachine, new PendingReads(),
+        () -> this.appliedIndex, this::scheduleFlush);
+    this.snapshots = new SnapshotCoordinator(ctx, timers, settings, core, storage, transport, statusBoard, pipeline);
+    this.admin = new AdminRequests(ctx, settings, core, transport);
     this.behaviorRole = core.role();
     timers.startTimerAtFixedRate("tick", Tick.INSTANCE, settings.tick());
     syncPeers();
@@ -243,10 +225,19 @@ public final class RaftNode {
   private Behavior<Command> follower() {
     return common(Behaviors.receive(Command.class)
             .onMessage(ClientWrite.class, this::writeViaLeader)
-            .onMessage(ClientRead.class, this::readViaLeader)
+            .onMessage(ClientRead.class, r -> {
+              reads.readViaLeader(r);
+              return Behaviors.same();
+            })
             .onMessage(PeerReadIndex.class, this::refuseReadIndex)
-            .onMessage(Join.class, this::joinViaLeader)
-            .onMessage(Leave.class, this::leaveViaLeader))
+            .onMessage(Join.class, j -> {
+              admin.joinViaLeader(j);
+              return Behaviors.same();
+            })
+            .onMessage(Leave.class, l -> {
+              admin.leaveViaLeader(l);
+              return Behaviors.same();
+            }))
         .build();
   }
 
@@ -277,19 +268,20 @@ public final class RaftNode {
   private Behavior<Command> leader() {
     return common(Behaviors.receive(Command.class)
             .onMessage(ClientWrite.class, this::propose)
-            .onMessage(ClientRead.class, this::readAsLeader)
-            .onMessage(PeerReadIndex.class, this::readIndexForPeer)
+            .onMessage(ClientRead.class, r -> {
+              reads.readAsLeader(r);
+              return Behaviors.same();
+            })
+            .onMessage(PeerReadIndex.class, r -> {
+              reads.readIndexForPeer(r);
+              return Behaviors.same();
+            })
             .onMessage(Join.class, j -> {
-              membershipChanges.join(j.member(), j.replyTo(), adminDeadline());
+              admin.joinAsLeader(j);
               return afterInput(null);
             })
             .onMessage(Leave.class, l -> {
-              if (l.nodeId() == settings.nodeId()) {
-                selfLeaves.add(l);
-                selfLeaveDeadlines.add(adminDeadline());
-              } else {
-                membershipChanges.leave(l.nodeId(), l.replyTo(), adminDeadline());
-              }
+              admin.leaveAsLeader(l);
               return afterInput(null);
             }))
         .build();
@@ -323,38 +315,47 @@ public final class RaftNode {
           f.replyTo().tell(f.outcome());
           return Behaviors.same();
         })
-        .onMessage(LeaderReadIndex.class, this::onLeaderReadIndex)
+        .onMessage(LeaderReadIndex.class, m -> {
+          reads.onLeaderReadIndex(m);
+          return Behaviors.same();
+        })
         .onMessage(TriggerSnapshot.class, t -> {
-          snapshotWaiters.add(t.replyTo());
-          startSnapshot();
+          snapshots.trigger(t);
           return Behaviors.same();
         })
-        .onMessage(SnapshotTaken.class, this::onSnapshotTaken)
+        .onMessage(SnapshotTaken.class, t -> {
+          snapshots.onSnapshotTaken(t);
+          return afterInput(null);
+        })
         .onMessage(PurgeLog.class, p -> {
-          purgeWaiters.add(p);
-          storage.tell(new StorageActor.PurgeLog(p.uptoIndex(), ctx.getSelf()));
+          snapshots.purgeLog(p);
           return Behaviors.same();
         })
-        .onMessage(LogPurged.class, this::onLogPurged)
+        .onMessage(LogPurged.class, p -> {
+          snapshots.onLogPurged(p);
+          return afterInput(null);
+        })
         .onMessage(BeginInstall.class, begin -> {
-          storage.tell(new StorageActor.BeginInstall(begin.meta(), begin.replyTo()));
+          snapshots.beginInstall(begin);
           return Behaviors.same();
         })
-        .onMessage(InstallReceived.class, this::onInstallReceived)
-        .onMessage(SnapshotOpened.class, this::onSnapshotOpened)
+        .onMessage(InstallReceived.class, r -> {
+          snapshots.onInstallReceived(r);
+          return afterInput(null);
+        })
+        .onMessage(SnapshotOpened.class, o -> snapshots.onSnapshotOpened(o) ? afterInput(null) : Behaviors.same())
         .onMessage(SnapshotSendFailed.class, f -> {
-          ctx.getLog().warn("sending a snapshot to node {} failed: {}; retrying in {} ms",
-              f.peer(), f.reason(), SNAPSHOT_RETRY.toMillis());
-          // The peer stays marked as receiving a snapshot until then, so a peer that is down
-          // costs one attempt per interval rather than one per heartbeat.
-          timers.startSingleTimer("snapshot-retry-" + f.peer(), new SnapshotRetry(f.peer()), SNAPSHOT_RETRY);
+          snapshots.onSendFailed(f);
           return Behaviors.same();
         })
         .onMessage(SnapshotRetry.class, r -> {
-          core.snapshotFailed(r.peer());
+          snapshots.onRetry(r);
           return afterInput(null);
         })
-        .onMessage(RetryReadIndex.class, r -> onRetryReadIndex())
+        .onMessage(RetryReadIndex.class, r -> {
+          reads.onRetryReadIndex();
+          return Behaviors.same();
+        })
         .onMessage(Bootstrap.class, this::onBootstrap)
         .onMessage(GetStatus.class, g -> {
           g.replyTo().tell(statusBoard.get());
@@ -368,8 +369,8 @@ public final class RaftNode {
         .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
           String reason = "the node is shutting down; the outcome of this request is unknown";
           pendingWrites.failAll(reason);
-          pendingReads.failAll();
-          membershipChanges.failAll();
+          reads.failAll();
+          admin.failAll();
           return Behaviors.same();
         });
   }
@@ -382,8 +383,7 @@ public final class RaftNode {
     if (now - lastSweepNanos > EXPIRY_SWEEP_NANOS) {
       lastSweepNanos = now;
       pendingWrites.expire(now);
-      pendingReads.expire(now);
-      expireAwaitingReadIndex(now);
+      reads.expire(now);
     }
     return afterInput(null);
   }
@@ -425,159 +425,8 @@ public final class RaftNode {
     return Behaviors.same();
   }
 
-  private Behavior<Command> joinViaLeader(Join j) {
-    forwardAdmin(j.forwarded(), j.replyTo(), addr -> transport.join(addr, j.member(), true));
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> leaveViaLeader(Leave l) {
-    if (l.nodeId() == settings.nodeId() && !core.membership().contains(l.nodeId())) {
-      l.replyTo().tell(new AdminOutcome.Done("Node " + l.nodeId() + " left the cluster successfully"));
-      return Behaviors.same();
-    }
-    forwardAdmin(l.forwarded(), l.replyTo(), addr -> transport.leave(addr, l.nodeId(), true));
-    return Behaviors.same();
-  }
-
-  private void forwardAdmin(
-      boolean forwarded,
-      ActorRef<AdminOutcome> replyTo,
-      java.util.function.Function<String, java.util.concurrent.CompletionStage<AdminOutcome>> call) {
-    long leader = core.leaderId();
-    Member m = leader == 0 ? null : core.membership().member(leader);
-    if (forwarded || m == null || leader == settings.nodeId()) {
-      replyTo.tell(new AdminOutcome.Unavailable(noLeaderText()));
-      return;
-    }
-    ctx.pipeToSelf(call.apply(m.raftAddr()), (outcome, failure) -> new AdminForwardDone(
-        failure == null
-            ? outcome
-            : new AdminOutcome.Timeout("the leader (node " + leader + ") did not answer: " + failure.getMessage()
-                + "; the change may still happen, check GET /members"),
-        replyTo));
-  }
-
-  /**
-   * A leader asked to remove itself hands leadership to the most caught-up voter first; once
-   * another node leads, the request goes to it like any other.
-   */
-  private void driveSelfLeaves() {
-    if (selfLeaves.isEmpty()) return;
-    long now = System.nanoTime();
-    for (int i = selfLeaves.size() - 1; i >= 0; i--) {
-      if (now - selfLeaveDeadlines.get(i) > 0) {
-        selfLeaves.remove(i).replyTo().tell(new AdminOutcome.Unavailable(
-            "leadership could not be handed over in time; retry"));
-        selfLeaveDeadlines.remove(i);
-      }
-    }
-    if (selfLeaves.isEmpty()) return;
-    if (core.isLeader()) {
-      if (core.leadTransferee() != 0) return;
-      long target = core.mostCaughtUpVoter();
-      if (target == 0) {
-        for (Leave l : selfLeaves) {
-          l.replyTo().tell(new AdminOutcome.Invalid(
-              "node " + settings.nodeId() + " is the last voter; a cluster cannot remove its last voter"));
-        }
-        selfLeaves.clear();
-        selfLeaveDeadlines.clear();
-        return;
-      }
-      ctx.getLog().info("handing leadership to node {} before leaving the cluster", target);
-      core.transferLeadership(target);
-    } else if (core.leaderId() != 0) {
-      for (Leave l : selfLeaves) leaveViaLeader(new Leave(l.nodeId(), false, l.replyTo()));
-      selfLeaves.clear();
-      selfLeaveDeadlines.clear();
-    }
-  }
-
-  private long adminDeadline() {
-    return System.nanoTime() + ADMIN_TIMEOUT.toNanos();
-  }
-
-  private Behavior<Command> readAsLeader(ClientRead r) {
-    long id = nextReadId++;
-    awaitingReadIndex.put(id, readWaiter(r));
-    core.requestRead(id);
-    scheduleFlush();
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> readIndexForPeer(PeerReadIndex r) {
-    long id = nextReadId++;
-    remoteReadIndex.put(id, r.replyTo());
-    core.requestRead(id);
-    scheduleFlush();
-    return Behaviors.same();
-  }
-
   private Behavior<Command> refuseReadIndex(PeerReadIndex r) {
-    ReadIndexReply.Status status = core.leaderId() == 0 ? ReadIndexReply.Status.NO_LEADER : ReadIndexReply.Status.NOT_LEADER;
-    r.replyTo().tell(new ReadIndexReply(status, 0, core.leaderId()));
-    return Behaviors.same();
-  }
-
-  /**
-   * A follower gets its read index from the leader. Reads that arrive while a request is in
-   * flight wait for the next one: the index must be fixed after the read arrived.
-   */
-  private Behavior<Command> readViaLeader(ClientRead r) {
-    if (core.leaderId() == 0) {
-      r.replyTo().tell(new ReadOutcome.NoLeader(noLeaderText()));
-      return Behaviors.same();
-    }
-    followerReadsQueued.add(readWaiter(r));
-    if (followerReadsInFlight == null) askLeaderForReadIndex();
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onRetryReadIndex() {
-    if (followerReadsInFlight == null && !followerReadsQueued.isEmpty()) askLeaderForReadIndexOrWait();
-    return Behaviors.same();
-  }
-
-  private void askLeaderForReadIndexOrWait() {
-    long now = System.nanoTime();
-    followerReadsQueued.removeIf(w -> {
-      if (now - w.deadlineNanos() > 0) {
-        w.timeout();
-        return true;
-      }
-      return false;
-    });
-    if (followerReadsQueued.isEmpty()) return;
-    long leader = core.leaderId();
-    if (leader != 0 && leader != settings.nodeId()) {
-      askLeaderForReadIndex();
-    } else {
-      timers.startSingleTimer("read-index-retry", RetryReadIndex.INSTANCE, READ_INDEX_RETRY);
-    }
-  }
-
-  private void askLeaderForReadIndex() {
-    followerReadsInFlight = followerReadsQueued;
-    followerReadsQueued = new ArrayList<>();
-    ctx.pipeToSelf(transport.readIndex(core.leaderId()), LeaderReadIndex::new);
-  }
-
-  private Behavior<Command> onLeaderReadIndex(LeaderReadIndex m) {
-    List<PendingReads.Waiter> batch = followerReadsInFlight;
-    followerReadsInFlight = null;
-    if (batch != null) {
-      if (m.failure() == null && m.reply().status() == ReadIndexReply.Status.OK) {
-        for (PendingReads.Waiter w : batch) pendingReads.add(m.reply().readIndex(), appliedIndex, w);
-      } else {
-        // Reads are safe to retry: they go back in the queue until their own deadline, and the
-        // next attempt asks whoever leads by then.
-        batch.addAll(followerReadsQueued);
-        followerReadsQueued = batch;
-        timers.startSingleTimer("read-index-retry", RetryReadIndex.INSTANCE, READ_INDEX_RETRY);
-        return Behaviors.same();
-      }
-    }
-    if (!followerReadsQueued.isEmpty()) askLeaderForReadIndexOrWait();
+    reads.refuseReadIndex(r);
     return Behaviors.same();
   }
 
@@ -588,105 +437,18 @@ public final class RaftNode {
       appliedIndex = Math.max(appliedIndex, e.index());
       appliedTerm = e.term();
     }
-    pendingReads.onApplied(appliedIndex);
-    appliedSinceSnapshot += a.entries().size();
-    if (settings.snapshotIntervalEntries() > 0 && appliedSinceSnapshot >= settings.snapshotIntervalEntries()) {
-      startSnapshot();
-    }
+    reads.onApplied(appliedIndex);
+    snapshots.onApplied(a.entries().size());
     publishStatus();
     return Behaviors.same();
-  }
-
-  // ---------------------------------------------------------------- snapshots (§7)
-
-  private void startSnapshot() {
-    if (snapshotRunning) return;
-    snapshotRunning = true;
-    storage.tell(new StorageActor.CreateSnapshot(settings.snapshotKeepLogEntries(), ctx.getSelf()));
-  }
-
-  private Behavior<Command> onSnapshotTaken(SnapshotTaken t) {
-    snapshotRunning = false;
-    appliedSinceSnapshot = 0;
-    statusBoard.publishSnapshot(t.meta());
-    if (t.purgedTo() > 0) core.compact(t.purgedTo(), t.meta().membership());
-    ctx.getLog().info("snapshot at index {} (term {}), {} bytes; log compacted up to {}",
-        t.meta().index(), t.meta().term(), t.meta().sizeBytes(), t.purgedTo());
-    for (ActorRef<SnapshotMeta> w : snapshotWaiters) w.tell(t.meta());
-    snapshotWaiters.clear();
-    return afterInput(null);
-  }
-
-  private Behavior<Command> onLogPurged(LogPurged p) {
-    if (p.error() == null) core.compact(p.uptoIndex(), p.snapshot().membership());
-    for (var it = purgeWaiters.iterator(); it.hasNext(); ) {
-      PurgeLog w = it.next();
-      if (w.uptoIndex() != p.uptoIndex()) continue;
-      it.remove();
-      w.replyTo().tell(p.error() == null
-          ? new AdminOutcome.Done("Log purged up to index " + p.uptoIndex())
-          : new AdminOutcome.Invalid(p.error()));
-      break;
-    }
-    return afterInput(null);
-  }
-
-  private Behavior<Command> onInstallReceived(InstallReceived r) {
-    if (stagedSnapshot != null) stagedSnapshot.abort();
-    stagedSnapshot = r.sink();
-    RaftMessage.Response response = core.step(r.header());
-    Ready ready = core.ready();
-    if (ready.install() == null) {
-      // Refused or already covered: nothing of it goes live.
-      stagedSnapshot.abort();
-      stagedSnapshot = null;
-    }
-    pipeline.submit(ready, () -> r.replyTo().tell(response));
-    return afterInput(null);
   }
 
   /** A received snapshot is durable and live: the state machine now stands at its index. */
   private void onSnapshotInstalled(Ready.SnapshotInstall install) {
     appliedIndex = Math.max(appliedIndex, install.index());
     appliedTerm = install.term();
-    appliedSinceSnapshot = 0;
-    statusBoard.publishSnapshot(new SnapshotMeta(
-        install.index(), install.term(), install.membership(), 0, System.currentTimeMillis()));
-    ctx.getLog().info("installed the leader's snapshot at index {} (term {})", install.index(), install.term());
-    pendingReads.onApplied(appliedIndex);
-  }
-
-  /** Streams the latest snapshot to a follower the core says is behind the compacted log. */
-  private Behavior<Command> onSnapshotOpened(SnapshotOpened o) {
-    if (o.source() == null || !core.isLeader()) {
-      if (o.source() != null) o.source().close();
-      core.snapshotFailed(o.peer());
-      return afterInput(null);
-    }
-    SnapshotSource source = o.source();
-    SnapshotMeta meta = source.meta();
-    RaftMessage.InstallSnapshot header = new RaftMessage.InstallSnapshot(
-        settings.nodeId(), o.peer(), core.term(), meta.index(), meta.term(), meta.membership());
-    int chunkBytes = settings.snapshotChunkBytes();
-    org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed> chunks =
-        org.apache.pekko.stream.javadsl.Source.<SnapshotSource, byte[]>unfold(source, s -> nextChunk(s, chunkBytes))
-            .watchTermination((mat, done) -> {
-              done.whenComplete((d, e) -> source.close());
-              return mat;
-            })
-            // Reading the snapshot blocks on disk: keep it off the node's dispatcher.
-            .withAttributes(org.apache.pekko.stream.ActorAttributes.dispatcher("raftkv-snapshot-dispatcher"));
-    ctx.getLog().info("sending snapshot at index {} to node {}", meta.index(), o.peer());
-    long peer = o.peer();
-    ctx.pipeToSelf(transport.installSnapshot(peer, header, chunks), (resp, failure) ->
-        failure == null ? new PeerResponse(resp) : new SnapshotSendFailed(peer, String.valueOf(failure.getMessage())));
-    return Behaviors.same();
-  }
-
-  private static java.util.Optional<org.apache.pekko.japi.Pair<SnapshotSource, byte[]>> nextChunk(
-      SnapshotSource source, int maxBytes) {
-    byte[] chunk = source.nextChunk(maxBytes);
-    return chunk == null ? java.util.Optional.empty() : java.util.Optional.of(org.apache.pekko.japi.Pair.create(source, chunk));
+    snapshots.onInstalled(install);
+    reads.onApplied(appliedIndex);
   }
 
   private Behavior<Command> onBootstrap(Bootstrap b) {
@@ -704,12 +466,7 @@ public final class RaftNode {
   /** Collects the core's output, hands it to the pipeline, and switches behavior if the role changed. */
   private Behavior<Command> afterInput(Runnable reply) {
     proposalsSinceFlush = 0;
-    if (core.isLeader()) {
-      membershipChanges.drive(core, System.nanoTime());
-    } else if (!membershipChanges.isEmpty()) {
-      membershipChanges.failAll();
-    }
-    driveSelfLeaves();
+    admin.drive();
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();
@@ -737,9 +494,8 @@ public final class RaftNode {
       SnapshotSink install = null;
       boolean keep = false;
       if (ready.install() != null) {
-        install = stagedSnapshot;
+        install = snapshots.takeStaged();
         keep = ready.install().keepLogAfterIndex();
-        stagedSnapshot = null;
       }
       storage.tell(new StorageActor.Persist(seq, batch, install, keep, ctx.getSelf()));
     }
@@ -751,7 +507,7 @@ public final class RaftNode {
       for (RaftMessage m : ready.messages()) send((RaftMessage.Request) m);
       for (Runnable r : replies) r.run();
       if (!ready.committed().isEmpty()) storage.tell(new StorageActor.Apply(ready.committed(), ctx.getSelf()));
-      for (ReadState rs : ready.readStates()) onReadState(rs);
+      for (ReadState rs : ready.readStates()) reads.onReadState(rs);
       for (long peer : ready.sendSnapshotTo()) storage.tell(new StorageActor.OpenSnapshot(peer, ctx.getSelf()));
     }
   }
@@ -762,59 +518,6 @@ public final class RaftNode {
         failure == null ? new PeerResponse(resp) : new PeerUnreachable(peer, String.valueOf(failure.getMessage())));
   }
 
-  private void onReadState(ReadState rs) {
-    PendingReads.Waiter local = awaitingReadIndex.remove(rs.requestId());
-    if (local != null) {
-      if (rs.failed()) {
-        local.timeout();
-      } else {
-        pendingReads.add(rs.readIndex(), appliedIndex, local);
-      }
-      return;
-    }
-    ActorRef<ReadIndexReply> remote = remoteReadIndex.remove(rs.requestId());
-    if (remote != null) {
-      remote.tell(rs.failed()
-          ? new ReadIndexReply(ReadIndexReply.Status.NOT_LEADER, 0, core.leaderId())
-          : new ReadIndexReply(ReadIndexReply.Status.OK, rs.readIndex(), settings.nodeId()));
-    }
-  }
-
-  private void expireAwaitingReadIndex(long now) {
-    var it = awaitingReadIndex.values().iterator();
-    while (it.hasNext()) {
-      PendingReads.Waiter w = it.next();
-      if (now - w.deadlineNanos() > 0) {
-        w.timeout();
-        it.remove();
-      }
-    }
-    // Remote callers have their own deadline; forget entries the core will never answer.
-    if (core.role() != Role.LEADER) remoteReadIndex.clear();
-  }
-
-  private PendingReads.Waiter readWaiter(ClientRead r) {
-    long deadline = deadline();
-    return new PendingReads.Waiter() {
-      @Override
-      public void serve() {
-        r.replyTo().tell(r.query().runOn(stateMachine));
-      }
-
-      @Override
-      public void timeout() {
-        r.replyTo().tell(core.leaderId() == 0
-            ? new ReadOutcome.NoLeader(noLeaderText())
-            : new ReadOutcome.Timeout("the read could not be confirmed with the leader in time; retry"));
-      }
-
-      @Override
-      public long deadlineNanos() {
-        return deadline;
-      }
-    };
-  }
-
   private long deadline() {
     return System.nanoTime() + settings.requestTimeout().toNanos();
   }
@@ -823,7 +526,8 @@ public final class RaftNode {
     return new WriteOutcome.NoLeader(noLeaderText());
   }
 
-  private String noLeaderText() {
+  /** The answer to any request that needs a leader while none is known; shared by the helpers. */
+  static String noLeaderText() {
     return "no leader is known right now (an election may be in progress); retry in a moment";
   }
 
