@@ -63,6 +63,8 @@ class SnapshotClusterTest {
       }
       JsonNode followerSnap = c.get(down, "/snapshot_status").json();
       assertTrue(followerSnap.get("snapshot_exists").asBoolean(), "the installed snapshot is the follower's own");
+      assertEquals(index, followerSnap.get("index").asLong());
+      assertTrue(followerSnap.get("size_bytes").asLong() > 0, followerSnap.toString());
       c.setEventually(leader, "after", "install");
       assertEquals("install", c.read(down, "after"));
     }

@@ -124,7 +124,11 @@ public final class RaftNode {
 
   record PeerUnreachable(long peerId, String reason) implements Command {}
 
-  public record Persisted(long seq) implements Command {}
+  /**
+   * A persist is durable. {@code installed} is the snapshot it made live, as storage describes
+   * it (with its size on disk), or null.
+   */
+  public record Persisted(long seq, SnapshotMeta installed) implements Command {}
 
   public record Applied(List<LogEntry> entries, List<KvResult> results) implements Command {}
 
@@ -304,6 +308,7 @@ public final class RaftNode {
         })
         .onMessage(Persisted.class, p -> {
           pipeline.onPersisted(p.seq());
+          if (p.installed() != null) statusBoard.publishSnapshot(p.installed());
           return afterInput(null);
         })
         .onMessage(Applied.class, this::onApplied)

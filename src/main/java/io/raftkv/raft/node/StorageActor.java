@@ -86,9 +86,13 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onPersist(Persist p) {
-    if (p.install() != null) p.install().commit(p.keepLogAfterIndex());
+    SnapshotMeta installed = null;
+    if (p.install() != null) {
+      p.install().commit(p.keepLogAfterIndex());
+      installed = snapshots.latestSnapshot().orElse(null);
+    }
     logStore.persist(p.batch());
-    p.replyTo().tell(new RaftNode.Persisted(p.seq()));
+    p.replyTo().tell(new RaftNode.Persisted(p.seq(), installed));
     return this;
   }
 
