@@ -11,7 +11,14 @@ import io.grpc.StatusRuntimeException;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.raft.core.Member;
+import io.raftkv.transport.grpc.AppendStreamMessage;
 import io.raftkv.transport.grpc.InstallSnapshotChunk;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
 import io.raftkv.transport.grpc.LeaveRequest;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
@@ -108,6 +115,16 @@ public final class GrpcTransport implements Transport {
     volatile boolean answered;
     /** The last call failed to connect; cleared by the next answer. */
     volatile boolean failing;
+    private AppendStream stream;
+
+    synchronized AppendStream appendStream(java.util.function.Supplier<AppendStream> open) {
+      if (stream == null || stream.closed) stream = open.get();
+      return stream;
+    }
+
+    synchronized void clearStream(AppendStream s) {
+      if (stream == s) stream = null;
+    }
 
     PeerChannel(RaftServiceClient client, long createdNanos, long reconnectNanos) {
       this.client = client;
@@ -120,6 +137,7 @@ public final class GrpcTransport implements Transport {
   private final long selfId;
   private final Settings settings;
   private final Executor executor;
+  private final Materializer materializer;
   private final ConcurrentHashMap<String, PeerChannel> channels = new ConcurrentHashMap<>();
   /** Reconnect interval for the next channel to an address whose last channel never answered. */
   private final ConcurrentHashMap<String, Long> nextReconnectNanos = new ConcurrentHashMap<>();
@@ -139,6 +157,7 @@ public final class GrpcTransport implements Transport {
     // Every continuation runs on the system's dispatcher: on two cores the common pool has one
     // thread and spawns a new one per blocked task (STACK pitfall 12).
     this.executor = system.executionContext();
+    this.materializer = Materializer.matFromSystem(system);
     this.peers = Map.copyOf(initialPeers);
   }
 
@@ -160,13 +179,54 @@ public final class GrpcTransport implements Transport {
     if (request instanceof RaftMessage.RequestVote rv) {
       return callPeer(peerId, c -> c.requestVote(ProtoCodec.toProto(rv)), ProtoCodec::fromProto);
     }
-    if (request instanceof RaftMessage.AppendEntries ae) {
-      return callPeer(peerId, c -> c.appendEntries(ProtoCodec.toProto(ae)), ProtoCodec::fromProto);
-    }
+    if (request instanceof RaftMessage.AppendEntries ae) return sendOnStream(peerId, ae);
     if (request instanceof RaftMessage.TimeoutNow tn) {
       return callPeer(peerId, c -> c.timeoutNow(ProtoCodec.toProto(tn)), ProtoCodec::fromProto);
     }
     return CompletableFuture.failedFuture(new IllegalArgumentException("no RPC for " + request));
+  }
+
+  /**
+   * AppendEntries, the hot path, travel on one long-lived stream per peer rather than one unary
+   * call each: a unary call sets up an HTTP/2 stream and a server-side stream graph per message,
+   * which costs more than the message. A message that finds the stream broken or full fails at
+   * once; one that gets no answer fails at the Raft deadline. Either is a lost message to Raft.
+   */
+  private CompletionStage<RaftMessage.Response> sendOnStream(long peerId, RaftMessage.AppendEntries ae) {
+    String addr = peers.get(peerId);
+    if (addr == null) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("node " + peerId + " is not a known peer"));
+    }
+    PeerChannel pc;
+    AppendStream stream;
+    try {
+      pc = channelFor(addr);
+      stream = pc.appendStream(() -> openStream(addr, pc));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return stream.send(ae, settings.raftDeadline());
+  }
+
+  private AppendStream openStream(String addr, PeerChannel pc) {
+    AppendStream stream = new AppendStream(executor);
+    Pair<SourceQueueWithComplete<AppendStreamMessage>, Source<AppendStreamMessage, NotUsed>> pre =
+        Source.<AppendStreamMessage>queue(AppendStream.BUFFER, OverflowStrategy.dropNew()).preMaterialize(materializer);
+    stream.queue = pre.first();
+    pc.client.appendStream(pre.second())
+        .runWith(Sink.foreach(stream::onResponse), materializer)
+        .whenCompleteAsync((done, failure) -> {
+          Throwable cause = failure == null ? new IllegalStateException("append stream to " + addr + " ended") : unwrap(failure);
+          stream.close(cause);
+          pc.clearStream(stream);
+          if (failure != null && isConnectionFailure(cause)) {
+            pc.failing = true;
+            maybeReconnect(addr, pc);
+          } else if (failure == null) {
+            pc.answered = true;
+          }
+        }, executor);
+    return stream;
   }
 
   @Override
@@ -330,7 +390,61 @@ public final class GrpcTransport implements Transport {
   /** Closes and forgets the channel to {@code addr}; calls already in flight on it may finish. */
   private void drop(String addr) {
     PeerChannel pc = channels.remove(addr);
-    if (pc != null) pc.client.close();
+    if (pc != null) {
+      AppendStream s = pc.stream;
+      if (s != null) s.close(new IllegalStateException("channel to " + addr + " closed"));
+      pc.client.close();
+    }
+  }
+
+  /** One peer's AppendEntries stream: requests out through a queue, responses matched by id. */
+  private static final class AppendStream {
+    static final int BUFFER = 1024;
+    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<RaftMessage.Response>> pending =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong nextId = new java.util.concurrent.atomic.AtomicLong();
+    private final Executor executor;
+    volatile SourceQueueWithComplete<AppendStreamMessage> queue;
+    volatile boolean closed;
+
+    AppendStream(Executor executor) {
+      this.executor = executor;
+    }
+
+    CompletionStage<RaftMessage.Response> send(RaftMessage.AppendEntries ae, Duration deadline) {
+      long id = nextId.incrementAndGet();
+      CompletableFuture<RaftMessage.Response> answer = new CompletableFuture<>();
+      pending.put(id, answer);
+      if (closed) {
+        pending.remove(id);
+        return CompletableFuture.failedFuture(new IllegalStateException("append stream closed"));
+      }
+      AppendStreamMessage message = AppendStreamMessage.newBuilder().setId(id).setRequest(ProtoCodec.toProto(ae)).build();
+      queue.offer(message).whenComplete((result, failure) -> {
+        if (failure != null || result != QueueOfferResult.enqueued()) {
+          CompletableFuture<RaftMessage.Response> f = pending.remove(id);
+          if (f != null) f.completeExceptionally(new IllegalStateException("append stream full or closed"));
+        }
+      });
+      return answer
+          .orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS)
+          .whenCompleteAsync((r, e) -> pending.remove(id), executor);
+    }
+
+    void onResponse(AppendStreamMessage m) {
+      CompletableFuture<RaftMessage.Response> f = pending.remove(m.getId());
+      if (f != null) f.complete(ProtoCodec.fromProto(m.getResponse()));
+    }
+
+    void close(Throwable cause) {
+      closed = true;
+      SourceQueueWithComplete<AppendStreamMessage> q = queue;
+      if (q != null) q.complete();
+      for (Long id : java.util.List.copyOf(pending.keySet())) {
+        CompletableFuture<RaftMessage.Response> f = pending.remove(id);
+        if (f != null) f.completeExceptionally(cause);
+      }
+    }
   }
 
   private static boolean isConnectionFailure(Throwable t) {
@@ -352,6 +466,7 @@ public final class GrpcTransport implements Transport {
     private static final String READ_INDEX = MethodDescriptor.generateFullMethodName(RaftService.name, "ReadIndex");
     private static final String JOIN = MethodDescriptor.generateFullMethodName(RaftService.name, "Join");
     private static final String LEAVE = MethodDescriptor.generateFullMethodName(RaftService.name, "Leave");
+    private static final String APPEND_STREAM = MethodDescriptor.generateFullMethodName(RaftService.name, "AppendStream");
     private static final String INSTALL_SNAPSHOT =
         MethodDescriptor.generateFullMethodName(RaftService.name, "InstallSnapshot");
     /** A join waits while the learner catches up, which takes as long as the log is big. */
@@ -368,6 +483,8 @@ public final class GrpcTransport implements Transport {
     @Override
     public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
       String name = method.getFullMethodName();
+      // The append stream lives as long as the connection; each message has its own deadline.
+      if (APPEND_STREAM.equals(name)) return next.newCall(method, options);
       long nanos = FORWARD.equals(name) || READ_INDEX.equals(name) ? clientCallNanos : raftNanos;
       if (JOIN.equals(name) || LEAVE.equals(name) || INSTALL_SNAPSHOT.equals(name)) nanos = ADMIN_NANOS;
       Deadline deadline = Deadline.after(nanos, TimeUnit.NANOSECONDS);

@@ -54,6 +54,41 @@ public final class RaftServiceImpl implements RaftService {
         response -> ProtoCodec.toProto(expect(RaftMessage.AppendEntriesResponse.class, response)));
   }
 
+  /**
+   * AppendEntries over a stream: requests go to the node in the order they arrive (mapAsync
+   * starts each in order), responses come back tagged with their request's id. A request the
+   * node fails gets no response; the sender counts it as lost after its deadline.
+   */
+  @Override
+  public Source<AppendStreamMessage, NotUsed> appendStream(Source<AppendStreamMessage, NotUsed> in) {
+    return in.mapAsync(MAX_STREAM_IN_FLIGHT, m -> {
+          RaftMessage.AppendEntries request;
+          try {
+            request = ProtoCodec.fromProto(m.getRequest());
+          } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(java.util.Optional.<AppendStreamMessage>empty());
+          }
+          CompletionStage<RaftMessage.Response> answer;
+          try {
+            answer = inbound.onRequest(request);
+          } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(java.util.Optional.<AppendStreamMessage>empty());
+          }
+          return answer.handle((response, failure) -> {
+            if (failure != null || !(response instanceof RaftMessage.AppendEntriesResponse r)) {
+              return java.util.Optional.<AppendStreamMessage>empty();
+            }
+            return java.util.Optional.of(
+                AppendStreamMessage.newBuilder().setId(m.getId()).setResponse(ProtoCodec.toProto(r)).build());
+          });
+        })
+        .filter(java.util.Optional::isPresent)
+        .map(java.util.Optional::get);
+  }
+
+  /** Requests of one stream the node may be working on at once; more wait in the stream. */
+  private static final int MAX_STREAM_IN_FLIGHT = 64;
+
   @Override
   public CompletionStage<ForwardResponse> forward(ForwardRequest in) {
     return call(() -> ProtoCodec.fromProto(in), inbound::onForward, ProtoCodec::toProto);
