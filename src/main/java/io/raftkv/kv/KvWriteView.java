@@ -11,4 +11,24 @@ public interface KvWriteView {
   void put(String key, String value);
 
   void delete(String key);
+
+  /** A view straight onto a map, for in-memory state machines (the simulator, test doubles). */
+  static KvWriteView over(java.util.Map<String, String> map) {
+    return new KvWriteView() {
+      @Override
+      public String get(String key) {
+        return map.get(key);
+      }
+
+      @Override
+      public void put(String key, String value) {
+        map.put(key, value);
+      }
+
+      @Override
+      public void delete(String key) {
+        map.remove(key);
+      }
+    };
+  }
 }

@@ -189,21 +189,6 @@ final class FakeClientApi implements ClientApi {
   }
 
   private KvWriteView view() {
-    return new KvWriteView() {
-      @Override
-      public String get(String key) {
-        return data.get(key);
-      }
-
-      @Override
-      public void put(String key, String value) {
-        data.put(key, value);
-      }
-
-      @Override
-      public void delete(String key) {
-        data.remove(key);
-      }
-    };
+    return KvWriteView.over(data);
   }
 }

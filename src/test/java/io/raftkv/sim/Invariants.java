@@ -171,22 +171,7 @@ final class Invariants {
     return f.value();
   }
 
-  private final KvWriteView referenceView = new KvWriteView() {
-    @Override
-    public String get(String key) {
-      return reference.get(key);
-    }
-
-    @Override
-    public void put(String key, String value) {
-      reference.put(key, value);
-    }
-
-    @Override
-    public void delete(String key) {
-      reference.remove(key);
-    }
-  };
+  private final KvWriteView referenceView = KvWriteView.over(reference);
 
   void onPersisted(SimNode n) {
     // Nothing per write yet: the durable logs are compared across nodes in checkLogMatching.
