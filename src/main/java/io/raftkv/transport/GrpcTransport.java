@@ -193,19 +193,20 @@ public final class GrpcTransport implements Transport {
    * once; one that gets no answer fails at the Raft deadline. Either is a lost message to Raft.
    */
   private CompletionStage<RaftMessage.Response> sendOnStream(long peerId, RaftMessage.AppendEntries ae) {
-    String addr = peers.get(peerId);
-    if (addr == null) {
-      return CompletableFuture.failedFuture(new IllegalArgumentException("node " + peerId + " is not a known peer"));
-    }
-    PeerChannel pc;
     AppendStream stream;
     try {
-      pc = channelFor(addr);
-      stream = pc.appendStream(() -> openStream(addr, pc));
+      stream = streamTo(peerId);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
     return stream.send(ae, settings.raftDeadline());
+  }
+
+  private AppendStream streamTo(long peerId) {
+    String addr = peers.get(peerId);
+    if (addr == null) throw new IllegalArgumentException("node " + peerId + " is not a known peer");
+    PeerChannel pc = channelFor(addr);
+    return pc.appendStream(() -> openStream(addr, pc));
   }
 
   private AppendStream openStream(String addr, PeerChannel pc) {
@@ -247,7 +248,13 @@ public final class GrpcTransport implements Transport {
 
   @Override
   public CompletionStage<ReadIndexReply> readIndex(long peerId) {
-    return callPeer(peerId, c -> c.readIndex(ProtoCodec.toReadIndexRequest(selfId)), ProtoCodec::fromProto);
+    AppendStream stream;
+    try {
+      stream = streamTo(peerId);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return stream.readIndex(selfId, settings.clientCallDeadline());
   }
 
   @Override
@@ -397,10 +404,13 @@ public final class GrpcTransport implements Transport {
     }
   }
 
-  /** One peer's AppendEntries stream: requests out through a queue, responses matched by id. */
+  /**
+   * One peer's stream for AppendEntries and ReadIndex: requests out through a queue, responses
+   * matched by id.
+   */
   private static final class AppendStream {
     static final int BUFFER = 1024;
-    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<RaftMessage.Response>> pending =
+    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Object>> pending =
         new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong nextId = new java.util.concurrent.atomic.AtomicLong();
     private final Executor executor;
@@ -412,18 +422,27 @@ public final class GrpcTransport implements Transport {
     }
 
     CompletionStage<RaftMessage.Response> send(RaftMessage.AppendEntries ae, Duration deadline) {
+      return request(AppendStreamMessage.newBuilder().setRequest(ProtoCodec.toProto(ae)), deadline)
+          .thenApply(o -> (RaftMessage.Response) o);
+    }
+
+    CompletionStage<ReadIndexReply> readIndex(long selfId, Duration deadline) {
+      return request(AppendStreamMessage.newBuilder().setReadIndexRequest(ProtoCodec.toReadIndexRequest(selfId)), deadline)
+          .thenApply(o -> (ReadIndexReply) o);
+    }
+
+    private CompletableFuture<Object> request(AppendStreamMessage.Builder message, Duration deadline) {
       long id = nextId.incrementAndGet();
-      CompletableFuture<RaftMessage.Response> answer = new CompletableFuture<>();
+      CompletableFuture<Object> answer = new CompletableFuture<>();
       pending.put(id, answer);
       if (closed) {
         pending.remove(id);
-        return CompletableFuture.failedFuture(new IllegalStateException("append stream closed"));
+        return CompletableFuture.failedFuture(new IllegalStateException("peer stream closed"));
       }
-      AppendStreamMessage message = AppendStreamMessage.newBuilder().setId(id).setRequest(ProtoCodec.toProto(ae)).build();
-      queue.offer(message).whenComplete((result, failure) -> {
+      queue.offer(message.setId(id).build()).whenComplete((result, failure) -> {
         if (failure != null || result != QueueOfferResult.enqueued()) {
-          CompletableFuture<RaftMessage.Response> f = pending.remove(id);
-          if (f != null) f.completeExceptionally(new IllegalStateException("append stream full or closed"));
+          CompletableFuture<Object> f = pending.remove(id);
+          if (f != null) f.completeExceptionally(new IllegalStateException("peer stream full or closed"));
         }
       });
       return answer
@@ -432,8 +451,13 @@ public final class GrpcTransport implements Transport {
     }
 
     void onResponse(AppendStreamMessage m) {
-      CompletableFuture<RaftMessage.Response> f = pending.remove(m.getId());
-      if (f != null) f.complete(ProtoCodec.fromProto(m.getResponse()));
+      CompletableFuture<Object> f = pending.remove(m.getId());
+      if (f == null) return;
+      if (m.hasReadIndexResponse()) {
+        f.complete(ProtoCodec.fromProto(m.getReadIndexResponse()));
+      } else {
+        f.complete(ProtoCodec.fromProto(m.getResponse()));
+      }
     }
 
     void close(Throwable cause) {
@@ -441,7 +465,7 @@ public final class GrpcTransport implements Transport {
       SourceQueueWithComplete<AppendStreamMessage> q = queue;
       if (q != null) q.complete();
       for (Long id : java.util.List.copyOf(pending.keySet())) {
-        CompletableFuture<RaftMessage.Response> f = pending.remove(id);
+        CompletableFuture<Object> f = pending.remove(id);
         if (f != null) f.completeExceptionally(cause);
       }
     }

@@ -61,29 +61,30 @@ public final class RaftServiceImpl implements RaftService {
    */
   @Override
   public Source<AppendStreamMessage, NotUsed> appendStream(Source<AppendStreamMessage, NotUsed> in) {
-    return in.mapAsync(MAX_STREAM_IN_FLIGHT, m -> {
-          RaftMessage.AppendEntries request;
-          try {
-            request = ProtoCodec.fromProto(m.getRequest());
-          } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(java.util.Optional.<AppendStreamMessage>empty());
-          }
-          CompletionStage<RaftMessage.Response> answer;
-          try {
-            answer = inbound.onRequest(request);
-          } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(java.util.Optional.<AppendStreamMessage>empty());
-          }
-          return answer.handle((response, failure) -> {
-            if (failure != null || !(response instanceof RaftMessage.AppendEntriesResponse r)) {
-              return java.util.Optional.<AppendStreamMessage>empty();
-            }
-            return java.util.Optional.of(
-                AppendStreamMessage.newBuilder().setId(m.getId()).setResponse(ProtoCodec.toProto(r)).build());
-          });
-        })
+    return in.mapAsync(MAX_STREAM_IN_FLIGHT, this::answerOnStream)
         .filter(java.util.Optional::isPresent)
         .map(java.util.Optional::get);
+  }
+
+  private CompletionStage<java.util.Optional<AppendStreamMessage>> answerOnStream(AppendStreamMessage m) {
+    java.util.Optional<AppendStreamMessage> none = java.util.Optional.empty();
+    try {
+      if (m.hasReadIndexRequest()) {
+        return inbound.onReadIndex().handle((reply, failure) -> failure != null || reply == null
+            ? none
+            : java.util.Optional.of(AppendStreamMessage.newBuilder()
+                .setId(m.getId()).setReadIndexResponse(ProtoCodec.toProto(reply)).build()));
+      }
+      RaftMessage.AppendEntries request = ProtoCodec.fromProto(m.getRequest());
+      return inbound.onRequest(request).handle((response, failure) -> {
+        if (failure != null || !(response instanceof RaftMessage.AppendEntriesResponse r)) return none;
+        return java.util.Optional.of(
+            AppendStreamMessage.newBuilder().setId(m.getId()).setResponse(ProtoCodec.toProto(r)).build());
+      });
+    } catch (RuntimeException e) {
+      // Undecodable, or the node refused at once: no answer; the sender counts the message lost.
+      return CompletableFuture.completedFuture(none);
+    }
   }
 
   /** Requests of one stream the node may be working on at once; more wait in the stream. */
