@@ -314,18 +314,25 @@ class HttpKvFeaturesTest {
   }
 
   private static HttpResponse<String> get(String pathAndQuery) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofSeconds(15)).GET().build(),
-        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    return send(HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(Duration.ofSeconds(15)).GET().build());
+  }
+
+  /** Sends again once if a pooled connection the server had just closed (after a 413) was picked. */
+  private static HttpResponse<String> send(HttpRequest request) throws Exception {
+    try {
+      return client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      if (!String.valueOf(e.getMessage()).contains("received no bytes")) throw e;
+      return client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
   }
 
   private static HttpResponse<String> post(String path, String body) throws Exception {
-    return client.send(
+    return send(
         HttpRequest.newBuilder(URI.create(base + path))
             .timeout(Duration.ofSeconds(15))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
-            .build(),
-        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            .build());
   }
 }
