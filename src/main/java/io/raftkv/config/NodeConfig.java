@@ -85,11 +85,92 @@ public record NodeConfig(
   public NodeConfig {
     join = List.copyOf(Objects.requireNonNull(join, "join"));
     logLevel = normalizeLogLevel(logLevel);
-    validate(
-        nodeId, raftAddr, httpAddr, single, join, dataPath, maxOpenFiles, electionTimeoutMsMin,
-        electionTimeoutMsMax, heartbeatIntervalMs, tickMs, requestTimeoutMs, maxBodyBytes,
-        maxKeyBytes, maxValueBytes, maxBatchOps, maxPrefixLimit, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends,
-        maxBatchEntries, joinRetryIntervalMs, shutdownTimeoutMs);
+    if (nodeId <= 0) {
+      throw new InvalidSettingException("node_id", "must be greater than 0, got " + nodeId);
+    }
+    address("raft_addr", raftAddr);
+    address("http_addr", httpAddr);
+    Set<String> seen = new HashSet<>();
+    for (String peer : join) {
+      try {
+        HostPort.parse(peer).requireConnectable();
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSettingException("join", e.getMessage());
+      }
+      if (!seen.add(peer)) {
+        throw new InvalidSettingException("join", "lists " + Quote.string(peer) + " twice");
+      }
+    }
+    if (single && !join.isEmpty()) {
+      // A single node bootstraps alone; a join list next to it means the operator expected a
+      // multi-node cluster, and guessing which one was meant could create two clusters.
+      throw new InvalidSettingException(
+          List.of("single", "join"), "single = true cannot be combined with a non-empty join list");
+    }
+    if (dataPath == null || dataPath.toString().isBlank()) {
+      throw new InvalidSettingException("data_path", "must not be empty");
+    }
+    if (maxOpenFiles <= 0 && maxOpenFiles != -1) {
+      throw new InvalidSettingException(
+          "max_open_files", "must be greater than 0, or -1 for unlimited, got " + maxOpenFiles);
+    }
+    positive("election_timeout_ms_min", electionTimeoutMsMin);
+    positive("election_timeout_ms_max", electionTimeoutMsMax);
+    positive("heartbeat_interval_ms", heartbeatIntervalMs);
+    positive("tick_ms", tickMs);
+    positive("request_timeout_ms", requestTimeoutMs);
+    positive("max_body_bytes", maxBodyBytes);
+    positive("max_key_bytes", maxKeyBytes);
+    positive("max_value_bytes", maxValueBytes);
+    positive("max_batch_ops", maxBatchOps);
+    positive("max_prefix_limit", maxPrefixLimit);
+    positive("max_entries_per_append", maxEntriesPerAppend);
+    positive("max_bytes_per_append", maxBytesPerAppend);
+    positive("max_inflight_appends", maxInflightAppends);
+    positive("max_batch_entries", maxBatchEntries);
+    positive("join_retry_interval_ms", joinRetryIntervalMs);
+    positive("shutdown_timeout_ms", shutdownTimeoutMs);
+    if (electionTimeoutMsMin >= electionTimeoutMsMax) {
+      // §5.2: timeouts must be randomized over a range, or split votes can repeat forever.
+      throw new InvalidSettingException(
+          List.of("election_timeout_ms_min", "election_timeout_ms_max"),
+          "election_timeout_ms_min ("
+              + electionTimeoutMsMin
+              + ") must be less than election_timeout_ms_max ("
+              + electionTimeoutMsMax
+              + ")");
+    }
+    if (heartbeatIntervalMs >= electionTimeoutMsMin) {
+      // §5.6: broadcastTime << electionTimeout, or followers time out under a healthy leader.
+      throw new InvalidSettingException(
+          List.of("heartbeat_interval_ms", "election_timeout_ms_min"),
+          "heartbeat_interval_ms ("
+              + heartbeatIntervalMs
+              + ") must be less than election_timeout_ms_min ("
+              + electionTimeoutMsMin
+              + ")");
+    }
+    if (tickMs > heartbeatIntervalMs) {
+      // The core only sees ticks, so a tick longer than a heartbeat would stretch every heartbeat.
+      throw new InvalidSettingException(
+          List.of("tick_ms", "heartbeat_interval_ms"),
+          "tick_ms (" + tickMs + ") must not exceed heartbeat_interval_ms (" + heartbeatIntervalMs + ")");
+    }
+    if (maxKeyBytes > maxBodyBytes) {
+      // Such a key could never arrive: the body limit would reject the request first.
+      throw new InvalidSettingException(
+          List.of("max_key_bytes", "max_body_bytes"),
+          "max_key_bytes (" + maxKeyBytes + ") must not exceed max_body_bytes (" + maxBodyBytes + ")");
+    }
+    if (maxValueBytes > maxBodyBytes) {
+      throw new InvalidSettingException(
+          List.of("max_value_bytes", "max_body_bytes"),
+          "max_value_bytes ("
+              + maxValueBytes
+              + ") must not exceed max_body_bytes ("
+              + maxBodyBytes
+              + ")");
+    }
     if (snapshotIntervalEntries < 0) {
       throw new InvalidSettingException(
           "snapshot_interval_entries", "must be 0 (no automatic snapshots) or more, got " + snapshotIntervalEntries);
@@ -177,117 +258,6 @@ public record NodeConfig(
 
   // Kept as one static method so that the rules read as a list; the order matters only for which
   // error a config with several mistakes reports first (the simplest one).
-  private static void validate(
-      long nodeId,
-      String raftAddr,
-      String httpAddr,
-      boolean single,
-      List<String> join,
-      Path dataPath,
-      int maxOpenFiles,
-      int electionTimeoutMsMin,
-      int electionTimeoutMsMax,
-      int heartbeatIntervalMs,
-      int tickMs,
-      int requestTimeoutMs,
-      int maxBodyBytes,
-      int maxKeyBytes,
-      int maxValueBytes,
-      int maxBatchOps,
-      int maxPrefixLimit,
-      int maxEntriesPerAppend,
-      int maxBytesPerAppend,
-      int maxInflightAppends,
-      int maxBatchEntries,
-      int joinRetryIntervalMs,
-      int shutdownTimeoutMs) {
-    if (nodeId <= 0) {
-      throw new InvalidSettingException("node_id", "must be greater than 0, got " + nodeId);
-    }
-    address("raft_addr", raftAddr);
-    address("http_addr", httpAddr);
-    Set<String> seen = new HashSet<>();
-    for (String peer : join) {
-      try {
-        HostPort.parse(peer).requireConnectable();
-      } catch (IllegalArgumentException e) {
-        throw new InvalidSettingException("join", e.getMessage());
-      }
-      if (!seen.add(peer)) {
-        throw new InvalidSettingException("join", "lists " + Quote.string(peer) + " twice");
-      }
-    }
-    if (single && !join.isEmpty()) {
-      // A single node bootstraps alone; a join list next to it means the operator expected a
-      // multi-node cluster, and guessing which one was meant could create two clusters.
-      throw new InvalidSettingException(
-          List.of("single", "join"), "single = true cannot be combined with a non-empty join list");
-    }
-    if (dataPath == null || dataPath.toString().isBlank()) {
-      throw new InvalidSettingException("data_path", "must not be empty");
-    }
-    if (maxOpenFiles <= 0 && maxOpenFiles != -1) {
-      throw new InvalidSettingException(
-          "max_open_files", "must be greater than 0, or -1 for unlimited, got " + maxOpenFiles);
-    }
-    positive("election_timeout_ms_min", electionTimeoutMsMin);
-    positive("election_timeout_ms_max", electionTimeoutMsMax);
-    positive("heartbeat_interval_ms", heartbeatIntervalMs);
-    positive("tick_ms", tickMs);
-    positive("request_timeout_ms", requestTimeoutMs);
-    positive("max_body_bytes", maxBodyBytes);
-    positive("max_key_bytes", maxKeyBytes);
-    positive("max_value_bytes", maxValueBytes);
-    positive("max_batch_ops", maxBatchOps);
-    positive("max_prefix_limit", maxPrefixLimit);
-    positive("max_entries_per_append", maxEntriesPerAppend);
-    positive("max_bytes_per_append", maxBytesPerAppend);
-    positive("max_inflight_appends", maxInflightAppends);
-    positive("max_batch_entries", maxBatchEntries);
-    positive("join_retry_interval_ms", joinRetryIntervalMs);
-    positive("shutdown_timeout_ms", shutdownTimeoutMs);
-    if (electionTimeoutMsMin >= electionTimeoutMsMax) {
-      // §5.2: timeouts must be randomized over a range, or split votes can repeat forever.
-      throw new InvalidSettingException(
-          List.of("election_timeout_ms_min", "election_timeout_ms_max"),
-          "election_timeout_ms_min ("
-              + electionTimeoutMsMin
-              + ") must be less than election_timeout_ms_max ("
-              + electionTimeoutMsMax
-              + ")");
-    }
-    if (heartbeatIntervalMs >= electionTimeoutMsMin) {
-      // §5.6: broadcastTime << electionTimeout, or followers time out under a healthy leader.
-      throw new InvalidSettingException(
-          List.of("heartbeat_interval_ms", "election_timeout_ms_min"),
-          "heartbeat_interval_ms ("
-              + heartbeatIntervalMs
-              + ") must be less than election_timeout_ms_min ("
-              + electionTimeoutMsMin
-              + ")");
-    }
-    if (tickMs > heartbeatIntervalMs) {
-      // The core only sees ticks, so a tick longer than a heartbeat would stretch every heartbeat.
-      throw new InvalidSettingException(
-          List.of("tick_ms", "heartbeat_interval_ms"),
-          "tick_ms (" + tickMs + ") must not exceed heartbeat_interval_ms (" + heartbeatIntervalMs + ")");
-    }
-    if (maxKeyBytes > maxBodyBytes) {
-      // Such a key could never arrive: the body limit would reject the request first.
-      throw new InvalidSettingException(
-          List.of("max_key_bytes", "max_body_bytes"),
-          "max_key_bytes (" + maxKeyBytes + ") must not exceed max_body_bytes (" + maxBodyBytes + ")");
-    }
-    if (maxValueBytes > maxBodyBytes) {
-      throw new InvalidSettingException(
-          List.of("max_value_bytes", "max_body_bytes"),
-          "max_value_bytes ("
-              + maxValueBytes
-              + ") must not exceed max_body_bytes ("
-              + maxBodyBytes
-              + ")");
-    }
-  }
 
   private static void address(String key, String value) {
     try {

@@ -314,7 +314,7 @@ final class SimNode {
     sim.invariants().onApply(this, e);
     KvResult result = KvResult.NONE;
     if (e.kind() == LogEntry.Kind.COMMAND) {
-      result = KvApplier.apply(KvCommandCodec.decode(e.data()), view);
+      result = KvApplier.apply(KvCommandCodec.decode(e.data()), KvWriteView.over(stateMachine));
     } else if (e.kind() == LogEntry.Kind.CONFIG) {
       appliedMembership = MembershipCodec.decode(e.data());
     }
@@ -347,23 +347,6 @@ final class SimNode {
     long hint = core == null ? 0 : core.leaderId();
     sim.network().sendToClient(new ClientReply(req.clientId(), req.opId(), req.attempt(), status, value, hint));
   }
-
-  private final KvWriteView view = new KvWriteView() {
-    @Override
-    public String get(String key) {
-      return stateMachine.get(key);
-    }
-
-    @Override
-    public void put(String key, String value) {
-      stateMachine.put(key, value);
-    }
-
-    @Override
-    public void delete(String key) {
-      stateMachine.remove(key);
-    }
-  };
 
   // ------------------------------------------------------------------ snapshots
 
