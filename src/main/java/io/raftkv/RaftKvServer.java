@@ -252,6 +252,8 @@ public final class RaftKvServer {
     return new NodeSettings(
         c.nodeId(), c.raftAddr(), c.httpAddr(), raft, Duration.ofMillis(tick),
         Duration.ofMillis(c.requestTimeoutMs()), c.forwardWrites(), c.maxBatchEntries(),
-        c.snapshotIntervalEntries(), c.snapshotKeepLogEntries(), c.snapshotChunkBytes());
+        c.snapshotIntervalEntries(), c.snapshotKeepLogEntries(), c.snapshotChunkBytes(),
+        c.snapshotIntervalBytes(), c.logCacheEntries(), c.logCacheBytes(), c.maxPendingProposals(),
+        c.maxPendingProposalBytes(), c.maxMembers(), c.quotaBackendBytes());
   }
 }

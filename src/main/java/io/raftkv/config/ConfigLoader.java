@@ -50,6 +50,7 @@ public final class ConfigLoader {
   private enum Type {
     ID,
     INT,
+    LONG,
     BOOL,
     ADDRESS,
     ADDRESS_LIST,
@@ -99,7 +100,20 @@ public final class ConfigLoader {
           new Key("max_batch_entries", Type.INT, false),
           new Key("join_retry_interval_ms", Type.INT, false),
           new Key("shutdown_timeout_ms", Type.INT, false),
-          new Key("log_level", Type.LEVEL, false));
+          new Key("log_level", Type.LEVEL, false),
+          new Key("max_txn_ops", Type.INT, false),
+          new Key("max_response_bytes", Type.INT, false),
+          new Key("max_pending_proposals", Type.INT, false),
+          new Key("max_pending_proposal_bytes", Type.LONG, false),
+          new Key("snapshot_interval_bytes", Type.LONG, false),
+          new Key("log_cache_entries", Type.INT, false),
+          new Key("log_cache_bytes", Type.LONG, false),
+          new Key("quota_backend_bytes", Type.LONG, false),
+          new Key("max_members", Type.INT, false),
+          new Key("ready_max_apply_lag", Type.INT, false),
+          new Key("peer_keepalive_interval_ms", Type.INT, false),
+          new Key("peer_keepalive_timeout_ms", Type.INT, false),
+          new Key("snapshot_chunk_timeout_ms", Type.INT, false));
 
   private ConfigLoader() {}
 
@@ -337,7 +351,20 @@ public final class ConfigLoader {
             intValue("snapshot_chunk_bytes"),
             intValue("join_retry_interval_ms"),
             intValue("shutdown_timeout_ms"),
-            level("log_level"));
+            level("log_level"),
+            intValue("max_txn_ops"),
+            intValue("max_response_bytes"),
+            intValue("max_pending_proposals"),
+            longValue("max_pending_proposal_bytes"),
+            longValue("snapshot_interval_bytes"),
+            intValue("log_cache_entries"),
+            longValue("log_cache_bytes"),
+            longValue("quota_backend_bytes"),
+            intValue("max_members"),
+            intValue("ready_max_apply_lag"),
+            intValue("peer_keepalive_interval_ms"),
+            intValue("peer_keepalive_timeout_ms"),
+            intValue("snapshot_chunk_timeout_ms"));
       } catch (InvalidSettingException e) {
         String blamed = e.keys().get(0);
         for (String k : e.keys()) {
@@ -360,6 +387,10 @@ public final class ConfigLoader {
 
     private int intValue(String key) {
       return (int) integer(key, Integer.MIN_VALUE, Integer.MAX_VALUE, "an integer");
+    }
+
+    private long longValue(String key) {
+      return integer(key, Long.MIN_VALUE, Long.MAX_VALUE, "an integer");
     }
 
     private long integer(String key, long min, long max, String expected) {

@@ -48,6 +48,26 @@ import java.util.stream.Collectors;
  * @param joinRetryIntervalMs pause between rounds of asking join addresses for a cluster
  * @param shutdownTimeoutMs bound on a clean shutdown after SIGTERM
  * @param logLevel root log level: TRACE, DEBUG, INFO, WARN, ERROR or OFF
+ * @param maxTxnOps most operations in each of the conditions, if_then and else_then lists of one
+ *     /txn (413 above)
+ * @param maxResponseBytes most bytes of keys and values one /prefix answer carries; a longer
+ *     answer is cut there and says where to continue
+ * @param maxPendingProposals most client writes a leader holds proposed but not yet applied
+ *     (429 above)
+ * @param maxPendingProposalBytes most bytes of such writes (429 above)
+ * @param snapshotIntervalBytes bytes of log written since the last snapshot that trigger the
+ *     next one; 0 turns the byte trigger off
+ * @param logCacheEntries most log entries kept in memory behind the newest one
+ * @param logCacheBytes most payload bytes of log entries kept in memory
+ * @param quotaBackendBytes disk space the data directory may use before writes are refused with
+ *     507 and the NOSPACE alarm; 0 turns the quota off
+ * @param maxMembers most members (voters and learners) a cluster accepts
+ * @param readyMaxApplyLag most entries the applied index may trail the commit index while
+ *     /readyz still answers ready
+ * @param peerKeepaliveIntervalMs idle time after which a peer connection is pinged
+ * @param peerKeepaliveTimeoutMs how long a ping may go unanswered before the connection is closed
+ * @param snapshotChunkTimeoutMs how long a snapshot transfer may wait for one chunk to be taken
+ *     before it is abandoned and resumed later
  */
 public record NodeConfig(
     long nodeId,
@@ -77,10 +97,33 @@ public record NodeConfig(
     int snapshotChunkBytes,
     int joinRetryIntervalMs,
     int shutdownTimeoutMs,
-    String logLevel) {
+    String logLevel,
+    int maxTxnOps,
+    int maxResponseBytes,
+    int maxPendingProposals,
+    long maxPendingProposalBytes,
+    long snapshotIntervalBytes,
+    int logCacheEntries,
+    long logCacheBytes,
+    long quotaBackendBytes,
+    int maxMembers,
+    int readyMaxApplyLag,
+    int peerKeepaliveIntervalMs,
+    int peerKeepaliveTimeoutMs,
+    int snapshotChunkTimeoutMs) {
 
   /** Log levels accepted by {@code log_level}; WARNING is taken as WARN to match Pekko's name. */
   public static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+
+  /**
+   * The largest gRPC message a node sends or accepts. A forwarded write carries a whole request
+   * body, and an AppendEntries carries up to max_bytes_per_append of entries plus one entry that
+   * may be as large as a body, so both limits are checked against this one.
+   */
+  public static final int GRPC_MAX_MESSAGE_BYTES = 8 << 20;
+
+  /** Room left in a gRPC message for framing, entry headers and the other fields. */
+  static final int GRPC_FRAMING_BYTES = 64 << 10;
 
   public NodeConfig {
     join = List.copyOf(Objects.requireNonNull(join, "join"));
@@ -171,6 +214,52 @@ public record NodeConfig(
               + maxBodyBytes
               + ")");
     }
+    if ((long) maxBodyBytes + maxBytesPerAppend + GRPC_FRAMING_BYTES > GRPC_MAX_MESSAGE_BYTES) {
+      // A write of max_body_bytes must fit in one gRPC message next to a full AppendEntries
+      // batch, or a follower could never receive the entry that holds it.
+      throw new InvalidSettingException(
+          List.of("max_body_bytes", "max_bytes_per_append"),
+          "max_body_bytes (" + maxBodyBytes + ") + max_bytes_per_append (" + maxBytesPerAppend
+              + ") must stay below the peer message limit of " + (GRPC_MAX_MESSAGE_BYTES - GRPC_FRAMING_BYTES)
+              + " bytes");
+    }
+    positive("max_txn_ops", maxTxnOps);
+    positive("max_response_bytes", maxResponseBytes);
+    if (maxResponseBytes < maxKeyBytes + maxValueBytes) {
+      // One item must always fit, or a scan could never make progress past a large value.
+      throw new InvalidSettingException(
+          List.of("max_response_bytes", "max_key_bytes", "max_value_bytes"),
+          "max_response_bytes (" + maxResponseBytes + ") must be at least max_key_bytes + max_value_bytes ("
+              + ((long) maxKeyBytes + maxValueBytes) + ") so that one item always fits");
+    }
+    positive("max_pending_proposals", maxPendingProposals);
+    if (maxPendingProposalBytes < maxBodyBytes) {
+      throw new InvalidSettingException(
+          List.of("max_pending_proposal_bytes", "max_body_bytes"),
+          "max_pending_proposal_bytes (" + maxPendingProposalBytes + ") must be at least max_body_bytes ("
+              + maxBodyBytes + ") so that one write always fits");
+    }
+    if (snapshotIntervalBytes < 0) {
+      throw new InvalidSettingException(
+          "snapshot_interval_bytes", "must be 0 (no byte trigger) or more, got " + snapshotIntervalBytes);
+    }
+    positive("log_cache_entries", logCacheEntries);
+    if (logCacheBytes <= 0) {
+      throw new InvalidSettingException("log_cache_bytes", "must be greater than 0, got " + logCacheBytes);
+    }
+    if (quotaBackendBytes < 0) {
+      throw new InvalidSettingException(
+          "quota_backend_bytes", "must be 0 (no quota) or more, got " + quotaBackendBytes);
+    }
+    if (maxMembers < 1) {
+      throw new InvalidSettingException("max_members", "must be at least 1, got " + maxMembers);
+    }
+    if (readyMaxApplyLag < 0) {
+      throw new InvalidSettingException("ready_max_apply_lag", "must be 0 or more, got " + readyMaxApplyLag);
+    }
+    positive("peer_keepalive_interval_ms", peerKeepaliveIntervalMs);
+    positive("peer_keepalive_timeout_ms", peerKeepaliveTimeoutMs);
+    positive("snapshot_chunk_timeout_ms", snapshotChunkTimeoutMs);
     if (snapshotIntervalEntries < 0) {
       throw new InvalidSettingException(
           "snapshot_interval_entries", "must be 0 (no automatic snapshots) or more, got " + snapshotIntervalEntries);

@@ -140,9 +140,9 @@ class ConfigLoaderTest {
     assertEquals(100, c.heartbeatIntervalMs());
     assertEquals(10, c.tickMs());
     assertEquals(5000, c.requestTimeoutMs());
-    assertEquals(1 << 20, c.maxBodyBytes());
+    assertEquals(3 << 19, c.maxBodyBytes());
     assertEquals(4096, c.maxKeyBytes());
-    assertEquals(512 * 1024, c.maxValueBytes());
+    assertEquals(1 << 20, c.maxValueBytes());
     assertEquals(1000, c.maxBatchOps());
     assertEquals(10000, c.maxPrefixLimit());
     assertEquals(256, c.maxEntriesPerAppend());
@@ -150,6 +150,31 @@ class ConfigLoaderTest {
     assertEquals(16, c.maxInflightAppends());
     assertEquals(1024, c.maxBatchEntries());
     assertEquals("INFO", c.logLevel());
+    assertEquals(128, c.maxTxnOps());
+    assertEquals(4 << 20, c.maxResponseBytes());
+    assertEquals(4096, c.maxPendingProposals());
+    assertEquals(64L << 20, c.maxPendingProposalBytes());
+    assertEquals(64L << 20, c.snapshotIntervalBytes());
+    assertEquals(4096, c.logCacheEntries());
+    assertEquals(16L << 20, c.logCacheBytes());
+    assertEquals(2L << 30, c.quotaBackendBytes());
+    assertEquals(9, c.maxMembers());
+    assertEquals(1000, c.readyMaxApplyLag());
+    assertEquals(2000, c.peerKeepaliveIntervalMs());
+    assertEquals(2000, c.peerKeepaliveTimeoutMs());
+    assertEquals(10000, c.snapshotChunkTimeoutMs());
+  }
+
+  @Test
+  void bodyLimitMustFitInAPeerMessage() throws IOException {
+    Path big = write("big.toml", MINIMAL + "max_body_bytes = 8000000\n");
+    assertTrue(fails(big).getMessage().contains("must stay below the peer message limit"), fails(big).getMessage());
+  }
+
+  @Test
+  void quotaTakesValuesBeyondAnInt() throws IOException {
+    NodeConfig c = load(write("q.toml", MINIMAL + "quota_backend_bytes = 8589934592\n"));
+    assertEquals(8L << 30, c.quotaBackendBytes());
   }
 
   @Test

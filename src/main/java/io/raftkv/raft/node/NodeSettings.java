@@ -12,6 +12,14 @@ import java.time.Duration;
  * @param snapshotKeepLogEntries entries kept in the log behind a snapshot, so a follower that is
  *     only a little behind catches up from the log instead of a whole snapshot
  * @param snapshotChunkBytes data per InstallSnapshot chunk, well under gRPC's message limit
+ * @param snapshotIntervalBytes log bytes written since the last snapshot that trigger the next
+ *     one (0: no byte trigger)
+ * @param logCacheEntries most log entries the core keeps in memory
+ * @param logCacheBytes most log payload bytes the core keeps in memory
+ * @param maxPendingProposals most writes proposed and not yet applied before new ones get 429
+ * @param maxPendingProposalBytes most bytes of such writes
+ * @param maxMembers most members (voters and learners) of the cluster
+ * @param quotaBackendBytes disk quota of the data directory (0: none)
  */
 public record NodeSettings(
     long nodeId,
@@ -24,4 +32,11 @@ public record NodeSettings(
     int maxBatchEntries,
     long snapshotIntervalEntries,
     long snapshotKeepLogEntries,
-    int snapshotChunkBytes) {}
+    int snapshotChunkBytes,
+    long snapshotIntervalBytes,
+    int logCacheEntries,
+    long logCacheBytes,
+    int maxPendingProposals,
+    long maxPendingProposalBytes,
+    int maxMembers,
+    long quotaBackendBytes) {}

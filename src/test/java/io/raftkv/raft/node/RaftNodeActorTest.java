@@ -70,7 +70,8 @@ class RaftNodeActorTest {
     Recovered r = store.recover();
     RaftCore core = new RaftCore(id, RAFT, new Random(id), r.hardState(), 0, 0, r.log(), r.appliedIndex(), Membership.EMPTY);
     NodeSettings settings = new NodeSettings(
-        id, "mem:" + id, "h:" + id, RAFT, TICK, Duration.ofSeconds(2), true, 64, 0, 100, 64 * 1024);
+        id, "mem:" + id, "h:" + id, RAFT, TICK, Duration.ofSeconds(2), true, 64, 0, 100, 64 * 1024,
+        0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
     StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
         settings, core, r.appliedIndex(), r.appliedTerm(), StorageActor.create(store, store, store), store,
