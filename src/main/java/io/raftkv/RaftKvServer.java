@@ -12,6 +12,7 @@ import io.raftkv.raft.core.RaftConfig;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.node.ClusterBootstrap;
 import io.raftkv.raft.node.NodeGateway;
+import io.raftkv.raft.node.NodeFailure;
 import io.raftkv.raft.node.NodeGuardian;
 import io.raftkv.raft.node.NodeSettings;
 import io.raftkv.raft.node.RaftNode;
@@ -24,9 +25,11 @@ import io.raftkv.transport.GrpcTransport;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -59,6 +62,8 @@ public final class RaftKvServer {
   private volatile ServerBinding httpBinding;
   private volatile ClusterBootstrap bootstrap;
   private final CompletableFuture<Done> closed = new CompletableFuture<>();
+  // Why the node stopped on its own, if it did; the first reason wins.
+  private final AtomicReference<NodeFailure> failure = new AtomicReference<>();
 
   private RaftKvServer(NodeConfig config, Consumer<String> out) throws Exception {
     this.config = config;
@@ -82,7 +87,7 @@ public final class RaftKvServer {
       this.status = new StatusBoard(new NodeStatus(
           config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
           core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
-      sys = ActorSystem.create(NodeGuardian.create(), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
+      sys = ActorSystem.create(NodeGuardian.create(f -> failure.compareAndSet(null, f)), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
       this.system = sys;
       this.transport = new GrpcTransport(system, config.nodeId(), Map.of());
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
@@ -103,8 +108,14 @@ public final class RaftKvServer {
           .get(10, TimeUnit.SECONDS);
       registerShutdownTasks();
       system.getWhenTerminated().whenComplete((t, e) -> {
-        storage.close();
-        closed.complete(Done.getInstance());
+        try {
+          storage.close();
+        } catch (RuntimeException closeFailure) {
+          // The final WAL sync failed: whatever stopped the node, this is no clean stop.
+          failure.compareAndSet(null, NodeFailure.of(closeFailure));
+        } finally {
+          closed.complete(Done.getInstance());
+        }
       });
       out.accept("✓ Raft node created successfully!");
     } catch (Exception | Error e) {
@@ -156,7 +167,10 @@ public final class RaftKvServer {
     if (outcome == ClusterBootstrap.Outcome.JOINED) out.accept("✓ Joined the cluster");
     out.accept("Waiting for initial log to be committed...");
     while (status.get().lastAppliedIndex() < 1) {
-      if (system.whenTerminated().isCompleted()) throw new IllegalStateException("node stopped during start-up");
+      if (system.whenTerminated().isCompleted()) {
+        NodeFailure f = failure.get();
+        throw new IllegalStateException("node stopped during start-up" + (f == null ? "" : " after a " + f.describe()));
+      }
       Thread.sleep(20);
     }
     out.accept("✓ Initial log committed successfully!");
@@ -217,6 +231,11 @@ public final class RaftKvServer {
   /** Completes when the node has stopped and closed its storage, for whatever reason. */
   public CompletableFuture<Done> whenClosed() {
     return closed;
+  }
+
+  /** Why the node stopped on its own (storage failure or internal error), if it did. */
+  public Optional<NodeFailure> failure() {
+    return Optional.ofNullable(failure.get());
   }
 
   public NodeStatus status() {

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
@@ -367,9 +368,13 @@ public final class RaftNode {
           return Behaviors.same();
         })
         .onSignal(Terminated.class, t -> {
-          // Only the storage actor is watched: it stops when a write or fsync failed.
-          ctx.getLog().error("storage failed; stopping the node so that nothing unsynced is acknowledged");
-          throw new IllegalStateException("storage actor stopped");
+          // Only the storage actor is watched. It stops when it threw: a failed write, fsync or
+          // read (a StorageException), or a bug in it. The node stops with the same cause, so
+          // that nothing unsynced is acknowledged and the guardian can tell which it was.
+          Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
+          ctx.getLog().error("the storage actor stopped ({}); stopping the node so that nothing unsynced is acknowledged",
+              cause == null ? "without an error" : NodeFailure.messages(cause));
+          throw new IllegalStateException("the storage actor stopped", cause);
         })
         .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
           String reason = "the node is shutting down; the outcome of this request is unknown";
