@@ -11,11 +11,14 @@ import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.RaftConfig;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.node.ClusterBootstrap;
+import io.raftkv.raft.node.DiskQuota;
+import io.raftkv.raft.node.DiskUsageMonitor;
 import io.raftkv.raft.node.NodeGateway;
 import io.raftkv.raft.node.NodeFailure;
 import io.raftkv.raft.node.NodeGuardian;
 import io.raftkv.raft.node.NodeSettings;
 import io.raftkv.raft.node.RaftNode;
+import io.raftkv.raft.node.ReadinessRules;
 import io.raftkv.raft.node.StatusBoard;
 import io.raftkv.raft.node.StorageActor;
 import io.raftkv.storage.Recovered;
@@ -72,6 +75,9 @@ public final class RaftKvServer {
     this.storage = RocksDbStorage.open(config.dataPath(), config.maxOpenFiles());
     ActorSystem<NodeGuardian.Command> sys = null;
     try {
+      DiskQuota quota = new DiskQuota(config.quotaBackendBytes());
+      DiskUsageMonitor diskUsage = new DiskUsageMonitor(config.nodeId(), storage::diskUsageBytes, quota);
+      diskUsage.measure();
       Recovered recovered = storage.recover();
       this.hadState = !recovered.isEmpty();
       RaftCore core = new RaftCore(
@@ -100,7 +106,9 @@ public final class RaftKvServer {
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       this.gateway = new NodeGateway(
-          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system));
+          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system), quota,
+          new ReadinessRules(Duration.ofMillis(config.electionTimeoutMsMax()), config.readyMaxApplyLag()));
+      diskUsage.start(system);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
       HostPort raft = config.raftHostPort();
       this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port())

@@ -27,6 +27,9 @@ public interface ClientApi {
 
   NodeStatus status();
 
+  /** Alarms, readiness and disk usage, for /readyz, /health and /metrics. */
+  NodeHealth health();
+
   /** Adds a node to the cluster: as a learner, then as a voter once it has caught up. */
   CompletionStage<AdminOutcome> join(Member member);
 

@@ -27,4 +27,10 @@ public sealed interface WriteOutcome {
    * committed and the entry was overwritten): HTTP 503, safe to retry.
    */
   record Rejected(String reason) implements WriteOutcome {}
+
+  /**
+   * The write would add data while the NOSPACE alarm is raised (the data directory is over its
+   * quota, on this node or on the leader): HTTP 507. Nothing was proposed; deletes still work.
+   */
+  record NoSpace(String reason) implements WriteOutcome {}
 }

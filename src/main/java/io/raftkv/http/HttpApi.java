@@ -33,7 +33,7 @@ public final class HttpApi {
 
   private static final String ENDPOINTS =
       "GET /get?key=<key>, POST /set, POST /delete, POST /batch_write, POST /txn, POST /getset,"
-          + " GET /prefix?prefix=<prefix>, GET /health, GET /metrics, GET /members, POST /join, POST /leave,"
+          + " GET /prefix?prefix=<prefix>, GET /health, GET /livez, GET /readyz, GET /metrics, GET /members, POST /join, POST /leave,"
           + " POST /trigger_snapshot, GET /snapshot_status and POST /purge_log";
 
   private final ErrorMapping errors;
@@ -71,6 +71,8 @@ public final class HttpApi {
             path("getset", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::getSet))),
             path("prefix", () -> get(kv::prefix)),
             path("health", () -> get(status::health)),
+            path("livez", () -> get(status::livez)),
+            path("readyz", () -> get(status::readyz)),
             path("metrics", () -> get(status::metrics)),
             path("members", () -> get(cluster::members)),
             path("join", () -> post(() -> body.object(ClusterRoutes.JOIN_EXAMPLE, cluster::join))),

@@ -10,7 +10,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Maps the ways a read or write can end without succeeding (no leader, not the leader, timeout,
- * rejected) to statuses and texts. Every endpoint shares these answers; only success bodies
+ * rejected, no space) to statuses and texts. Every endpoint shares these answers; only success bodies
  * differ per endpoint.
  */
 final class Outcomes {
@@ -89,6 +89,13 @@ final class Outcomes {
           "The write timed out and its outcome is unknown ("
               + ((WriteOutcome.Timeout) outcome).reason()
               + "): it may still be applied. Read the key to see whether it was before retrying");
+    }
+    if (outcome instanceof WriteOutcome.NoSpace) {
+      // 507 Insufficient Storage: not the client's mistake and not transient, so no Retry-After;
+      // the text says how to free space.
+      return responses.error(
+          StatusCodes.INSUFFICIENT_STORAGE,
+          "The write was not applied: " + ((WriteOutcome.NoSpace) outcome).reason());
     }
     return errors.internalError(new IllegalStateException("unexpected write outcome " + outcome));
   }

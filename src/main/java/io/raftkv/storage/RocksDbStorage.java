@@ -501,6 +501,26 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
   }
 
   @Override
+  public void compactStateMachine() {
+    lock.readLock().lock();
+    try {
+      ensureWritable();
+      // Deletes only write tombstones; a full compaction of the live kv family (bottommost level
+      // included, which RocksDB skips by default) drops them together with the values they hide.
+      try (CompactRangeOptions options =
+          new CompactRangeOptions()
+              .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+        db.compactRange(kvCf, null, null, options);
+      }
+    } catch (RocksDBException e) {
+      failed = true;
+      throw new StorageException("compaction of the state machine failed", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
   public Optional<SnapshotMeta> latestSnapshot() {
     ensureOpen();
     return snapshots.latest();

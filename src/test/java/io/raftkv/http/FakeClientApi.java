@@ -1,6 +1,7 @@
 package io.raftkv.http;
 
 import io.raftkv.api.ClientApi;
+import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ReadOutcome;
@@ -36,10 +37,13 @@ final class FakeClientApi implements ClientApi {
   volatile ReadMode readMode = ReadMode.VALUE;
   volatile boolean statusThrows;
   volatile NodeStatus status = leaderStatus();
+  volatile NodeHealth health = HEALTHY;
   volatile KvCommand lastCommand;
   volatile Boolean lastLinearizable;
   volatile String lastReadKey;
   volatile ReadQuery lastQuery;
+
+  static final NodeHealth HEALTHY = new NodeHealth(List.of(), List.of(), 123456, 2147483648L);
 
   static NodeStatus leaderStatus() {
     Membership m =
@@ -59,6 +63,7 @@ final class FakeClientApi implements ClientApi {
     readMode = ReadMode.VALUE;
     statusThrows = false;
     status = leaderStatus();
+    health = HEALTHY;
     lastCommand = null;
     lastLinearizable = null;
     lastReadKey = null;
@@ -186,6 +191,11 @@ final class FakeClientApi implements ClientApi {
   public NodeStatus status() {
     if (statusThrows) throw new IllegalStateException("boom in status");
     return status;
+  }
+
+  @Override
+  public NodeHealth health() {
+    return health;
   }
 
   private KvWriteView view() {

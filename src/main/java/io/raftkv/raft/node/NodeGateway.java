@@ -3,6 +3,7 @@ package io.raftkv.raft.node;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ClientApi;
 import io.raftkv.raft.core.Member;
+import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.ReadQuery;
@@ -21,6 +22,7 @@ import io.raftkv.transport.PeerInfo;
 import io.raftkv.transport.RaftInbound;
 import io.raftkv.transport.ReadIndexReply;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -43,6 +45,8 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   private final StateMachineStore stateMachine;
   private final NodeSettings settings;
   private final Materializer materializer;
+  private final DiskQuota quota;
+  private final ReadinessRules readiness;
 
   public NodeGateway(
       ActorRef<RaftNode.Command> node,
@@ -50,8 +54,12 @@ public final class NodeGateway implements ClientApi, RaftInbound {
       StatusBoard status,
       StateMachineStore stateMachine,
       NodeSettings settings,
-      Materializer materializer) {
+      Materializer materializer,
+      DiskQuota quota,
+      ReadinessRules readiness) {
     this.materializer = materializer;
+    this.quota = quota;
+    this.readiness = readiness;
     this.node = node;
     this.scheduler = scheduler;
     this.status = status;
@@ -64,7 +72,15 @@ public final class NodeGateway implements ClientApi, RaftInbound {
     return writeInternal(command, false);
   }
 
+  /**
+   * The quota is checked where a write enters: on the node a client sent it to, and again on the
+   * leader when a follower forwards it, so the leader's alarm holds for the whole cluster's
+   * writes. A refused write is never proposed.
+   */
   private CompletionStage<WriteOutcome> writeInternal(KvCommand command, boolean forwarded) {
+    if (quota.refuses(command)) {
+      return CompletableFuture.completedFuture(new WriteOutcome.NoSpace(quota.noSpaceMessage(settings.nodeId())));
+    }
     return ask(
         replyTo -> new RaftNode.ClientWrite(command, forwarded, replyTo),
         settings.requestTimeout(),
@@ -110,6 +126,14 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   @Override
   public NodeStatus status() {
     return status.get();
+  }
+
+  @Override
+  public NodeHealth health() {
+    NodeStatus s = status.get();
+    long age = status.leaderContact().ageNanos(s, System.nanoTime());
+    List<String> alarmReasons = quota.raised() ? List.of(quota.alarmReason()) : List.of();
+    return new NodeHealth(quota.alarms(), readiness.reasons(s, age, alarmReasons), quota.usageBytes(), quota.quotaBytes());
   }
 
   @Override

@@ -300,6 +300,9 @@ public final class RaftNode {
         })
         .onMessage(PeerRequest.class, this::onPeerRequest)
         .onMessage(PeerResponse.class, r -> {
+          if (r.response().term() == core.term()) {
+            statusBoard.leaderContact().acknowledged(r.response().from(), core.term(), System.nanoTime());
+          }
           core.step(r.response());
           return afterInput(null);
         })
@@ -401,6 +404,9 @@ public final class RaftNode {
   private Behavior<Command> onPeerRequest(PeerRequest r) {
     transport.peerSeen(r.request().from());
     RaftMessage.Response response = core.step(r.request());
+    if (!core.isLeader() && core.leaderId() == r.request().from()) {
+      statusBoard.leaderContact().heardFromLeader(System.nanoTime());
+    }
     return afterInput(() -> r.replyTo().tell(response));
   }
 

@@ -45,7 +45,11 @@ final class SnapshotCoordinator {
   private SnapshotSink stagedSnapshot;
   private long appliedSinceSnapshot;
   private boolean snapshotRunning;
+  private boolean runningCompacts;
+  // An operator asked for a snapshot while an automatic one (which does not compact) was running.
+  private boolean compactRequested;
   private final List<ActorRef<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
+  private final List<ActorRef<SnapshotMeta>> nextSnapshotWaiters = new ArrayList<>();
   private final List<RaftNode.PurgeLog> purgeWaiters = new ArrayList<>();
 
   SnapshotCoordinator(
@@ -77,15 +81,28 @@ final class SnapshotCoordinator {
     }
   }
 
+  /**
+   * An operator's snapshot compacts the state machine first, so that deleting keys and then
+   * snapshotting and purging frees their disk space (how a node gets back under its quota).
+   * One asked for while an automatic snapshot runs waits for a compacting one after it.
+   */
   void trigger(RaftNode.TriggerSnapshot t) {
+    if (snapshotRunning && !runningCompacts) {
+      nextSnapshotWaiters.add(t.replyTo());
+      compactRequested = true;
+      return;
+    }
     snapshotWaiters.add(t.replyTo());
+    compactRequested = true;
     startSnapshot();
   }
 
   private void startSnapshot() {
     if (snapshotRunning) return;
     snapshotRunning = true;
-    storage.tell(new StorageActor.CreateSnapshot(settings.snapshotKeepLogEntries(), ctx.getSelf()));
+    runningCompacts = compactRequested;
+    compactRequested = false;
+    storage.tell(new StorageActor.CreateSnapshot(settings.snapshotKeepLogEntries(), runningCompacts, ctx.getSelf()));
   }
 
   /** Steps the core (compaction); the caller collects its Ready. */
@@ -98,6 +115,11 @@ final class SnapshotCoordinator {
         t.meta().index(), t.meta().term(), t.meta().sizeBytes(), t.purgedTo());
     for (ActorRef<SnapshotMeta> w : snapshotWaiters) w.tell(t.meta());
     snapshotWaiters.clear();
+    if (compactRequested) {
+      snapshotWaiters.addAll(nextSnapshotWaiters);
+      nextSnapshotWaiters.clear();
+      startSnapshot();
+    }
   }
 
   void purgeLog(RaftNode.PurgeLog p) {

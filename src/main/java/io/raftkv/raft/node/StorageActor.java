@@ -42,8 +42,13 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   /** Apply committed entries, then tell {@code replyTo} what each produced. */
   public record Apply(List<LogEntry> entries, ActorRef<RaftNode.Command> replyTo) implements Command {}
 
-  /** Snapshot the applied state; {@code purgeTo} > 0 also compacts the log up to there after it. */
-  public record CreateSnapshot(long keepLogEntries, ActorRef<RaftNode.Command> replyTo) implements Command {}
+  /**
+   * Snapshot the applied state, keeping {@code keepLogEntries} of the log behind it (negative:
+   * keep all). {@code compactFirst}: compact the state machine before, so deleted data frees its
+   * space (asked for by an operator, not by the automatic snapshots, as it rewrites every file).
+   */
+  public record CreateSnapshot(long keepLogEntries, boolean compactFirst, ActorRef<RaftNode.Command> replyTo)
+      implements Command {}
 
   /** Compact the log up to {@code uptoIndex} (at most the latest snapshot's index). */
   public record PurgeLog(long uptoIndex, ActorRef<RaftNode.Command> replyTo) implements Command {}
@@ -103,6 +108,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onCreateSnapshot(CreateSnapshot c) {
+    if (c.compactFirst()) snapshots.compactStateMachine();
     SnapshotMeta meta = snapshots.createSnapshot();
     long purgeTo = meta.index() - c.keepLogEntries();
     long purged = 0;

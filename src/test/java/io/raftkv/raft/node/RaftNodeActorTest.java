@@ -78,7 +78,8 @@ class RaftNodeActorTest {
         network.transportFor(id), board), "node-" + id);
     NodeGateway gateway = new NodeGateway(
         node, kit.system().scheduler(), board, store, settings,
-        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()));
+        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()), new DiskQuota(0),
+        new ReadinessRules(Duration.ofSeconds(1), 1000));
     network.register(id, "mem:" + id, gateway);
     boards.put(id, board);
     gateways.put(id, gateway);
