@@ -28,7 +28,7 @@ import java.util.concurrent.CompletionStage;
  * its dispatcher threads while the test thread sets them.
  */
 final class FakeClientApi implements ClientApi {
-  enum WriteMode { APPLY, NOT_LEADER, NOT_LEADER_NO_HTTP, NO_LEADER, REJECTED, TIMEOUT, THROW, FAIL_STAGE, NEVER }
+  enum WriteMode { APPLY, NOT_LEADER, NOT_LEADER_NO_HTTP, NO_LEADER, REJECTED, TIMEOUT, NO_SPACE, THROW, FAIL_STAGE, NEVER }
 
   enum ReadMode { VALUE, NO_LEADER, TIMEOUT, THROW }
 
@@ -105,6 +105,8 @@ final class FakeClientApi implements ClientApi {
         return CompletableFuture.completedFuture(new WriteOutcome.Rejected("leader lost its term"));
       case TIMEOUT:
         return CompletableFuture.completedFuture(new WriteOutcome.Timeout("no commit within 5 s"));
+      case NO_SPACE:
+        return CompletableFuture.completedFuture(new WriteOutcome.NoSpace("the NOSPACE alarm is raised on node 1"));
       case THROW:
         throw new IllegalStateException("boom in write");
       case FAIL_STAGE:

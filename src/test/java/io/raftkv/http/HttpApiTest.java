@@ -129,7 +129,7 @@ class HttpApiTest {
     assertEquals(200, r.statusCode());
     assertEquals(
         "{\"status\":\"ok\",\"node_id\":1,\"is_leader\":true,\"current_leader\":1,"
-            + "\"current_term\":3,\"state\":\"Leader\"}",
+            + "\"current_term\":3,\"state\":\"Leader\",\"alarms\":[]}",
         r.body());
   }
 
@@ -140,7 +140,7 @@ class HttpApiTest {
     assertEquals(200, r.statusCode());
     assertEquals(
         "{\"status\":\"ok\",\"node_id\":2,\"is_leader\":false,\"current_leader\":null,"
-            + "\"current_term\":4,\"state\":\"Candidate\"}",
+            + "\"current_term\":4,\"state\":\"Candidate\",\"alarms\":[]}",
         r.body());
   }
 
@@ -156,7 +156,8 @@ class HttpApiTest {
             + "\"1\":{\"node_id\":1,\"endpoint\":\"127.0.0.1:7001\",\"http_addr\":\"127.0.0.1:8001\"},"
             + "\"2\":{\"node_id\":2,\"endpoint\":\"127.0.0.1:7002\",\"http_addr\":\"127.0.0.1:8002\"}},"
             + "\"learners\":{"
-            + "\"3\":{\"node_id\":3,\"endpoint\":\"127.0.0.1:7003\",\"http_addr\":null}}}}",
+            + "\"3\":{\"node_id\":3,\"endpoint\":\"127.0.0.1:7003\",\"http_addr\":null}}},"
+            + "\"disk_usage_bytes\":123456,\"quota_backend_bytes\":2147483648}",
         r.body());
   }
 

@@ -24,23 +24,26 @@ public final class NodeGuardian {
 
   /** {@code onFailure} hears, once, why the node stopped on its own; a clean shutdown is silent. */
   public static Behavior<Command> create(Consumer<NodeFailure> onFailure) {
-    return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
-        .onMessage(Spawn.class, s -> {
-          ActorRef<RaftNode.Command> node = ctx.spawn(s.node(), "raft");
-          ctx.watch(node);
-          s.replyTo().tell(node);
-          return Behaviors.same();
-        })
-        .onSignal(Terminated.class, t -> {
-          NodeFailure failure = t instanceof ChildFailed failed
-              ? NodeFailure.of(failed.getCause())
-              : new NodeFailure(NodeFailure.Kind.INTERNAL,
-                  new IllegalStateException("the Raft node stopped without an error"));
-          ctx.getLog().error("the Raft node stopped on a {}; shutting the process down", failure.describe(),
-              failure.cause());
-          onFailure.accept(failure);
-          return Behaviors.stopped();
-        })
-        .build());
+    return Behaviors.setup(ctx -> {
+      ctx.setLoggerName(NodeGuardian.class);
+      return Behaviors.receive(Command.class)
+          .onMessage(Spawn.class, s -> {
+            ActorRef<RaftNode.Command> node = ctx.spawn(s.node(), "raft");
+            ctx.watch(node);
+            s.replyTo().tell(node);
+            return Behaviors.same();
+          })
+          .onSignal(Terminated.class, t -> {
+            NodeFailure failure = t instanceof ChildFailed failed
+                ? NodeFailure.of(failed.getCause())
+                : new NodeFailure(NodeFailure.Kind.INTERNAL,
+                    new IllegalStateException("the Raft node stopped without an error"));
+            ctx.getLog().error("the Raft node stopped on a failure ({}); shutting the process down", failure.describe(),
+                failure.cause());
+            onFailure.accept(failure);
+            return Behaviors.stopped();
+          })
+          .build();
+    });
   }
 }
