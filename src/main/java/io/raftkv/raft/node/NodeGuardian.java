@@ -38,8 +38,8 @@ public final class NodeGuardian {
                 ? NodeFailure.of(failed.getCause())
                 : new NodeFailure(NodeFailure.Kind.INTERNAL,
                     new IllegalStateException("the Raft node stopped without an error"));
-            ctx.getLog().error("the Raft node stopped on a failure ({}); shutting the process down", failure.describe(),
-                failure.cause());
+            // Pekko has logged the exception with its stack trace already; this line says what it means.
+            ctx.getLog().error("the Raft node stopped on a failure ({}); shutting the process down", failure.describe());
             onFailure.accept(failure);
             return Behaviors.stopped();
           })
