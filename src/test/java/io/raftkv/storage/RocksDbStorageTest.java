@@ -281,6 +281,37 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
     assertEquals(1000, store.dumpKv().size());
   }
 
+  @Test
+  void compactingTheStateMachineBeforeASnapshotFreesTheSpaceOfDeletedValues() {
+    int keys = 200;
+    java.util.Random random = new java.util.Random(7);
+    List<LogEntry> sets = new ArrayList<>();
+    for (int i = 1; i <= keys; i++) {
+      // Random letters, so RocksDB's block compression cannot make the values small on its own.
+      StringBuilder v = new StringBuilder();
+      for (int c = 0; c < 20_000; c++) v.append((char) ('a' + random.nextInt(26)));
+      sets.add(set(i, 1, "key" + i, v.toString()));
+    }
+    store.persist(append(sets));
+    store.apply(sets);
+    store.createSnapshot(); // the values now sit in the state machine's files, shared by this snapshot
+    List<LogEntry> deletes = new ArrayList<>();
+    for (int i = 1; i <= keys; i++) deletes.add(del(keys + i, 1, "key" + i));
+    store.persist(append(deletes));
+    store.apply(deletes);
+
+    SnapshotMeta plain = store.createSnapshot();
+    store.purgeLog(plain.index());
+    long withoutCompaction = store.diskUsageBytes();
+    store.compactStateMachine();
+    SnapshotMeta compacted = store.createSnapshot();
+    store.purgeLog(compacted.index());
+    long withCompaction = store.diskUsageBytes();
+    assertTrue(withoutCompaction > 4_000_000, "deleted values still use their space: " + withoutCompaction);
+    assertTrue(withCompaction < 1_000_000, "before " + withoutCompaction + ", after " + withCompaction);
+    assertEquals(0, store.dumpKv().size());
+  }
+
   private static List<String> children(Path p) throws IOException {
     try (Stream<Path> files = Files.list(p)) {
       return files.map(f -> f.getFileName().toString()).sorted().collect(Collectors.toList());
