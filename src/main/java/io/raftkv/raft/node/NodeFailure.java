@@ -1,6 +1,8 @@
 package io.raftkv.raft.node;
 
 import io.raftkv.storage.StorageException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Why the node stopped on its own. A storage failure (a {@link StorageException} anywhere in
@@ -35,6 +37,9 @@ public record NodeFailure(Kind kind, Throwable cause) {
   public static String messages(Throwable failure) {
     StringBuilder out = new StringBuilder();
     for (Throwable t = failure; t != null; t = t.getCause()) {
+      // A future's wrapper only repeats its cause as "ClassName: message"; skip to the cause.
+      boolean wrapper = t instanceof ExecutionException || t instanceof CompletionException;
+      if (wrapper && t.getCause() != null && t.getCause() != t) continue;
       String m = t.getMessage() == null || t.getMessage().isBlank() ? t.getClass().getSimpleName() : t.getMessage();
       // Wrappers often repeat their cause's message; say each thing once.
       if (out.indexOf(m) < 0) {

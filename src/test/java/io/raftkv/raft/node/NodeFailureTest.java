@@ -29,4 +29,12 @@ class NodeFailureTest {
     IOException root = new IOException("disk gone");
     assertEquals("java.io.IOException: disk gone", NodeFailure.messages(new RuntimeException(root)));
   }
+
+  @Test
+  void aFuturesWrapperIsSkipped() {
+    Throwable t = new java.util.concurrent.ExecutionException(
+        new IllegalStateException("Bind failed because of java.net.BindException: Address already in use",
+            new java.net.BindException("Address already in use")));
+    assertEquals("Bind failed because of java.net.BindException: Address already in use", NodeFailure.messages(t));
+  }
 }
