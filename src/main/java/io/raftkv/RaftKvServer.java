@@ -200,6 +200,8 @@ public final class RaftKvServer {
     out.accept("  POST " + base + "/set             - Set a key-value pair");
     out.accept("  POST " + base + "/delete          - Delete a key");
     out.accept("  GET  " + base + "/health          - Health check");
+    out.accept("  GET  " + base + "/livez           - Liveness probe (200 while the process serves)");
+    out.accept("  GET  " + base + "/readyz          - Readiness probe (503 with reasons when not ready)");
     out.accept("  GET  " + base + "/metrics         - Cluster metrics");
     out.accept("");
     out.accept("Press Ctrl+C to shutdown...");
