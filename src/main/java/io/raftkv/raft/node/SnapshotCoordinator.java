@@ -87,14 +87,16 @@ final class SnapshotCoordinator {
    * One asked for while an automatic snapshot runs waits for a compacting one after it.
    */
   void trigger(RaftNode.TriggerSnapshot t) {
-    if (snapshotRunning && !runningCompacts) {
+    if (!snapshotRunning) {
+      snapshotWaiters.add(t.replyTo());
+      compactRequested = true;
+      startSnapshot();
+    } else if (runningCompacts) {
+      snapshotWaiters.add(t.replyTo()); // the running snapshot compacts: it answers this one too
+    } else {
       nextSnapshotWaiters.add(t.replyTo());
       compactRequested = true;
-      return;
     }
-    snapshotWaiters.add(t.replyTo());
-    compactRequested = true;
-    startSnapshot();
   }
 
   private void startSnapshot() {
