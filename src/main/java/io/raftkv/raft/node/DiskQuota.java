@@ -10,6 +10,11 @@ import java.util.List;
  * compaction (which is how space comes back) go on. The alarm is raised when a measurement
  * exceeds the quota and clears by itself when one is back under it.
  *
+ * <p>Measurements come once a second; in between, the writes admitted since the last one are
+ * counted at an estimate of what they add (each value lands in the log and in the state machine),
+ * so a burst of large writes is refused as soon as it would pass the quota rather than up to a
+ * second of writes later.
+ *
  * <p>Updated by the measuring thread and read by request threads, hence volatile fields; the
  * state is plain data, so the rules are tested without a node.
  */
@@ -20,6 +25,8 @@ public final class DiskQuota {
   private final long quotaBytes;
   private volatile long usageBytes;
   private volatile boolean raised;
+  // Estimated bytes of the writes admitted since the last measurement; guarded by this.
+  private long admittedBytes;
 
   /** {@code quotaBytes} 0 means no quota: the alarm is never raised. */
   public DiskQuota(long quotaBytes) {
@@ -37,6 +44,7 @@ public final class DiskQuota {
   /** Records a measurement of the data directory and raises or clears the alarm from it. */
   public synchronized Change update(long measuredBytes) {
     usageBytes = measuredBytes;
+    admittedBytes = 0;
     boolean over = quotaBytes > 0 && measuredBytes > quotaBytes;
     if (over == raised) return Change.NONE;
     raised = over;
@@ -60,9 +68,37 @@ public final class DiskQuota {
     return raised ? List.of(NOSPACE) : List.of();
   }
 
-  /** True when the alarm is raised and {@code command} would add data. */
-  public boolean refuses(KvCommand command) {
-    return raised && addsData(command);
+  /**
+   * Whether {@code command} may go ahead: always when it adds no data; otherwise only while the
+   * alarm is down and the last measurement plus what was admitted since stays within the quota.
+   * An admitted write is counted until the next measurement, which sees it on disk.
+   */
+  public synchronized boolean admit(KvCommand command) {
+    if (!addsData(command)) return true;
+    if (raised || (quotaBytes > 0 && usageBytes + admittedBytes > quotaBytes)) return false;
+    admittedBytes += estimatedBytes(command);
+    return true;
+  }
+
+  /**
+   * Roughly what a command adds to the disk: its keys and values twice, once in the log entry
+   * and once in the state machine. Both branches of a transaction count, as either may run.
+   */
+  static long estimatedBytes(KvCommand command) {
+    long bytes = 0;
+    if (command instanceof KvCommand.Set s) bytes = s.key().length() + s.value().length();
+    if (command instanceof KvCommand.GetSet g) bytes = g.key().length() + g.value().length();
+    if (command instanceof KvCommand.Batch b) bytes = opBytes(b.ops());
+    if (command instanceof KvCommand.Txn t) bytes = opBytes(t.ifThen()) + opBytes(t.elseThen());
+    return 2 * bytes;
+  }
+
+  private static long opBytes(List<KvCommand.Op> ops) {
+    long bytes = 0;
+    for (KvCommand.Op op : ops) {
+      bytes += op.key().length() + (op instanceof KvCommand.Set s ? s.value().length() : 0);
+    }
+    return bytes;
   }
 
   /**
@@ -85,9 +121,12 @@ public final class DiskQuota {
   }
 
   /** Why a write was refused, and what to do about it. */
-  public String noSpaceMessage(long nodeId) {
-    return "the NOSPACE alarm is raised: the data directory of node " + nodeId + " uses " + usageBytes
-        + " bytes, more than quota_backend_bytes (" + quotaBytes + "). Writes that add data are refused;"
+  public synchronized String noSpaceMessage(long nodeId) {
+    String state = raised
+        ? "the NOSPACE alarm is raised: the data directory of node " + nodeId + " uses " + usageBytes + " bytes"
+        : "the data directory of node " + nodeId + " is about to pass its quota: " + usageBytes
+            + " bytes measured and about " + admittedBytes + " bytes written since";
+    return state + ", more than quota_backend_bytes (" + quotaBytes + "). Writes that add data are refused;"
         + " reads and deletes still work. Free space by deleting keys, then compact: POST /trigger_snapshot,"
         + " then POST /purge_log with the snapshot's index, on each node; or raise quota_backend_bytes"
         + " and restart the node";

@@ -78,7 +78,7 @@ public final class NodeGateway implements ClientApi, RaftInbound {
    * writes. A refused write is never proposed.
    */
   private CompletionStage<WriteOutcome> writeInternal(KvCommand command, boolean forwarded) {
-    if (quota.refuses(command)) {
+    if (!quota.admit(command)) {
       return CompletableFuture.completedFuture(new WriteOutcome.NoSpace(quota.noSpaceMessage(settings.nodeId())));
     }
     return ask(

@@ -29,7 +29,7 @@ class DiskQuotaTest {
     assertEquals(DiskQuota.Change.CLEARED, q.update(999));
     assertFalse(q.raised());
     assertEquals(List.of(), q.alarms());
-    assertFalse(q.refuses(SET));
+    assertTrue(q.admit(SET));
   }
 
   @Test
@@ -37,7 +37,7 @@ class DiskQuotaTest {
     DiskQuota q = new DiskQuota(0);
     assertEquals(DiskQuota.Change.NONE, q.update(Long.MAX_VALUE));
     assertFalse(q.raised());
-    assertFalse(q.refuses(SET));
+    assertTrue(q.admit(SET));
     assertEquals(Long.MAX_VALUE, q.usageBytes(), "usage is still measured for /metrics");
   }
 
@@ -45,16 +45,35 @@ class DiskQuotaTest {
   void whileRaisedOnlyWritesThatAddDataAreRefused() {
     DiskQuota q = new DiskQuota(10);
     q.update(11);
-    assertTrue(q.refuses(SET));
-    assertTrue(q.refuses(new KvCommand.GetSet("k", "v")));
-    assertTrue(q.refuses(new KvCommand.Batch(List.of(new KvCommand.Delete("a"), new KvCommand.Set("b", "v")))));
-    assertTrue(q.refuses(txn(List.of(new KvCommand.Delete("a")), List.of(new KvCommand.Set("b", "v")))));
-    assertTrue(q.refuses(txn(List.of(new KvCommand.Set("b", "v")), List.of())));
+    assertFalse(q.admit(SET));
+    assertFalse(q.admit(new KvCommand.GetSet("k", "v")));
+    assertFalse(q.admit(new KvCommand.Batch(List.of(new KvCommand.Delete("a"), new KvCommand.Set("b", "v")))));
+    assertFalse(q.admit(txn(List.of(new KvCommand.Delete("a")), List.of(new KvCommand.Set("b", "v")))));
+    assertFalse(q.admit(txn(List.of(new KvCommand.Set("b", "v")), List.of())));
 
-    assertFalse(q.refuses(DELETE));
-    assertFalse(q.refuses(new KvCommand.Batch(List.of(new KvCommand.Delete("a"), new KvCommand.Delete("b")))));
-    assertFalse(q.refuses(txn(List.of(new KvCommand.Delete("a")), List.of(new KvCommand.Delete("b")))));
-    assertFalse(q.refuses(txn(List.of(), List.of())), "a compare with no writes adds nothing");
+    assertTrue(q.admit(DELETE));
+    assertTrue(q.admit(new KvCommand.Batch(List.of(new KvCommand.Delete("a"), new KvCommand.Delete("b")))));
+    assertTrue(q.admit(txn(List.of(new KvCommand.Delete("a")), List.of(new KvCommand.Delete("b")))));
+    assertTrue(q.admit(txn(List.of(), List.of())), "a compare with no writes adds nothing");
+  }
+
+  @Test
+  void writesAdmittedSinceTheLastMeasurementCountTowardsTheQuota() {
+    DiskQuota q = new DiskQuota(1000);
+    q.update(700);
+    KvCommand big = new KvCommand.Set("k", "v".repeat(99)); // about 2 x 100 bytes on disk
+    assertEquals(200, DiskQuota.estimatedBytes(big));
+    assertTrue(q.admit(big)); // 700 measured: admitted, counted as 200 more
+    assertTrue(q.admit(big)); // 900: still within the quota, admitted
+    assertFalse(q.admit(big), "1100 with the writes since the measurement: refused before the next one comes");
+    assertFalse(q.raised(), "the alarm itself waits for a measurement");
+    assertTrue(q.noSpaceMessage(1).contains("about to pass its quota"), q.noSpaceMessage(1));
+    assertTrue(q.admit(DELETE));
+
+    assertEquals(DiskQuota.Change.RAISED, q.update(1150));
+    assertFalse(q.admit(big));
+    assertEquals(DiskQuota.Change.CLEARED, q.update(400));
+    assertTrue(q.admit(big), "a measurement starts the count afresh");
   }
 
   @Test
