@@ -36,8 +36,10 @@ public final class DiskUsageMonitor {
     try {
       bytes = measure.getAsLong();
     } catch (RuntimeException e) {
-      // A measurement is advisory: a failing one keeps the last value rather than stop the node;
-      // a real storage failure stops it through the storage actor.
+      // A failing measurement keeps the last value rather than stop the node (a real storage
+      // failure stops it through the storage actor). The writes admitted since keep counting, so
+      // a node that cannot measure its disk refuses writes once the estimate passes the quota
+      // instead of filling the disk blindly.
       if (!failedBefore) log.warn("node {}: cannot measure the data directory's disk usage: {}", nodeId, e.toString());
       failedBefore = true;
       return;
