@@ -444,6 +444,8 @@ public final class RaftCore {
     }
     long bytes = 0;
     for (LogEntry e : batch) bytes += e.sizeBytes();
+    // Only with nothing in flight may one entry exceed the window; otherwise it waits its turn.
+    if (applyingBytes > 0 && applyingBytes + bytes > limits.maxApplyingBytes()) return List.of();
     handedToApply = batch.get(batch.size() - 1).index();
     applying.addLast(new long[] {handedToApply, bytes});
     applyingBytes += bytes;
