@@ -8,7 +8,6 @@ import io.raftkv.raft.core.RaftMessage.RequestVote;
 import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
 import io.raftkv.raft.core.RaftMessage.TimeoutNow;
 import io.raftkv.raft.core.RaftMessage.TimeoutNowResponse;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,7 +28,6 @@ public final class RaftCore {
   private final RaftConfig config;
   private final Random random;
   private final RaftLog log;
-  private final LogLimits limits;
 
   // Persistent state (Figure 2); changes are flushed through Ready.hardState.
   private long currentTerm;
@@ -71,9 +69,8 @@ public final class RaftCore {
   private final ArrayList<Long> snapshotTo = new ArrayList<>();
   /** Highest index handed to the driver for applying. */
   private long handedToApply;
-  /** Batches handed out for applying and not yet reported applied: (last index, bytes) each. */
-  private final ArrayDeque<long[]> applying = new ArrayDeque<>();
-  private long applyingBytes;
+  /** Committed entries handed out for applying and not yet reported applied. */
+  private final ApplyWindow applying;
 
   private record PendingRead(long requestId, long index, long seq) {}
 
@@ -118,7 +115,7 @@ public final class RaftCore {
     this.id = id;
     this.config = config;
     this.random = random;
-    this.limits = limits;
+    this.applying = new ApplyWindow(limits.maxApplyingBytes());
     this.currentTerm = hardState.term();
     this.votedFor = hardState.votedFor();
     this.log = new RaftLog(stored, reader, limits);
@@ -416,12 +413,12 @@ public final class RaftCore {
    * longer count against {@link LogLimits#maxApplyingBytes}, so the next Ready may carry more.
    */
   public void appliedTo(long index) {
-    while (!applying.isEmpty() && applying.peekFirst()[0] <= index) applyingBytes -= applying.pollFirst()[1];
+    applying.appliedTo(index);
   }
 
   /** Whether committed entries wait to be handed out (the apply window was full); a Ready would carry them. */
   public boolean hasCommittedToHandOut() {
-    return commitIndex > handedToApply && applyingBytes < limits.maxApplyingBytes();
+    return commitIndex > handedToApply && !applying.isFull();
   }
 
   /** Bytes of log entries this core holds on the heap: the cache of synced ones and the unsynced tail. */
@@ -435,20 +432,17 @@ public final class RaftCore {
    * follower catching up) never materializes it whole.
    */
   private List<LogEntry> nextToApply() {
-    if (commitIndex <= handedToApply || applyingBytes >= limits.maxApplyingBytes()) return List.of();
-    List<LogEntry> batch =
-        log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, limits.maxApplyingBytes() - applyingBytes);
+    if (commitIndex <= handedToApply || applying.isFull()) return List.of();
+    List<LogEntry> batch = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, applying.room());
     if (batch.isEmpty()) {
       // Storage compacts only what the state machine applied, so this entry must still be there.
       throw new IllegalStateException("committed entry " + (handedToApply + 1) + " is missing from storage");
     }
     long bytes = 0;
     for (LogEntry e : batch) bytes += e.sizeBytes();
-    // Only with nothing in flight may one entry exceed the window; otherwise it waits its turn.
-    if (applyingBytes > 0 && applyingBytes + bytes > limits.maxApplyingBytes()) return List.of();
+    if (!applying.admits(bytes)) return List.of();
     handedToApply = batch.get(batch.size() - 1).index();
-    applying.addLast(new long[] {handedToApply, bytes});
-    applyingBytes += bytes;
+    applying.handedOut(handedToApply, bytes);
     return batch;
   }
 
@@ -871,7 +865,6 @@ public final class RaftCore {
     handedToApply = index;
     // What was handed out before is applied (or overtaken by the snapshot) in order, ahead of it.
     applying.clear();
-    applyingBytes = 0;
     pendingInstall = new Ready.SnapshotInstall(index, m.lastIncludedTerm(), m.membership(), keep);
     return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
   }
