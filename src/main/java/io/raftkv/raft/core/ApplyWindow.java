@@ -27,14 +27,6 @@ final class ApplyWindow {
     return maxBytes - bytes;
   }
 
-  /**
-   * Whether a batch of {@code batchBytes} may go out now. With nothing in flight any batch may,
-   * so that one entry larger than the window never stalls applying.
-   */
-  boolean admits(long batchBytes) {
-    return bytes == 0 || bytes + batchBytes <= maxBytes;
-  }
-
   void handedOut(long lastIndex, long batchBytes) {
     batches.addLast(new long[] {lastIndex, batchBytes});
     bytes += batchBytes;

@@ -7,8 +7,8 @@ package io.raftkv.raft.core;
  * @param cacheEntries most synced entries kept in memory (the newest ones)
  * @param cacheBytes most {@link LogEntry#sizeBytes()} of synced entries kept in memory
  * @param maxApplyingBytes most bytes of committed entries handed to the driver for applying and
- *     not yet reported applied ({@link RaftCore#appliedTo}); a Ready never carries more, except
- *     that one entry always fits, so a long backlog is applied in bounded batches
+ *     not yet reported applied ({@link RaftCore#appliedTo}); while the window has room, a Ready
+ *     carries at most that room plus one entry, so a long backlog is applied in bounded batches
  */
 public record LogLimits(int cacheEntries, long cacheBytes, long maxApplyingBytes) {
   /** No bound at all: every entry stays in memory, as for a log that was handed over as a list. */
