@@ -19,6 +19,7 @@ import io.raftkv.raft.node.NodeGuardian;
 import io.raftkv.raft.node.NodeSettings;
 import io.raftkv.raft.node.RaftNode;
 import io.raftkv.raft.node.ReadinessRules;
+import io.raftkv.raft.node.SnapshotBacklog;
 import io.raftkv.raft.node.StatusBoard;
 import io.raftkv.raft.node.StorageActor;
 import io.raftkv.storage.Recovered;
@@ -85,11 +86,11 @@ public final class RaftKvServer {
           settings.raft(),
           new Random(new SecureRandom().nextLong()),
           recovered.hardState(),
-          recovered.baseIndex(),
-          recovered.baseTerm(),
-          recovered.log(),
+          recovered.storedLog(),
+          storage,
           recovered.appliedIndex(),
-          recovered.baseMembership());
+          recovered.baseMembership(),
+          settings.logLimits());
       this.status = new StatusBoard(new NodeStatus(
           config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
           core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
@@ -100,6 +101,7 @@ public final class RaftKvServer {
               system,
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
                   settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
+                  new SnapshotBacklog(recovered.appliedEntriesSinceSnapshot(), recovered.appliedBytesSinceSnapshot()),
                   StorageActor.create(storage, storage, storage), storage, transport, status), replyTo),
               Duration.ofSeconds(10),
               system.scheduler())

@@ -6,6 +6,7 @@ import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.core.StoredLog;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -141,14 +142,40 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   @Override
   public synchronized Recovered recover() {
     ensureOpen();
+    StoredLog.Builder shape = new StoredLog.Builder(baseIndex, baseTerm);
+    long snapshotIndex = latest == null ? 0 : latest.meta().index();
+    long appliedBytes = 0;
+    try {
+      for (LogEntry e : log.values()) {
+        shape.add(e.index(), e.term(), e.kind(), i -> e);
+        if (e.index() > snapshotIndex && e.index() <= appliedIndex) appliedBytes += e.sizeBytes();
+      }
+    } catch (IllegalStateException e) {
+      throw new StorageException(e.getMessage(), e);
+    }
     return new Recovered(
         hardState,
-        new ArrayList<>(log.values()),
+        shape.build(),
         appliedIndex,
         appliedTerm,
-        baseIndex,
-        baseTerm,
-        latest == null ? Membership.EMPTY : latest.meta().membership());
+        latest == null ? Membership.EMPTY : latest.meta().membership(),
+        snapshotIndex,
+        appliedBytes);
+  }
+
+  @Override
+  public synchronized List<LogEntry> read(long from, long to, int maxCount, long maxBytes) {
+    ensureOpen();
+    List<LogEntry> out = new ArrayList<>();
+    long bytes = 0;
+    for (long i = from; i <= to && out.size() < maxCount; i++) {
+      LogEntry e = log.get(i);
+      if (e == null) break; // compacted or never written: the answer stops here
+      bytes += e.sizeBytes();
+      if (!out.isEmpty() && bytes > maxBytes) break;
+      out.add(e);
+    }
+    return out;
   }
 
   @Override

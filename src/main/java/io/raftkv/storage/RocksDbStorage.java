@@ -7,6 +7,7 @@ import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
+import io.raftkv.raft.core.StoredLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -273,31 +274,103 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
 
   // ---- RaftLogStore ----
 
+  /**
+   * Walks the log once, reading only each entry's header (term and kind) into a small buffer, so
+   * that a long log of large values is never on the heap: the result holds the log's shape, and
+   * only its CONFIG entries whole. The walk also sums the bytes applied since the latest snapshot.
+   */
   @Override
   public Recovered recover() {
     lock.readLock().lock();
     try {
       ensureOpen();
-      HardState hs = readHardState();
-      List<LogEntry> log = new ArrayList<>();
-      try (RocksIterator it = db.newIterator(logCf, readOptions)) {
-        for (it.seekToFirst(); it.isValid(); it.next()) {
-          LogEntry e = decodeEntry(it.key(), it.value());
-          if (!log.isEmpty() && e.index() != log.get(log.size() - 1).index() + 1) {
-            throw new StorageException("stored log has a gap before index " + e.index());
-          }
-          log.add(e);
-        }
-        it.status();
-      }
-      LogBounds b = bounds;
-      Membership baseMembership =
-          snapshots.latest().map(SnapshotMeta::membership).orElse(Membership.EMPTY);
-      return new Recovered(hs, log, appliedIndex, appliedTerm, b.base(), baseTerm, baseMembership);
+      return scanLog();
     } catch (RocksDBException e) {
       throw new StorageException("cannot read the log", e);
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  private Recovered scanLog() throws RocksDBException {
+    // Large values are read once here and not again soon: keep them out of the block cache.
+    try (ReadOptions scan = new ReadOptions().setFillCache(false);
+        RocksIterator it = db.newIterator(logCf, scan)) {
+      HardState hs = readHardState();
+      LogBounds b = bounds;
+      Optional<SnapshotMeta> latest = snapshots.latest();
+      long snapshotIndex = latest.map(SnapshotMeta::index).orElse(0L);
+      StoredLog.Builder shape = new StoredLog.Builder(b.base(), baseTerm);
+      long appliedBytes = 0;
+      ByteBuffer header = ByteBuffer.allocateDirect(LOG_HEADER_BYTES);
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        long index = indexOf(key);
+        header.clear();
+        int valueBytes = it.value(header);
+        if (valueBytes < LOG_HEADER_BYTES) {
+          throw new StorageException("corrupt log record of " + valueBytes + " bytes at index " + index);
+        }
+        long term = header.getLong(0);
+        LogEntry.Kind kind = kindOf(header.get(8) & 0xff);
+        try {
+          shape.add(index, term, kind, i -> readEntry(key));
+        } catch (IllegalStateException e) {
+          throw new StorageException(e.getMessage(), e);
+        }
+        if (index > snapshotIndex && index <= appliedIndex) {
+          appliedBytes += LogEntry.sizeBytes(valueBytes - LOG_HEADER_BYTES);
+        }
+      }
+      it.status();
+      Membership baseMembership = latest.map(SnapshotMeta::membership).orElse(Membership.EMPTY);
+      return new Recovered(hs, shape.build(), appliedIndex, appliedTerm, baseMembership, snapshotIndex, appliedBytes);
+    }
+  }
+
+  /**
+   * A bounded range of the log, read with one iterator. Safe on any thread: the Raft node reads
+   * here while the storage actor writes, and sees every completed persist.
+   */
+  @Override
+  public List<LogEntry> read(long from, long to, int maxCount, long maxBytes) {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      return readRange(from, to, maxCount, maxBytes);
+    } catch (RocksDBException e) {
+      throw new StorageException("read of log entries from " + from + " failed", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private List<LogEntry> readRange(long from, long to, int maxCount, long maxBytes) throws RocksDBException {
+    try (RocksIterator it = db.newIterator(logCf, readOptions)) {
+      List<LogEntry> out = new ArrayList<>();
+      long bytes = 0;
+      long expected = from;
+      for (it.seek(be(from)); it.isValid() && expected <= to && out.size() < maxCount; it.next()) {
+        byte[] key = it.key();
+        if (indexOf(key) != expected) break; // compacted or never written: the answer stops here
+        LogEntry e = decodeEntry(key, it.value());
+        bytes += e.sizeBytes();
+        if (!out.isEmpty() && bytes > maxBytes) break;
+        out.add(e);
+        expected++;
+      }
+      it.status();
+      return out;
+    }
+  }
+
+  private LogEntry readEntry(byte[] key) {
+    try {
+      byte[] v = db.get(logCf, key);
+      if (v == null) throw new StorageException("log entry " + indexOf(key) + " vanished while recovering");
+      return decodeEntry(key, v);
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot read log entry " + indexOf(key), e);
     }
   }
 
@@ -890,6 +963,14 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
     b.get(data);
     try {
       return new LogEntry(indexOf(key), term, LogEntry.Kind.ofOrdinal(kind), data);
+    } catch (IllegalArgumentException e) {
+      throw new StorageException("corrupt log record: " + e.getMessage(), e);
+    }
+  }
+
+  private static LogEntry.Kind kindOf(int ordinal) {
+    try {
+      return LogEntry.Kind.ofOrdinal(ordinal);
     } catch (IllegalArgumentException e) {
       throw new StorageException("corrupt log record: " + e.getMessage(), e);
     }

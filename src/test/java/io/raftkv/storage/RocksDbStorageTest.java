@@ -82,7 +82,7 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
     store.close();
     store = RocksDbStorage.open(dir.resolve("a/b/c"), -1);
     store.persist(append(sets(1, 1, 1)));
-    assertEquals(1, store.recover().log().size());
+    assertEquals(1, entriesOf(store).size());
   }
 
   @Test
@@ -106,7 +106,7 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
     store.apply(List.of(set(1, 1, "a", "1")));
     store.persist(new PersistBatch(null, 0, List.of()));
     assertEquals(1, store.appliedIndex());
-    assertTrue(store.recover().log().isEmpty());
+    assertTrue(entriesOf(store).isEmpty());
   }
 
   // ---- snapshots on disk ----
@@ -170,7 +170,7 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
       Recovered r = store.recover();
       assertEquals(20, r.baseIndex());
       assertEquals(2, r.baseTerm());
-      assertTrue(r.log().isEmpty());
+      assertTrue(entriesOf(store).isEmpty());
       // The open finished the install's last step: the installed state is the latest snapshot.
       SnapshotMeta latest = store.latestSnapshot().orElseThrow();
       assertEquals(meta.index(), latest.index());

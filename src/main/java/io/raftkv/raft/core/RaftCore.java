@@ -69,13 +69,16 @@ public final class RaftCore {
   private final ArrayList<Long> snapshotTo = new ArrayList<>();
   /** Highest index handed to the driver for applying. */
   private long handedToApply;
+  /** Committed entries handed out for applying and not yet reported applied. */
+  private final ApplyWindow applying;
 
   private record PendingRead(long requestId, long index, long seq) {}
 
   /**
+   * A core over a log whose entries are all at hand, taken as synced; everything stays in
+   * memory. For tests and tools; a node recovering from storage uses the other constructor.
+   *
    * @param recoveredLog the synced log, in order, starting right after {@code baseIndex}
-   * @param appliedIndex how far the state machine has applied; entries up to it are not handed
-   *     out again, and since only committed entries are applied, it is a lower bound of commit
    */
   public RaftCore(
       long id,
@@ -87,13 +90,36 @@ public final class RaftCore {
       List<LogEntry> recoveredLog,
       long appliedIndex,
       Membership baseMembership) {
+    this(id, config, random, hardState, StoredLog.of(baseIndex, baseTerm, recoveredLog),
+        LogEntryReader.of(recoveredLog), appliedIndex, baseMembership, LogLimits.UNBOUNDED);
+  }
+
+  /**
+   * A core over a log that stays in storage: only its shape is loaded, entries are read through
+   * {@code reader} when needed, and at most {@code limits} of them are kept in memory.
+   *
+   * @param stored the shape of the synced log (bounds, term runs, CONFIG entries)
+   * @param appliedIndex how far the state machine has applied; entries up to it are not handed
+   *     out again, and since only committed entries are applied, it is a lower bound of commit
+   */
+  public RaftCore(
+      long id,
+      RaftConfig config,
+      Random random,
+      HardState hardState,
+      StoredLog stored,
+      LogEntryReader reader,
+      long appliedIndex,
+      Membership baseMembership,
+      LogLimits limits) {
     this.id = id;
     this.config = config;
     this.random = random;
+    this.applying = new ApplyWindow(limits.maxApplyingBytes());
     this.currentTerm = hardState.term();
     this.votedFor = hardState.votedFor();
-    this.log = new RaftLog(baseIndex, baseTerm, recoveredLog);
-    this.commitIndex = Math.max(appliedIndex, baseIndex);
+    this.log = new RaftLog(stored, reader, limits);
+    this.commitIndex = Math.max(appliedIndex, stored.baseIndex());
     this.handedToApply = commitIndex;
     this.selfPersistedIndex = log.lastIndex();
     this.baseMembership = baseMembership;
@@ -347,6 +373,7 @@ public final class RaftCore {
    */
   public void persisted(long index, long term) {
     if (log.term(index) != term) return; // truncated and rewritten meanwhile
+    log.stableTo(index, term);
     if (index > selfPersistedIndex) {
       selfPersistedIndex = index;
       if (role == Role.LEADER) maybeCommit();
@@ -369,11 +396,7 @@ public final class RaftCore {
       newEntries = log.slice(Math.max(dirtyFrom, log.firstIndex()), log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
     }
     if (truncated) tf = Math.max(dirtyFrom, log.firstIndex());
-    List<LogEntry> committed = List.of();
-    if (commitIndex > handedToApply) {
-      committed = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, Long.MAX_VALUE);
-      handedToApply = commitIndex;
-    }
+    List<LogEntry> committed = nextToApply();
     Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates, pendingInstall, snapshotTo);
     pendingInstall = null;
     snapshotTo.clear();
@@ -383,6 +406,44 @@ public final class RaftCore {
     outbox.clear();
     readStates.clear();
     return r;
+  }
+
+  /**
+   * The driver applied every entry up to {@code index}: the bytes handed out up to there no
+   * longer count against {@link LogLimits#maxApplyingBytes}, so the next Ready may carry more.
+   */
+  public void appliedTo(long index) {
+    applying.appliedTo(index);
+  }
+
+  /** Whether committed entries wait to be handed out (the apply window was full); a Ready would carry them. */
+  public boolean hasCommittedToHandOut() {
+    return commitIndex > handedToApply && !applying.isFull();
+  }
+
+  /** Bytes of log entries this core holds on the heap: the cache of synced ones and the unsynced tail. */
+  public long logBytesInMemory() {
+    return log.bytesInMemory();
+  }
+
+  /**
+   * The next committed entries to apply, read in one batch bounded by what is still free of
+   * {@link LogLimits#maxApplyingBytes} (its first entry always goes, so the window is exceeded by
+   * at most one entry and a larger entry never stalls applying), so that applying a long backlog (after a restart, or a
+   * follower catching up) never materializes it whole.
+   */
+  private List<LogEntry> nextToApply() {
+    if (commitIndex <= handedToApply || applying.isFull()) return List.of();
+    List<LogEntry> batch = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, applying.room());
+    if (batch.isEmpty()) {
+      // Storage compacts only what the state machine applied, so this entry must still be there.
+      throw new IllegalStateException("committed entry " + (handedToApply + 1) + " is missing from storage");
+    }
+    long bytes = 0;
+    for (LogEntry e : batch) bytes += e.sizeBytes();
+    handedToApply = batch.get(batch.size() - 1).index();
+    applying.handedOut(handedToApply, bytes);
+    return batch;
   }
 
   // ---------------------------------------------------------------- elections (§5.2)
@@ -703,6 +764,13 @@ public final class RaftCore {
       long prev = pr.nextIndex - 1;
       List<LogEntry> batch =
           log.slice(pr.nextIndex, log.lastIndex(), config.maxEntriesPerAppend(), config.maxBytesPerAppend());
+      if (batch.isEmpty()) {
+        // Storage compacted these entries behind a snapshot before this core heard of it (§7).
+        pr.becomeSnapshot();
+        snapshotTo.add(peer);
+        if (force) outbox.add(heartbeatFor(peer, pr, readSeq));
+        return;
+      }
       outbox.add(new AppendEntries(id, peer, currentTerm, prev, log.term(prev), batch, commitIndex, readSeq));
       pr.sent(prev + batch.size());
       sentAny = true;
@@ -795,6 +863,8 @@ public final class RaftCore {
     refreshMembership();
     commitIndex = index;
     handedToApply = index;
+    // What was handed out before is applied (or overtaken by the snapshot) in order, ahead of it.
+    applying.clear();
     pendingInstall = new Ready.SnapshotInstall(index, m.lastIncludedTerm(), m.membership(), keep);
     return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
   }

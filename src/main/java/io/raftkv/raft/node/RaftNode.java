@@ -163,6 +163,7 @@ public final class RaftNode {
       RaftCore core,
       long appliedIndex,
       long appliedTerm,
+      SnapshotBacklog sinceSnapshot,
       Behavior<StorageActor.Command> storageBehavior,
       StateMachineStore stateMachine,
       Transport transport,
@@ -176,7 +177,8 @@ public final class RaftNode {
           org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("raftkv-storage-dispatcher"));
       ctx.watch(storage);
       RaftNode node = new RaftNode(
-          ctx, timers, settings, core, appliedIndex, appliedTerm, storage, stateMachine, transport, statusBoard);
+          ctx, timers, settings, core, appliedIndex, appliedTerm, sinceSnapshot, storage, stateMachine, transport,
+          statusBoard);
       return node.behaviorFor(core.role());
     }));
   }
@@ -188,6 +190,7 @@ public final class RaftNode {
       RaftCore core,
       long appliedIndex,
       long appliedTerm,
+      SnapshotBacklog sinceSnapshot,
       ActorRef<StorageActor.Command> storage,
       StateMachineStore stateMachine,
       Transport transport,
@@ -204,7 +207,8 @@ public final class RaftNode {
     this.reads = new LinearizableReads(
         ctx, timers, settings, core, transport, stateMachine, new PendingReads(),
         () -> this.appliedIndex, this::scheduleFlush);
-    this.snapshots = new SnapshotCoordinator(ctx, timers, settings, core, storage, transport, statusBoard, pipeline);
+    this.snapshots = new SnapshotCoordinator(
+        ctx, timers, settings, core, storage, transport, statusBoard, pipeline, sinceSnapshot);
     this.admin = new AdminRequests(ctx, settings, core, transport);
     this.behaviorRole = core.role();
     timers.startTimerAtFixedRate("tick", Tick.INSTANCE, settings.tick());
@@ -454,7 +458,10 @@ public final class RaftNode {
       appliedTerm = e.term();
     }
     reads.onApplied(appliedIndex);
-    snapshots.onApplied(a.entries().size());
+    snapshots.onApplied(a.entries());
+    core.appliedTo(appliedIndex);
+    // The core hands out a long backlog in bounded batches: ask for the next one now.
+    if (core.hasCommittedToHandOut()) return afterInput(null);
     publishStatus();
     return Behaviors.same();
   }
@@ -463,6 +470,7 @@ public final class RaftNode {
   private void onSnapshotInstalled(Ready.SnapshotInstall install) {
     appliedIndex = Math.max(appliedIndex, install.index());
     appliedTerm = install.term();
+    core.appliedTo(install.index());
     snapshots.onInstalled(install);
     reads.onApplied(appliedIndex);
   }

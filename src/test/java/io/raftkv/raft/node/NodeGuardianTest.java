@@ -69,15 +69,15 @@ class NodeGuardianTest {
   private NodeFailure bootstrapWithStorage(Behavior<StorageActor.Command> storage) throws Exception {
     InMemoryStorage store = new InMemoryStorage();
     Recovered r = store.recover();
-    RaftCore core = new RaftCore(1, RaftNodeActorTest.RAFT, new Random(1), r.hardState(), 0, 0, r.log(),
-        r.appliedIndex(), Membership.EMPTY);
     NodeSettings settings = new NodeSettings(
         1, "mem:1", "h:1", RaftNodeActorTest.RAFT, RaftNodeActorTest.TICK, Duration.ofSeconds(2), true, 64, 0, 100,
         64 * 1024, 0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
+    RaftCore core = new RaftCore(1, RaftNodeActorTest.RAFT, new Random(1), r.hardState(), r.storedLog(), store,
+        r.appliedIndex(), Membership.EMPTY, settings.logLimits());
     StatusBoard board = new StatusBoard(new NodeStatus(1, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     CompletableFuture<NodeFailure> failure = new CompletableFuture<>();
     ActorRef<RaftNode.Command> node = spawnUnderGuardian(failure, RaftNode.create(
-        settings, core, 0, 0, storage, store, new InMemoryNetwork().transportFor(1), board));
+        settings, core, 0, 0, SnapshotBacklog.NONE, storage, store, new InMemoryNetwork().transportFor(1), board));
     // Founding the cluster makes the node persist its first entry: the storage actor's first job.
     node.tell(new RaftNode.Bootstrap(Membership.ofVoters(List.of(new Member(1, "mem:1", "h:1"))),
         kit.<Boolean>createTestProbe().getRef()));
