@@ -66,6 +66,7 @@ final class FakeClientApi implements ClientApi {
     snapshot = null;
     lastJoin = null;
     lastLeave = 0;
+    lastLeaveForce = false;
   }
 
   void put(String key, String value) {
@@ -152,8 +153,9 @@ final class FakeClientApi implements ClientApi {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> leave(long nodeId) {
+  public CompletionStage<AdminOutcome> leave(long nodeId, boolean force) {
     lastLeave = nodeId;
+    lastLeaveForce = force;
     return CompletableFuture.completedFuture(new AdminOutcome.Done("Node " + nodeId + " left the cluster successfully"));
   }
 
@@ -181,6 +183,7 @@ final class FakeClientApi implements ClientApi {
   volatile io.raftkv.storage.SnapshotMeta snapshot;
   volatile Member lastJoin;
   volatile long lastLeave;
+  volatile boolean lastLeaveForce;
 
   @Override
   public NodeStatus status() {
