@@ -354,12 +354,22 @@ public final class RaftCore {
     return leadTransferee;
   }
 
-  /** The voter whose log matches the most of ours, the best transfer target, or 0. */
+  /**
+   * The voter whose log matches the most of ours, the best transfer target, or 0. Voters heard
+   * from within the last election timeout come first: a transfer to one that is down cannot
+   * succeed, however much of the log it had.
+   */
   public long mostCaughtUpVoter() {
+    long best = mostCaughtUpVoter(true);
+    return best != 0 ? best : mostCaughtUpVoter(false);
+  }
+
+  private long mostCaughtUpVoter(boolean onlyRecentlyHeard) {
     long best = 0;
     long bestMatch = -1;
     for (var e : progress.entrySet()) {
-      if (membership.isVoter(e.getKey()) && e.getValue().matchIndex > bestMatch) {
+      if (!membership.isVoter(e.getKey()) || (onlyRecentlyHeard && !recentlyHeard(e.getKey()))) continue;
+      if (e.getValue().matchIndex > bestMatch) {
         best = e.getKey();
         bestMatch = e.getValue().matchIndex;
       }

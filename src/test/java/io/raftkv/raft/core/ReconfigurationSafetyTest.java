@@ -152,6 +152,23 @@ class ReconfigurationSafetyTest {
   }
 
   @Test
+  void aTransferGoesToTheMostCaughtUpVoterThatAnswers() {
+    RaftCore c = committedLeader();
+    hearFrom3(c);
+    c.propose(LogEntry.Kind.COMMAND, new byte[] {1});
+    c.ready();
+    c.persisted(3, 4);
+    c.step(new AppendEntriesResponse(3, 1, 4, true, 3, 0, 2, 0)); // node 3 holds more than node 2
+    assertEquals(3, c.mostCaughtUpVoter());
+    // Node 3 then falls silent for an election timeout while node 2 keeps answering.
+    for (int i = 0; i < RaftCoreTest.CONFIG.electionTicksMin(); i++) {
+      tick(c, 1);
+      c.step(new AppendEntriesResponse(2, 1, 4, true, 2, 0, 2, 0));
+    }
+    assertEquals(2, c.mostCaughtUpVoter(), "a voter that is down cannot take over");
+  }
+
+  @Test
   void silentTicksCountFromWhenALearnerWasAddedUntilItAnswers() {
     RaftCore c = committedLeader();
     hearFrom3(c);
