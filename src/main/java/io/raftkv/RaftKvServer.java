@@ -48,9 +48,10 @@ import org.apache.pekko.stream.Materializer;
  * the raft address, and the HTTP API. Used by {@link Main} and by tests that run real nodes in
  * one JVM.
  *
- * <p>Shutdown is Pekko coordinated shutdown: stop accepting HTTP, let in-flight requests finish
- * (bounded) while Raft keeps running so they can commit, stop gRPC, stop the actors, and only
- * then close RocksDB.
+ * <p>Shutdown is Pekko coordinated shutdown: a leader first hands its leadership to the most
+ * caught-up voter (bounded), then stop accepting HTTP, let in-flight requests finish (bounded)
+ * while Raft keeps running so they can commit, stop gRPC, stop the actors, and only then close
+ * RocksDB.
  */
 public final class RaftKvServer {
   private final NodeConfig config;
@@ -68,6 +69,8 @@ public final class RaftKvServer {
   private final CompletableFuture<Done> closed = new CompletableFuture<>();
   // Why the node stopped on its own, if it did; the first reason wins.
   private final AtomicReference<NodeFailure> failure = new AtomicReference<>();
+  /** Pekko's default phase timeout is 5 s; the hand-off must finish well inside it. */
+  private static final long HAND_OFF_MAX_MS = 4000;
 
   private RaftKvServer(NodeConfig config, Consumer<String> out) throws Exception {
     this.config = config;
@@ -212,6 +215,16 @@ public final class RaftKvServer {
   private void registerShutdownTasks() {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     Duration drain = Duration.ofMillis(Math.max(1000, config.shutdownTimeoutMs() / 2));
+    // A leader first hands its leadership over, while it still serves: the cluster then has a
+    // leader at once instead of after an election timeout, and clients are forwarded to it.
+    // Bounded by about two election timeouts, and well inside the phase's own timeout.
+    Duration handOff = Duration.ofMillis(Math.min(2L * config.electionTimeoutMsMax(),
+        Math.min(HAND_OFF_MAX_MS, config.shutdownTimeoutMs() / 2)));
+    cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "raft-hand-off-leadership", () ->
+        AskPattern.<RaftNode.Command, Long>ask(
+                node, replyTo -> new RaftNode.HandOffLeadership(handOff, replyTo), handOff.plusSeconds(1),
+                system.scheduler())
+            .handle((leader, failure) -> Done.getInstance()));
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> {
       ServerBinding b = httpBinding;
       if (bootstrap != null) bootstrap.cancel();

@@ -71,6 +71,7 @@ final class FakeClientApi implements ClientApi {
     snapshot = null;
     lastJoin = null;
     lastLeave = 0;
+    lastLeaveForce = false;
   }
 
   void put(String key, String value) {
@@ -159,8 +160,9 @@ final class FakeClientApi implements ClientApi {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> leave(long nodeId) {
+  public CompletionStage<AdminOutcome> leave(long nodeId, boolean force) {
     lastLeave = nodeId;
+    lastLeaveForce = force;
     return CompletableFuture.completedFuture(new AdminOutcome.Done("Node " + nodeId + " left the cluster successfully"));
   }
 
@@ -188,6 +190,7 @@ final class FakeClientApi implements ClientApi {
   volatile io.raftkv.storage.SnapshotMeta snapshot;
   volatile Member lastJoin;
   volatile long lastLeave;
+  volatile boolean lastLeaveForce;
 
   @Override
   public NodeStatus status() {

@@ -390,6 +390,7 @@ final class SimNode {
     if (s == null) throw new IllegalStateException("node " + id + " must send a snapshot it does not have");
     long transfer = ++transfers;
     latestTransfer.put(peer, transfer);
+    core.snapshotSent(peer, s.index());
     sim.network().sendSnapshot(id, peer, core.term(), s);
     int inc = incarnation;
     sim.schedule(sim.snapshotTimeoutMs(), Simulation.EV_SNAPSHOT_TIMEOUT, id, peer, () -> {

@@ -485,6 +485,10 @@ final class Simulation {
   private void propose(SimNode leader, ConfChange change) {
     ProposeResult r = leader.proposeConfChange(change);
     if (DEBUG) System.out.println(now + " operator at " + leader.id + ": " + change + " -> " + r);
+    // A refusal (voters of the new configuration unreachable, or a removal below three voters)
+    // holds until the cluster changes: give up this intent and choose a fresh one next time,
+    // as an operator would, rather than asking the same thing again and again.
+    if (r instanceof ProposeResult.Refused) opIntent = OP_NONE;
   }
 
   private void chooseIntent(SimNode leader, Membership m) {

@@ -42,6 +42,8 @@ public final class RaftCore {
   private Membership baseMembership;
   private int electionElapsed;
   private int randomizedElectionTimeout;
+  /** Ticks since this core started: the logical clock for when each follower was last heard. */
+  private long ticks;
   private int heartbeatElapsed;
 
   // Candidate state: votes received in the current (pre-)election, keyed by voter.
@@ -210,6 +212,7 @@ public final class RaftCore {
 
   /** One logical tick of time: drives election timeouts and heartbeats. */
   public void tick() {
+    ticks++;
     electionElapsed++;
     if (role == Role.LEADER) {
       tickLeader();
@@ -287,12 +290,18 @@ public final class RaftCore {
     return new ProposeResult.Accepted(index, currentTerm);
   }
 
-  /**
-   * Proposes a single-server membership change (thesis §4.1). Refused while another change is
-   * uncommitted, and until this leader has committed an entry of its own term: without that, a
-   * change could be decided against a configuration an earlier leader already replaced.
-   */
+  /** {@link #proposeConfChange(ConfChange, boolean)} without force. */
   public ProposeResult proposeConfChange(ConfChange change) {
+    return proposeConfChange(change, false);
+  }
+
+  /**
+   * Proposes a single-server membership change (thesis §4.1). Rejected for now while another
+   * change is uncommitted, and until this leader has committed an entry of its own term: without
+   * that, a change could be decided against a configuration an earlier leader already replaced.
+   * Refused outright if {@link #confChangeRefusal} finds a reason.
+   */
+  public ProposeResult proposeConfChange(ConfChange change, boolean force) {
     if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
     if (!hasCommittedInTerm()) {
       return new ProposeResult.Rejected("the new leader has not committed an entry of its term yet; retry shortly");
@@ -300,13 +309,46 @@ public final class RaftCore {
     if (configPending()) {
       return new ProposeResult.Rejected("another membership change is in progress; retry when it completes");
     }
+    ProposeResult.Refused refused = confChangeRefusal(change, force);
+    if (refused != null) return refused;
+    return propose(LogEntry.Kind.CONFIG, MembershipCodec.encode(ConfChange.apply(change, membership)));
+  }
+
+  /**
+   * Why this leader would refuse {@code change} against the current configuration, or null if
+   * it would propose it: the change must apply, the new configuration must have a quorum of
+   * voters that answered within the last election timeout (the strict reconfiguration check),
+   * and going below three voters needs {@code force}.
+   */
+  public ProposeResult.Refused confChangeRefusal(ConfChange change, boolean force) {
     Membership next;
     try {
       next = ConfChange.apply(change, membership);
     } catch (IllegalArgumentException e) {
-      return new ProposeResult.Rejected(e.getMessage());
+      return new ProposeResult.Refused(ProposeResult.Refused.Rule.INVALID, e.getMessage());
     }
-    return propose(LogEntry.Kind.CONFIG, MembershipCodec.encode(next));
+    String unreachable = ReconfigurationRules.unreachableVotersRefusal(next, id, this::recentlyHeard);
+    if (unreachable != null) {
+      return new ProposeResult.Refused(ProposeResult.Refused.Rule.VOTERS_UNREACHABLE, unreachable);
+    }
+    String needsForce = ReconfigurationRules.forceRefusal(change, membership, force);
+    if (needsForce != null) return new ProposeResult.Refused(ProposeResult.Refused.Rule.NEEDS_FORCE, needsForce);
+    return null;
+  }
+
+  /** A leader heard from {@code peer} within the last election timeout. */
+  private boolean recentlyHeard(long peer) {
+    Progress pr = progress.get(peer);
+    return role == Role.LEADER && pr != null && pr.heardWithin(ticks, config.electionTicksMin());
+  }
+
+  /**
+   * Ticks since this leader last heard from {@code peer} (counted from when it began tracking
+   * the peer, if never), or 0 when this node does not lead or does not track it.
+   */
+  public long silentTicks(long peer) {
+    Progress pr = progress.get(peer);
+    return role == Role.LEADER && pr != null ? pr.silentTicks(ticks) : 0;
   }
 
   /** True while the newest configuration in the log is not yet committed. */
@@ -338,12 +380,22 @@ public final class RaftCore {
     return leadTransferee;
   }
 
-  /** The voter whose log matches the most of ours, the best transfer target, or 0. */
+  /**
+   * The voter whose log matches the most of ours, the best transfer target, or 0. Voters heard
+   * from within the last election timeout come first: a transfer to one that is down cannot
+   * succeed, however much of the log it had.
+   */
   public long mostCaughtUpVoter() {
+    long best = mostCaughtUpVoter(true);
+    return best != 0 ? best : mostCaughtUpVoter(false);
+  }
+
+  private long mostCaughtUpVoter(boolean onlyRecentlyHeard) {
     long best = 0;
     long bestMatch = -1;
     for (var e : progress.entrySet()) {
-      if (membership.isVoter(e.getKey()) && e.getValue().matchIndex > bestMatch) {
+      if (!membership.isVoter(e.getKey()) || (onlyRecentlyHeard && !recentlyHeard(e.getKey()))) continue;
+      if (e.getValue().matchIndex > bestMatch) {
         best = e.getKey();
         bestMatch = e.getValue().matchIndex;
       }
@@ -607,7 +659,7 @@ public final class RaftCore {
     readSeq = 0;
     progress.clear();
     for (long peer : membership.allIds()) {
-      if (peer != id) progress.put(peer, new Progress(log.lastIndex() + 1));
+      if (peer != id) progress.put(peer, new Progress(log.lastIndex() + 1, ticks));
     }
     // §8 / §5.4.2: an entry of the new term lets the leader commit everything before it and
     // learn the commit index it needs for ReadIndex.
@@ -686,7 +738,7 @@ public final class RaftCore {
     if (role != Role.LEADER || m.term() != currentTerm) return;
     Progress pr = progress.get(m.from());
     if (pr == null) return;
-    pr.recentActive = true;
+    pr.heard(ticks);
     if (m.readSeq() > pr.readAck) {
       pr.readAck = m.readSeq();
       releaseReads();
@@ -695,7 +747,7 @@ public final class RaftCore {
     // acting on their rejections would start a second transfer of the same snapshot.
     if (pr.state == Progress.State.SNAPSHOT) return;
     if (m.success()) {
-      if (pr.updateMatch(m.matchIndex())) {
+      if (pr.updateMatch(pr.clampToSent(m.matchIndex()))) {
         if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
         maybeCommit();
         if (role != Role.LEADER) return;
@@ -877,11 +929,20 @@ public final class RaftCore {
     if (role != Role.LEADER || m.term() != currentTerm) return;
     Progress pr = progress.get(m.from());
     if (pr == null || pr.state != Progress.State.SNAPSHOT) return;
-    pr.recentActive = true;
-    if (m.success()) pr.updateMatch(m.matchIndex());
+    pr.heard(ticks);
+    if (m.success()) pr.updateMatch(pr.clampToSent(m.matchIndex()));
     pr.becomeProbe();
     if (m.success()) maybeCommit();
     sendAppend(m.from(), pr, false);
+  }
+
+  /**
+   * The driver is sending {@code peer} the snapshot up to {@code index}. Every driver must say so
+   * before the transfer: the follower's answer is believed only up to what it was sent.
+   */
+  public void snapshotSent(long peer, long index) {
+    Progress pr = progress.get(peer);
+    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.snapshotSent(index);
   }
 
   /** The driver could not deliver a snapshot to {@code peer}; it is retried on a later heartbeat. */
@@ -955,7 +1016,7 @@ public final class RaftCore {
       for (long peer : membership.allIds()) {
         // Start a new member at the newest entry (the configuration that added it), so it is
         // probed at once rather than at the next proposal; its reply says where it really is.
-        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(Math.max(1, log.lastIndex())));
+        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(Math.max(1, log.lastIndex()), ticks));
       }
       progress.keySet().retainAll(new TreeSet<>(membership.allIds()));
     }

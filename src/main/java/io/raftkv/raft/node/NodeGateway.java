@@ -104,8 +104,8 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> leave(long nodeId) {
-    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, false, replyTo));
+  public CompletionStage<AdminOutcome> leave(long nodeId, boolean force) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, force, false, replyTo));
   }
 
   @Override
@@ -114,8 +114,8 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded) {
-    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, forwarded, replyTo));
+  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, force, forwarded, replyTo));
   }
 
   private CompletionStage<AdminOutcome> adminAsk(Function<ActorRef<AdminOutcome>, RaftNode.Command> message) {

@@ -50,7 +50,7 @@ public final class RaftNode {
   public sealed interface Command
       permits ClientWrite, ClientRead, Join, Leave, AdminForwardDone, TriggerSnapshot, PurgeLog, BeginInstall,
           InstallReceived, SnapshotTaken, LogPurged, SnapshotOpened, SnapshotSendFailed, SnapshotRetry, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
-          PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex {}
+          PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex, HandOffLeadership {}
 
   /** A client write. {@code forwarded} marks one a follower sent here; it is never forwarded again. */
   public record ClientWrite(KvCommand command, boolean forwarded, ActorRef<WriteOutcome> replyTo)
@@ -62,8 +62,19 @@ public final class RaftNode {
   /** Adds a node (learner first, then voter). {@code forwarded}: sent here by a follower. */
   public record Join(Member member, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
 
-  /** Removes a node; the leader hands its leadership over first if it is the one leaving. */
-  public record Leave(long nodeId, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
+  /**
+   * Removes a node; the leader hands its leadership over first if it is the one leaving.
+   * {@code force}: the operator confirmed a removal that leaves fewer than three voters.
+   */
+  public record Leave(long nodeId, boolean force, boolean forwarded, ActorRef<AdminOutcome> replyTo)
+      implements Command {}
+
+  /**
+   * Before a shutdown: a leader hands its leadership to the most caught-up voter and answers with
+   * the new leader's id once another node leads (0 if none did within {@code within}); any other
+   * node answers at once.
+   */
+  public record HandOffLeadership(java.time.Duration within, ActorRef<Long> replyTo) implements Command {}
 
   record AdminForwardDone(AdminOutcome outcome, ActorRef<AdminOutcome> replyTo) implements Command {}
 
@@ -150,6 +161,7 @@ public final class RaftNode {
   private final LinearizableReads reads;
   private final SnapshotCoordinator snapshots;
   private final AdminRequests admin;
+  private final LeadershipHandOff handOff;
   private long appliedIndex;
   private long appliedTerm;
   private boolean flushScheduled;
@@ -210,6 +222,7 @@ public final class RaftNode {
     this.snapshots = new SnapshotCoordinator(
         ctx, timers, settings, core, storage, transport, statusBoard, pipeline, sinceSnapshot);
     this.admin = new AdminRequests(ctx, settings, core, transport);
+    this.handOff = new LeadershipHandOff(ctx, core);
     this.behaviorRole = core.role();
     timers.startTimerAtFixedRate("tick", Tick.INSTANCE, settings.tick());
     syncPeers();
@@ -370,6 +383,10 @@ public final class RaftNode {
           return Behaviors.same();
         })
         .onMessage(Bootstrap.class, this::onBootstrap)
+        .onMessage(HandOffLeadership.class, h -> {
+          handOff.start(h);
+          return afterInput(null);
+        })
         .onMessage(GetStatus.class, g -> {
           g.replyTo().tell(statusBoard.get());
           return Behaviors.same();
@@ -388,6 +405,7 @@ public final class RaftNode {
           pendingWrites.failAll(reason);
           reads.failAll();
           admin.failAll();
+          handOff.failAll();
           return Behaviors.same();
         });
   }
@@ -491,6 +509,7 @@ public final class RaftNode {
   private Behavior<Command> afterInput(Runnable reply) {
     proposalsSinceFlush = 0;
     admin.drive();
+    handOff.drive();
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();

@@ -213,6 +213,8 @@ final class SnapshotCoordinator {
     }
     SnapshotSource source = o.source();
     SnapshotMeta meta = source.meta();
+    // The follower's answer is believed only up to the index it was actually sent.
+    core.snapshotSent(o.peer(), meta.index());
     RaftMessage.InstallSnapshot header = new RaftMessage.InstallSnapshot(
         settings.nodeId(), o.peer(), core.term(), meta.index(), meta.term(), meta.membership());
     int chunkBytes = settings.snapshotChunkBytes();
