@@ -23,6 +23,7 @@ import io.raftkv.transport.ReadIndexReply;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -37,21 +38,31 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   /** Longer than the node's own bound on a membership change, so the node's answer wins. */
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(115);
 
+  /** The dispatcher (application.conf) whose threads run the queries of reads. */
+  public static final String READ_DISPATCHER = "raftkv-read-dispatcher";
+
   private final ActorRef<RaftNode.Command> node;
   private final Scheduler scheduler;
   private final StatusBoard status;
   private final StateMachineStore stateMachine;
   private final NodeSettings settings;
   private final Materializer materializer;
+  private final Executor readExecutor;
 
+  /**
+   * {@code readExecutor} runs the queries of reads (the raftkv-read-dispatcher in a node): never
+   * the node actor's dispatcher thread, and never the caller's.
+   */
   public NodeGateway(
       ActorRef<RaftNode.Command> node,
       Scheduler scheduler,
       StatusBoard status,
       StateMachineStore stateMachine,
       NodeSettings settings,
-      Materializer materializer) {
+      Materializer materializer,
+      Executor readExecutor) {
     this.materializer = materializer;
+    this.readExecutor = readExecutor;
     this.node = node;
     this.scheduler = scheduler;
     this.status = status;
@@ -74,12 +85,16 @@ public final class NodeGateway implements ClientApi, RaftInbound {
 
   @Override
   public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
-    if (!linearizable) return CompletableFuture.completedFuture(query.runOn(stateMachine));
-    return ask(
-        replyTo -> new RaftNode.ClientRead(query, replyTo),
+    if (!linearizable) return CompletableFuture.supplyAsync(() -> query.runOn(stateMachine), readExecutor);
+    // The node actor only says when the state machine has reached the read index (thesis §6.4);
+    // the query runs here, on the read executor, so a scan never occupies the actor's thread.
+    CompletionStage<ReadPermit> permit = ask(
+        RaftNode.ClientRead::new,
         settings.requestTimeout(),
-        new ReadOutcome.Timeout("the read was not confirmed within "
-            + settings.requestTimeout().toMillis() + " ms; retry"));
+        ReadPermit.refused(new ReadOutcome.Timeout("the read was not confirmed within "
+            + settings.requestTimeout().toMillis() + " ms; retry")));
+    return permit.thenApplyAsync(
+        p -> p.granted() ? query.runOn(stateMachine) : p.refusal(), readExecutor);
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.raftkv.storage.SnapshotSource;
 import io.raftkv.storage.SnapshotStore;
 import io.raftkv.storage.StateMachineStore;
 import java.util.List;
+import java.util.function.LongPredicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -39,8 +40,12 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       long seq, PersistBatch batch, SnapshotSink install, boolean keepLogAfterIndex, ActorRef<RaftNode.Command> replyTo)
       implements Command {}
 
-  /** Apply committed entries, then tell {@code replyTo} what each produced. */
-  public record Apply(List<LogEntry> entries, ActorRef<RaftNode.Command> replyTo) implements Command {}
+  /**
+   * Apply committed entries, then tell {@code replyTo} what each produced. Results are built only
+   * for the indices {@code resultWanted} accepts (those a client on this node waits for).
+   */
+  public record Apply(List<LogEntry> entries, LongPredicate resultWanted, ActorRef<RaftNode.Command> replyTo)
+      implements Command {}
 
   /** Snapshot the applied state; {@code purgeTo} > 0 also compacts the log up to there after it. */
   public record CreateSnapshot(long keepLogEntries, ActorRef<RaftNode.Command> replyTo) implements Command {}
@@ -97,7 +102,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onApply(Apply a) {
-    List<KvResult> results = stateMachine.apply(a.entries());
+    List<KvResult> results = stateMachine.apply(a.entries(), a.resultWanted());
     a.replyTo().tell(new RaftNode.Applied(a.entries(), results));
     return this;
   }

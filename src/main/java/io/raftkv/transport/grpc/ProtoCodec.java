@@ -191,6 +191,11 @@ public final class ProtoCodec {
     if (outcome instanceof WriteOutcome.Rejected r) {
       return withReason(b.setStatus(ForwardResponse.Status.REJECTED), r.reason()).build();
     }
+    if (outcome instanceof WriteOutcome.Overloaded o) {
+      return withReason(b.setStatus(ForwardResponse.Status.OVERLOADED), o.reason())
+          .setRetryAfterMs(o.retryAfterMs())
+          .build();
+    }
     throw new IllegalArgumentException("unmapped write outcome " + outcome);
   }
 
@@ -211,6 +216,8 @@ public final class ProtoCodec {
         return new WriteOutcome.Timeout(reason);
       case REJECTED:
         return new WriteOutcome.Rejected(reason);
+      case OVERLOADED:
+        return new WriteOutcome.Overloaded(reason, p.getRetryAfterMs());
       default:
         throw new IllegalArgumentException("unknown forward status on the wire: " + p.getStatus());
     }

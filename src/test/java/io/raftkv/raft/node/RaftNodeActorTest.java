@@ -74,11 +74,11 @@ class RaftNodeActorTest {
         0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
     StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
-        settings, core, r.appliedIndex(), r.appliedTerm(), StorageActor.create(store, store, store), store,
+        settings, core, r.appliedIndex(), r.appliedTerm(), StorageActor.create(store, store, store),
         network.transportFor(id), board), "node-" + id);
     NodeGateway gateway = new NodeGateway(
         node, kit.system().scheduler(), board, store, settings,
-        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()));
+        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()), kit.system().executionContext());
     network.register(id, "mem:" + id, gateway);
     boards.put(id, board);
     gateways.put(id, gateway);

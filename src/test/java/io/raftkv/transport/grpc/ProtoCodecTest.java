@@ -120,7 +120,8 @@ class ProtoCodecTest {
         new WriteOutcome.NoLeader("election in progress"),
         new WriteOutcome.NoLeader(null),
         new WriteOutcome.Timeout("no commit within 5000 ms"),
-        new WriteOutcome.Rejected("term changed"));
+        new WriteOutcome.Rejected("term changed"),
+        new WriteOutcome.Overloaded("4096 writes are waiting to be applied", 1000));
   }
 
   @Test
