@@ -78,7 +78,9 @@ class RaftNodeActorTest {
         network.transportFor(id), board), "node-" + id);
     NodeGateway gateway = new NodeGateway(
         node, kit.system().scheduler(), board, store, settings,
-        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()), kit.system().executionContext());
+        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()),
+        kit.system().dispatchers().lookup(
+            org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)));
     network.register(id, "mem:" + id, gateway);
     boards.put(id, board);
     gateways.put(id, gateway);
