@@ -13,7 +13,7 @@ import org.apache.pekko.http.scaladsl.settings.ServerSettings;
 /**
  * Answers requests so malformed that Pekko cannot route them (a request target that is not a
  * valid URI, a URI or header over its limit, a broken request line) in the API's JSON error
- * shape, with Pekko's status. Without it those answers would be plain text, the one place where
+ * shape, with Pekko's status (a 400 where Pekko would answer 501 or 505). Without it those answers would be plain text, the one place where
  * a client would not get {@code {"error": "..."}}. Pekko instantiates it by class name.
  */
 public final class JsonParsingErrorHandler extends ParsingErrorHandler {
@@ -23,9 +23,12 @@ public final class JsonParsingErrorHandler extends ParsingErrorHandler {
   public HttpResponse handle(StatusCode status, ErrorInfo info, LoggingAdapter log, ServerSettings settings) {
     log.debug("refused an unparsable request: {}", info.formatPretty());
     String summary = info.summary() == null || info.summary().isBlank() ? status.reason() : info.summary();
+    // Pekko answers an unknown method 501 and an unknown protocol version 505; both are the
+    // client's doing (garbage on the connection, a typo), so they are told so with a 400.
+    int code = status.intValue() >= 500 ? 400 : status.intValue();
     String message = "the request could not be parsed (" + summary + "). " + advice(status.intValue());
     return HttpResponse.create()
-        .withStatus(status.intValue())
+        .withStatus(code)
         .withEntity(HttpEntities.create(
             ContentTypes.APPLICATION_JSON,
             JSON.createObjectNode().put("error", Fields.escapeSurrogates(message)).toString()));
@@ -39,6 +42,10 @@ public final class JsonParsingErrorHandler extends ParsingErrorHandler {
         return "Send fewer or smaller headers";
       case 413:
         return "Send a smaller body";
+      case 501:
+        return "This node serves GET and POST requests only";
+      case 505:
+        return "Speak HTTP/1.1";
       default:
         return "Percent-encode the path and query string (for example with curl --data-urlencode)";
     }
