@@ -25,9 +25,11 @@ import org.apache.pekko.http.javadsl.server.Route;
  *
  * <ul>
  *   <li>{@link KvRoutes}, {@link StatusRoutes} and {@link ClusterRoutes}: one method per endpoint.
- *   <li>{@link JsonBody} reads bodies; {@link KvRequests} and {@link Fields} validate them.
+ *   <li>{@link JsonBody} reads bodies; {@link KvRequests} and {@link Fields} validate them;
+ *       {@link QueryParams} decodes query strings strictly, against each endpoint's parameters.
  *   <li>{@link Outcomes} answers reads and writes that did not succeed.
  *   <li>{@link ErrorMapping} renders Pekko's rejections, exceptions and timeouts as JSON.
+ *   <li>{@link JsonParsingErrorHandler} does the same for requests Pekko cannot parse at all.
  *   <li>{@link Responses} renders JSON.
  * </ul>
  */

@@ -396,6 +396,8 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
     }
   }
 
+  private static final byte[] NO_BYTES = new byte[0];
+
   @Override
   public KvPage scan(String prefix, String startAfter, int limit, long maxBytes) {
     if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
@@ -421,10 +423,11 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
           if (!startsWith(key, start)) break;
           // Another match follows the page: say so, without reading its value.
           if (page.size() >= limit) return new KvPage(page, true);
-          byte[] value = it.value();
-          long size = (long) key.length + value.length;
+          // The value's size first (a zero-length read copies nothing), so a value that does
+          // not fit the budget is never copied out of RocksDB.
+          long size = (long) key.length + it.value(NO_BYTES);
           if (!page.isEmpty() && bytes + size > maxBytes) return new KvPage(page, true);
-          page.add(new KvPair(new String(key, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8)));
+          page.add(new KvPair(new String(key, StandardCharsets.UTF_8), new String(it.value(), StandardCharsets.UTF_8)));
           bytes += size;
         }
         it.status();

@@ -50,8 +50,8 @@ public interface StateMachineStore extends AutoCloseable {
    * int)}: only keys strictly greater than {@code startAfter} (null: from the first match), at
    * most {@code limit} of them, and no more than {@code maxBytes} of keys and values in UTF-8,
    * except that a page holds at least one item when one matches, so paging always moves on.
-   * {@link KvPage#more()} says whether another match follows the page. Nothing beyond the
-   * page and the one item that did not fit is read into memory. Safe to call from any thread.
+   * {@link KvPage#more()} says whether another match follows the page. An item that does not
+   * fit is not read into memory. Safe to call from any thread.
    */
   KvPage scan(String prefix, String startAfter, int limit, long maxBytes);
 
