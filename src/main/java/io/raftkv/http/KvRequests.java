@@ -142,7 +142,7 @@ final class KvRequests {
         throw new ClientError(
             StatusCodes.BAD_REQUEST,
             "limit must be from 0 to " + limits.maxPrefixLimit() + ", got " + n
-                + (n < 0 ? "" : ". Page through the keys with a longer prefix instead"));
+                + (n < 0 ? "" : ". Ask for more pages instead: pass each answer's next_key as start_after"));
       }
     }
     return new ReadQuery.Prefix(prefix, startAfter, n, limits.maxResponseBytes());

@@ -273,7 +273,7 @@ class HttpKvFeaturesTest {
     assertError(get("/prefix?prefix=a&limit=-1"), 400, "limit must be from 0 to 5, got -1");
     assertError(get("/prefix?prefix=a&limit=ten"), 400, "limit must be a whole number");
     assertError(get("/prefix?prefix=a&limit=2.5"), 400, "limit must be a whole number");
-    assertError(get("/prefix?prefix=a&limit=6"), 400, "limit must be from 0 to 5, got 6");
+    assertError(get("/prefix?prefix=a&limit=6"), 400, "limit must be from 0 to 5, got 6. Ask for more pages instead");
     assertError(get("/prefix?prefix=a&prefix=b"), 400, "given more than once");
     assertError(get("/prefix?prefix=a&consistency=eventual"), 400, "unknown consistency");
     assertError(get("/prefix?prefix=" + "p".repeat(17)), 413, "prefix is 17 bytes");
