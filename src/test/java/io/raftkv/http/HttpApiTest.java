@@ -484,6 +484,35 @@ class HttpApiTest {
   // ---------------------------------------------------------------- Pekko's own rejections
 
   @Test
+  void requestsPekkoCannotParseGetJsonErrorsAndNeverA5xx() throws Exception {
+    int port = Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+    String[][] cases = {
+      {"GET /get?key=%zz HTTP/1.1", "400"},
+      {"GET /get?key=a b HTTP/1.1", "400"},
+      {"BREW /get?key=a HTTP/1.1", "400"},
+      {"GET /get?key=a HTTP/3.7", "400"},
+      {"GET /get?key=" + "a".repeat(3000) + " HTTP/1.1", "414"},
+    };
+    for (String[] c : cases) {
+      String raw = rawExchange(port, c[0] + "\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+      assertTrue(raw.startsWith("HTTP/1.1 " + c[1]), c[0] + " -> " + raw);
+      assertTrue(raw.contains("Content-Type: application/json"), raw);
+      JsonNode body = JSON.readTree(raw.substring(raw.indexOf("\r\n\r\n") + 4));
+      assertTrue(body.get("error").asText().startsWith("the request could not be parsed"), raw);
+    }
+    assertEquals(200, get("/health").statusCode());
+  }
+
+  private static String rawExchange(int port, String request) throws Exception {
+    try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
   void builtInRejectionsAreRenderedAsJson() throws Exception {
     // The API route never provokes these itself; a route that does checks the handlers.
     Route probe =

@@ -32,7 +32,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 /**
  * The node as its clients (HTTP) and peers (gRPC) see it: each call becomes a message to the
  * Raft node actor, with a deadline. A deadline that passes is an outcome (504), never an
- * exception, because the request may still take effect.
+ * exception, because the request may still take effect. The queries of reads run on the read
+ * executor once the actor has granted them, never on the actor's thread.
  */
 public final class NodeGateway implements ClientApi, RaftInbound {
   /** Longer than the node's own bound on a membership change, so the node's answer wins. */
