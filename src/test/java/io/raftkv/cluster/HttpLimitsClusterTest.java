@@ -119,6 +119,8 @@ class HttpLimitsClusterTest {
           }
         }
       }
+      System.out.println("HttpLimitsClusterTest: " + acknowledged.size() + " writes acknowledged, " + overloaded
+          + " answered 429");
       assertTrue(overloaded > 0, "a burst of 48 concurrent writes must exceed max_pending_proposals = 2");
       assertFalse(acknowledged.isEmpty(), "some writes of the bursts are admitted");
       // The node stays up and leads, and every acknowledged write is there, on every node.
