@@ -91,14 +91,19 @@ class HttpLimitsClusterTest {
           .connectTimeout(Duration.ofSeconds(5)).build();
       List<String> acknowledged = new ArrayList<>();
       int overloaded = 0;
+      // A forwarded write refused by the leader comes back over gRPC as OVERLOADED and is a 429
+      // on the follower too; bursts go on until both kinds were seen.
+      int overloadedViaFollower = 0;
       String filler = "f".repeat(16 * 1024);
-      for (int round = 0; round < 5 && overloaded == 0; round++) {
+      for (int round = 0; round < 8 && (overloaded == 0 || overloadedViaFollower == 0); round++) {
         List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
         List<String> keys = new ArrayList<>();
+        List<Integer> targets = new ArrayList<>();
         for (int i = 0; i < 48; i++) {
           String key = "burst:" + round + ":" + i;
           keys.add(key);
           int target = i % 4 == 0 ? follower : leader;
+          targets.add(target);
           HttpRequest req = HttpRequest.newBuilder(URI.create(c.base(target) + "/set"))
               .timeout(Duration.ofSeconds(20))
               .header("Content-Type", "application/json")
@@ -116,12 +121,14 @@ class HttpLimitsClusterTest {
             assertTrue(r.headers().firstValue("Retry-After").orElse("").matches("[1-9][0-9]*"), r.headers().toString());
             assertTrue(TestCluster.JSON.readTree(r.body()).get("error").asText().contains("back off and retry"), r.body());
             overloaded++;
+            if (targets.get(i) == follower) overloadedViaFollower++;
           }
         }
       }
       System.out.println("HttpLimitsClusterTest: " + acknowledged.size() + " writes acknowledged, " + overloaded
-          + " answered 429");
+          + " answered 429 (" + overloadedViaFollower + " of them forwarded by a follower)");
       assertTrue(overloaded > 0, "a burst of 48 concurrent writes must exceed max_pending_proposals = 2");
+      assertTrue(overloadedViaFollower > 0, "a forwarded write refused by the leader is a 429 on the follower");
       assertFalse(acknowledged.isEmpty(), "some writes of the bursts are admitted");
       // The node stays up and leads, and every acknowledged write is there, on every node.
       assertEquals(200, c.get(leader, "/health").status());
