@@ -39,6 +39,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.Materializer;
@@ -105,13 +106,14 @@ public final class RaftKvServer {
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
                   settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
                   new SnapshotBacklog(recovered.appliedEntriesSinceSnapshot(), recovered.appliedBytesSinceSnapshot()),
-                  StorageActor.create(storage, storage, storage), storage, transport, status), replyTo),
+                  StorageActor.create(storage, storage, storage), transport, status), replyTo),
               Duration.ofSeconds(10),
               system.scheduler())
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       this.gateway = new NodeGateway(
-          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system), quota,
+          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system),
+          system.dispatchers().lookup(DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)), quota,
           new ReadinessRules(Duration.ofMillis(config.electionTimeoutMsMax()), config.readyMaxApplyLag()));
       diskUsage.start(system);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
@@ -192,7 +194,7 @@ public final class RaftKvServer {
   private void serveHttp(Consumer<String> out) throws Exception {
     HostPort http = config.httpHostPort();
     HttpLimits limits = new HttpLimits(config.maxBodyBytes(), config.maxKeyBytes(), config.maxValueBytes(),
-        config.maxBatchOps(), config.maxPrefixLimit());
+        config.maxBatchOps(), config.maxPrefixLimit(), config.maxTxnOps(), config.maxResponseBytes());
     httpBinding = HttpApi.bind(system, http.host(), http.port(), new HttpApi(gateway, limits).route())
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);

@@ -33,4 +33,10 @@ public sealed interface WriteOutcome {
    * quota, on this node or on the leader): HTTP 507. Nothing was proposed; deletes still work.
    */
   record NoSpace(String reason) implements WriteOutcome {}
+
+  /**
+   * The leader holds as many proposed but unapplied writes (by count or bytes) as it may: this
+   * write was not proposed. HTTP 429 with Retry-After; safe to retry after {@code retryAfterMs}.
+   */
+  record Overloaded(String reason, long retryAfterMs) implements WriteOutcome {}
 }

@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.WriteOutcome;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Maps the ways a read or write can end without succeeding (no leader, not the leader, timeout,
- * rejected, no space) to statuses and texts. Every endpoint shares these answers; only success bodies
+ * rejected, overloaded, no space) to statuses and texts. Every endpoint shares these answers; only success bodies
  * differ per endpoint.
  */
 final class Outcomes {
@@ -80,6 +81,12 @@ final class Outcomes {
                       "The write was not applied ("
                           + ((WriteOutcome.Rejected) outcome).reason()
                           + "). It is safe to retry"))));
+    }
+    if (outcome instanceof WriteOutcome.Overloaded o) {
+      long seconds = Math.max(1, (o.retryAfterMs() + 999) / 1000);
+      return complete(responses
+          .json(StatusCodes.TOO_MANY_REQUESTS, responses.errorBody(o.reason()))
+          .addHeader(RawHeader.create("Retry-After", Long.toString(seconds))));
     }
     if (outcome instanceof WriteOutcome.Timeout) {
       // Never "failed": the entry may already sit in the log and commit later (§8 of the

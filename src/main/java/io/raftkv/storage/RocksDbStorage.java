@@ -1,5 +1,6 @@
 package io.raftkv.storage;
 
+import io.raftkv.kv.KvPage;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
@@ -14,12 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongPredicate;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -419,13 +422,13 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
   }
 
   @Override
-  public List<KvResult> apply(List<LogEntry> entries) {
+  public List<KvResult> apply(List<LogEntry> entries, LongPredicate resultWanted) {
     lock.readLock().lock();
     try {
       ensureWritable();
       try (WriteBatchWithIndex wb = new WriteBatchWithIndex(true)) {
         ApplyLoop.Outcome outcome =
-            ApplyLoop.run(entries, appliedIndex, appliedTerm, new BatchView(wb));
+            ApplyLoop.run(entries, appliedIndex, appliedTerm, new BatchView(wb), resultWanted);
         if (!outcome.advanced()) return outcome.results();
         // The applied position goes into the same batch as the effects, so a crash can never
         // leave effects without the index that says they happened (no double apply).
@@ -466,25 +469,43 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
     }
   }
 
+  private static final byte[] NO_BYTES = new byte[0];
+
   @Override
-  public List<KvPair> scan(String prefix, int limit) {
+  public KvPage scan(String prefix, String startAfter, int limit, long maxBytes) {
     if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
     byte[] start = utf8(prefix);
+    byte[] after = startAfter == null ? null : utf8(startAfter);
     lock.readLock().lock();
     try {
       ensureOpen();
-      List<KvPair> out = new ArrayList<>(Math.min(limit, 1024));
-      // Keys sharing a prefix are contiguous in bytewise order, so a seek to the prefix and a
-      // walk until the first key without it visits exactly the matches, never the whole store.
+      List<KvPair> page = new ArrayList<>(Math.min(limit, 1024));
+      long bytes = 0;
+      // Keys sharing a prefix are contiguous in bytewise order, so a seek to the prefix (or to
+      // the key to continue after, when that comes later) and a walk until the first key without
+      // the prefix visits exactly the matches, never the whole store.
       try (RocksIterator it = db.newIterator(kvCf, readOptions)) {
-        for (it.seek(start); it.isValid() && out.size() < limit; it.next()) {
+        if (after != null && Arrays.compareUnsigned(after, start) > 0) {
+          it.seek(after);
+          if (it.isValid() && Arrays.equals(it.key(), after)) it.next();
+        } else {
+          it.seek(start);
+        }
+        for (; it.isValid(); it.next()) {
           byte[] key = it.key();
           if (!startsWith(key, start)) break;
-          out.add(new KvPair(new String(key, StandardCharsets.UTF_8), new String(it.value(), StandardCharsets.UTF_8)));
+          // Another match follows the page: say so, without reading its value.
+          if (page.size() >= limit) return new KvPage(page, true);
+          // The value's size first (a zero-length read copies nothing), so a value that does
+          // not fit the budget is never copied out of RocksDB.
+          long size = (long) key.length + it.value(NO_BYTES);
+          if (!page.isEmpty() && bytes + size > maxBytes) return new KvPage(page, true);
+          page.add(new KvPair(new String(key, StandardCharsets.UTF_8), new String(it.value(), StandardCharsets.UTF_8)));
+          bytes += size;
         }
         it.status();
       }
-      return out;
+      return new KvPage(page, false);
     } catch (RocksDBException e) {
       throw new StorageException("prefix scan of the state machine failed", e);
     } finally {

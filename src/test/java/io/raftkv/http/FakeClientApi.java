@@ -15,6 +15,7 @@ import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,7 @@ import java.util.concurrent.CompletionStage;
  * its dispatcher threads while the test thread sets them.
  */
 final class FakeClientApi implements ClientApi {
-  enum WriteMode { APPLY, NOT_LEADER, NOT_LEADER_NO_HTTP, NO_LEADER, REJECTED, TIMEOUT, NO_SPACE, THROW, FAIL_STAGE, NEVER }
+  enum WriteMode { APPLY, NOT_LEADER, NOT_LEADER_NO_HTTP, NO_LEADER, REJECTED, TIMEOUT, OVERLOADED, NO_SPACE, THROW, FAIL_STAGE, NEVER }
 
   enum ReadMode { VALUE, NO_LEADER, TIMEOUT, THROW }
 
@@ -108,6 +109,9 @@ final class FakeClientApi implements ClientApi {
         return CompletableFuture.completedFuture(new WriteOutcome.Timeout("no commit within 5 s"));
       case NO_SPACE:
         return CompletableFuture.completedFuture(new WriteOutcome.NoSpace("the NOSPACE alarm is raised on node 1"));
+      case OVERLOADED:
+        return CompletableFuture.completedFuture(
+            new WriteOutcome.Overloaded("the leader is overloaded; back off and retry", 2500));
       case THROW:
         throw new IllegalStateException("boom in write");
       case FAIL_STAGE:
@@ -140,16 +144,26 @@ final class FakeClientApi implements ClientApi {
     }
   }
 
-  /** Key order of the tests' ASCII keys is the same in a TreeMap as in RocksDB. */
+  /**
+   * Key order of the tests' ASCII keys is the same in a TreeMap as in RocksDB. Pages like the
+   * stores do: after startAfter, at most limit items, cut at maxBytes but never empty.
+   */
   private ReadOutcome scan(ReadQuery.Prefix q) {
     List<KvPair> items = new ArrayList<>();
+    long bytes = 0;
     synchronized (data) {
       for (Map.Entry<String, String> e : data.tailMap(q.prefix(), true).entrySet()) {
-        if (!e.getKey().startsWith(q.prefix()) || items.size() >= q.limit()) break;
+        if (!e.getKey().startsWith(q.prefix())) break;
+        if (q.startAfter() != null && e.getKey().compareTo(q.startAfter()) <= 0) continue;
+        long size = e.getKey().getBytes(StandardCharsets.UTF_8).length + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+        if (items.size() >= q.limit() || (!items.isEmpty() && bytes + size > q.maxBytes())) {
+          return new ReadOutcome.Items(q.prefix(), items, true);
+        }
         items.add(new KvPair(e.getKey(), e.getValue()));
+        bytes += size;
       }
     }
-    return new ReadOutcome.Items(q.prefix(), items);
+    return new ReadOutcome.Items(q.prefix(), items, false);
   }
 
   @Override

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.raftkv.kv.Condition;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
+import io.raftkv.kv.KvPage;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.HardState;
@@ -436,6 +437,72 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
         List.of(new KvPair("pa", "ascii"), new KvPair("p\uFF5E", "tilde"), new KvPair("p\uD83D\uDE00", "emoji")),
         store.scan("p", 10));
     assertEquals(List.of(new KvPair("pa", "ascii"), new KvPair("p\uFF5E", "tilde")), store.scan("p", 2));
+  }
+
+  @Test
+  void scanPagesStartStrictlyAfterAKeyAndStopAtTheByteBudget() {
+    // Keys of 2 bytes and values of 8: each item counts 10 bytes against the budget.
+    store.apply(List.of(
+        set(1, 1, "p1", "aaaaaaaa"), set(2, 1, "p2", "bbbbbbbb"), set(3, 1, "p3", "cccccccc"),
+        set(4, 1, "p4", "dddddddd"), set(5, 1, "q1", "other")));
+    KvPage first = store.scan("p", null, 100, 25);
+    assertEquals(List.of("p1", "p2"), first.items().stream().map(KvPair::key).toList());
+    assertTrue(first.more());
+    assertEquals("p2", first.nextKey());
+    KvPage second = store.scan("p", first.nextKey(), 100, 25);
+    assertEquals(List.of("p3", "p4"), second.items().stream().map(KvPair::key).toList());
+    assertFalse(second.more(), "q1 does not match the prefix, so nothing follows p4");
+    assertNull(second.nextKey());
+    // A budget of exactly two items holds two; the item limit cuts and reports the rest too.
+    assertEquals(2, store.scan("p", null, 100, 20).items().size());
+    KvPage limited = store.scan("p", "p1", 1, 1000);
+    assertEquals(List.of(new KvPair("p2", "bbbbbbbb")), limited.items());
+    assertTrue(limited.more());
+    // A page holds at least one item even when that item alone is over the budget.
+    KvPage tiny = store.scan("p", null, 100, 1);
+    assertEquals(List.of(new KvPair("p1", "aaaaaaaa")), tiny.items());
+    assertTrue(tiny.more());
+    // Start-after keys before the prefix, between matches, or after them all.
+    assertEquals(4, store.scan("p", "a", 100, 1000).items().size());
+    assertEquals(List.of("p3", "p4"), store.scan("p", "p2x", 100, 1000).items().stream().map(KvPair::key).toList());
+    assertEquals(new KvPage(List.of(), false), store.scan("p", "p4", 100, 1000));
+    assertEquals(new KvPage(List.of(), false), store.scan("p", "z", 100, 1000));
+    assertEquals(new KvPage(List.of(), true), store.scan("p", null, 0, 1000));
+  }
+
+  @Test
+  void scanPagesFollowUtf8OrderAcrossAstralKeys() {
+    store.apply(List.of(set(1, 1, "p\uD83D\uDE00", "emoji"), set(2, 1, "p\uFF5E", "tilde"), set(3, 1, "pa", "ascii")));
+    List<String> keys = new ArrayList<>();
+    String after = null;
+    do {
+      KvPage page = store.scan("p", after, 1, 1000);
+      page.items().forEach(p -> keys.add(p.key()));
+      after = page.nextKey();
+    } while (after != null);
+    assertEquals(List.of("pa", "p\uFF5E", "p\uD83D\uDE00"), keys);
+  }
+
+  @Test
+  void resultsAreBuiltOnlyWhereWantedWhileTheStateIsTheSame() {
+    List<LogEntry> entries = List.of(
+        set(1, 1, "a", "1"),
+        command(2, 1, new KvCommand.Txn(
+            List.of(), List.of(new KvCommand.Set("a", "2"), new KvCommand.Delete("b")), List.of(), true)),
+        command(3, 1, new KvCommand.GetSet("a", "3")),
+        command(4, 1, new KvCommand.Txn(List.of(), List.of(new KvCommand.Set("c", "x")), List.of(), true)));
+    List<KvResult> results = store.apply(entries, index -> index == 4);
+    assertEquals(
+        List.of(KvResult.NONE, KvResult.NONE, KvResult.NONE, new KvResult.TxnApplied(true, Arrays.asList((String) null))),
+        results);
+    assertEquals(new TreeMap<>(Map.of("a", "3", "c", "x")), dump(store));
+    try (S other = openOther()) {
+      assertEquals(
+          List.of(new KvResult.Applied(null), new KvResult.TxnApplied(true, Arrays.asList("1", null)),
+              new KvResult.GetSetApplied("2"), new KvResult.TxnApplied(true, Arrays.asList((String) null))),
+          other.apply(entries));
+      assertEquals(dump(store), dump(other));
+    }
   }
 
   @Test

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -33,11 +34,15 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 /**
  * The node as its clients (HTTP) and peers (gRPC) see it: each call becomes a message to the
  * Raft node actor, with a deadline. A deadline that passes is an outcome (504), never an
- * exception, because the request may still take effect.
+ * exception, because the request may still take effect. The queries of reads run on the read
+ * executor once the actor has granted them, never on the actor's thread.
  */
 public final class NodeGateway implements ClientApi, RaftInbound {
   /** Longer than the node's own bound on a membership change, so the node's answer wins. */
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(115);
+
+  /** The dispatcher (application.conf) whose threads run the queries of reads. */
+  public static final String READ_DISPATCHER = "raftkv-read-dispatcher";
 
   private final ActorRef<RaftNode.Command> node;
   private final Scheduler scheduler;
@@ -47,7 +52,12 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   private final Materializer materializer;
   private final DiskQuota quota;
   private final ReadinessRules readiness;
+  private final Executor readExecutor;
 
+  /**
+   * {@code readExecutor} runs the queries of reads (the raftkv-read-dispatcher in a node): never
+   * the node actor's dispatcher thread, and never the caller's.
+   */
   public NodeGateway(
       ActorRef<RaftNode.Command> node,
       Scheduler scheduler,
@@ -55,9 +65,11 @@ public final class NodeGateway implements ClientApi, RaftInbound {
       StateMachineStore stateMachine,
       NodeSettings settings,
       Materializer materializer,
+      Executor readExecutor,
       DiskQuota quota,
       ReadinessRules readiness) {
     this.materializer = materializer;
+    this.readExecutor = readExecutor;
     this.quota = quota;
     this.readiness = readiness;
     this.node = node;
@@ -90,12 +102,16 @@ public final class NodeGateway implements ClientApi, RaftInbound {
 
   @Override
   public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
-    if (!linearizable) return CompletableFuture.completedFuture(query.runOn(stateMachine));
-    return ask(
-        replyTo -> new RaftNode.ClientRead(query, replyTo),
+    if (!linearizable) return CompletableFuture.supplyAsync(() -> query.runOn(stateMachine), readExecutor);
+    // The node actor only says when the state machine has reached the read index (thesis §6.4);
+    // the query runs here, on the read executor, so a scan never occupies the actor's thread.
+    CompletionStage<ReadPermit> permit = ask(
+        RaftNode.ClientRead::new,
         settings.requestTimeout(),
-        new ReadOutcome.Timeout("the read was not confirmed within "
-            + settings.requestTimeout().toMillis() + " ms; retry"));
+        ReadPermit.refused(new ReadOutcome.Timeout("the read was not confirmed within "
+            + settings.requestTimeout().toMillis() + " ms; retry")));
+    return permit.thenApplyAsync(
+        p -> p.granted() ? query.runOn(stateMachine) : p.refusal(), readExecutor);
   }
 
   @Override

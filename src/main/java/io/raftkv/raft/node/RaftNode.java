@@ -2,7 +2,6 @@ package io.raftkv.raft.node;
 
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.NodeStatus;
-import io.raftkv.api.ReadQuery;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
@@ -21,7 +20,6 @@ import io.raftkv.storage.PersistBatch;
 import io.raftkv.storage.SnapshotMeta;
 import io.raftkv.storage.SnapshotSink;
 import io.raftkv.storage.SnapshotSource;
-import io.raftkv.storage.StateMachineStore;
 import io.raftkv.transport.ReadIndexReply;
 import io.raftkv.transport.Transport;
 import java.util.List;
@@ -56,8 +54,11 @@ public final class RaftNode {
   public record ClientWrite(KvCommand command, boolean forwarded, ActorRef<WriteOutcome> replyTo)
       implements Command {}
 
-  /** A linearizable read. */
-  public record ClientRead(ReadQuery query, ActorRef<ReadOutcome> replyTo) implements Command {}
+  /**
+   * A linearizable read: {@code replyTo} hears {@link ReadPermit#GRANTED} once this node has
+   * applied a confirmed read index, and the caller then runs the query off this actor.
+   */
+  public record ClientRead(ActorRef<ReadPermit> replyTo) implements Command {}
 
   /** Adds a node (learner first, then voter). {@code forwarded}: sent here by a follower. */
   public record Join(Member member, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
@@ -158,6 +159,7 @@ public final class RaftNode {
   private final StatusBoard statusBoard;
   private final ReadyPipeline pipeline;
   private final PendingWrites pendingWrites = new PendingWrites();
+  private final ProposalAdmission admission;
   private final LinearizableReads reads;
   private final SnapshotCoordinator snapshots;
   private final AdminRequests admin;
@@ -177,7 +179,6 @@ public final class RaftNode {
       long appliedTerm,
       SnapshotBacklog sinceSnapshot,
       Behavior<StorageActor.Command> storageBehavior,
-      StateMachineStore stateMachine,
       Transport transport,
       StatusBoard statusBoard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -189,8 +190,7 @@ public final class RaftNode {
           org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("raftkv-storage-dispatcher"));
       ctx.watch(storage);
       RaftNode node = new RaftNode(
-          ctx, timers, settings, core, appliedIndex, appliedTerm, sinceSnapshot, storage, stateMachine, transport,
-          statusBoard);
+          ctx, timers, settings, core, appliedIndex, appliedTerm, sinceSnapshot, storage, transport, statusBoard);
       return node.behaviorFor(core.role());
     }));
   }
@@ -204,7 +204,6 @@ public final class RaftNode {
       long appliedTerm,
       SnapshotBacklog sinceSnapshot,
       ActorRef<StorageActor.Command> storage,
-      StateMachineStore stateMachine,
       Transport transport,
       StatusBoard statusBoard) {
     this.ctx = ctx;
@@ -216,8 +215,9 @@ public final class RaftNode {
     this.transport = transport;
     this.statusBoard = statusBoard;
     this.pipeline = new ReadyPipeline(new PipelineEffects());
+    this.admission = new ProposalAdmission(settings.maxPendingProposals(), settings.maxPendingProposalBytes());
     this.reads = new LinearizableReads(
-        ctx, timers, settings, core, transport, stateMachine, new PendingReads(),
+        ctx, timers, settings, core, transport, new PendingReads(),
         () -> this.appliedIndex, this::scheduleFlush);
     this.snapshots = new SnapshotCoordinator(
         ctx, timers, settings, core, storage, transport, statusBoard, pipeline, sinceSnapshot);
@@ -271,7 +271,7 @@ public final class RaftNode {
               return Behaviors.same();
             })
             .onMessage(ClientRead.class, r -> {
-              r.replyTo().tell(new ReadOutcome.NoLeader(noLeaderText()));
+              r.replyTo().tell(ReadPermit.refused(new ReadOutcome.NoLeader(noLeaderText())));
               return Behaviors.same();
             })
             .onMessage(PeerReadIndex.class, this::refuseReadIndex)
@@ -433,8 +433,15 @@ public final class RaftNode {
   }
 
   private Behavior<Command> propose(ClientWrite w) {
-    ProposeResult result = core.propose(LogEntry.Kind.COMMAND, KvCommandCodec.encode(w.command()));
+    byte[] payload = KvCommandCodec.encode(w.command());
+    WriteOutcome.Overloaded overloaded = admission.refusal(payload.length);
+    if (overloaded != null) {
+      w.replyTo().tell(overloaded);
+      return Behaviors.same();
+    }
+    ProposeResult result = core.propose(LogEntry.Kind.COMMAND, payload);
     if (result instanceof ProposeResult.Accepted a) {
+      admission.admitted(a.index(), payload.length);
       pendingWrites.add(a.index(), a.term(), w.replyTo(), deadline());
       if (++proposalsSinceFlush >= settings.maxBatchEntries()) return afterInput(null);
       scheduleFlush();
@@ -475,6 +482,7 @@ public final class RaftNode {
       appliedIndex = Math.max(appliedIndex, e.index());
       appliedTerm = e.term();
     }
+    admission.applied(appliedIndex);
     reads.onApplied(appliedIndex);
     snapshots.onApplied(a.entries());
     core.appliedTo(appliedIndex);
@@ -516,6 +524,9 @@ public final class RaftNode {
     Role role = core.role();
     if (sameBehavior(role, behaviorRole)) return Behaviors.same();
     ctx.getLog().info("node {} is now {} in term {}", settings.nodeId(), role.displayName(), core.term());
+    // A new role starts with nothing of its own pending: a former leader's proposals are the new
+    // leader's to commit or overwrite.
+    admission.clear();
     behaviorRole = role;
     return behaviorFor(role);
   }
@@ -549,7 +560,10 @@ public final class RaftNode {
       if (ready.install() != null) onSnapshotInstalled(ready.install());
       for (RaftMessage m : ready.messages()) send((RaftMessage.Request) m);
       for (Runnable r : replies) r.run();
-      if (!ready.committed().isEmpty()) storage.tell(new StorageActor.Apply(ready.committed(), ctx.getSelf()));
+      if (!ready.committed().isEmpty()) {
+        storage.tell(new StorageActor.Apply(
+            ready.committed(), pendingWrites.waitingFor(ready.committed()), ctx.getSelf()));
+      }
       for (ReadState rs : ready.readStates()) reads.onReadState(rs);
       for (long peer : ready.sendSnapshotTo()) storage.tell(new StorageActor.OpenSnapshot(peer, ctx.getSelf()));
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.LongPredicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -43,8 +44,12 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       long seq, PersistBatch batch, SnapshotSink install, boolean keepLogAfterIndex, ActorRef<RaftNode.Command> replyTo)
       implements Command {}
 
-  /** Apply committed entries, then tell {@code replyTo} what each produced. */
-  public record Apply(List<LogEntry> entries, ActorRef<RaftNode.Command> replyTo) implements Command {}
+  /**
+   * Apply committed entries, then tell {@code replyTo} what each produced. Results are built only
+   * for the indices {@code resultWanted} accepts (those a client on this node waits for).
+   */
+  public record Apply(List<LogEntry> entries, LongPredicate resultWanted, ActorRef<RaftNode.Command> replyTo)
+      implements Command {}
 
   /**
    * Snapshot the applied state, keeping {@code keepLogEntries} of the log behind it (negative:
@@ -113,7 +118,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onApply(Apply a) {
-    List<KvResult> results = stateMachine.apply(a.entries());
+    List<KvResult> results = stateMachine.apply(a.entries(), a.resultWanted());
     a.replyTo().tell(new RaftNode.Applied(a.entries(), results));
     return this;
   }

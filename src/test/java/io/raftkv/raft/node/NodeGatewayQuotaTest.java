@@ -34,7 +34,7 @@ class NodeGatewayQuotaTest {
       new StatusBoard(new NodeStatus(1, 1, "h:1", 2, "Leader", 5, 5, 5, 2, ONE)), new InMemoryStorage(),
       new NodeSettings(1, "mem:1", "h:1", RaftNodeActorTest.RAFT, RaftNodeActorTest.TICK, Duration.ofSeconds(2),
           true, 64, 0, 100, 64 * 1024, 0, 4096, 16 << 20, 4096, 64 << 20, 9, 1000),
-      org.apache.pekko.stream.Materializer.matFromSystem(kit.system()), quota,
+      org.apache.pekko.stream.Materializer.matFromSystem(kit.system()), Runnable::run, quota,
       new ReadinessRules(Duration.ofMillis(600), 1000));
 
   @AfterEach

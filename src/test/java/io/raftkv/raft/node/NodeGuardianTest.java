@@ -77,7 +77,7 @@ class NodeGuardianTest {
     StatusBoard board = new StatusBoard(new NodeStatus(1, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     CompletableFuture<NodeFailure> failure = new CompletableFuture<>();
     ActorRef<RaftNode.Command> node = spawnUnderGuardian(failure, RaftNode.create(
-        settings, core, 0, 0, SnapshotBacklog.NONE, storage, store, new InMemoryNetwork().transportFor(1), board));
+        settings, core, 0, 0, SnapshotBacklog.NONE, storage, new InMemoryNetwork().transportFor(1), board));
     // Founding the cluster makes the node persist its first entry: the storage actor's first job.
     node.tell(new RaftNode.Bootstrap(Membership.ofVoters(List.of(new Member(1, "mem:1", "h:1"))),
         kit.<Boolean>createTestProbe().getRef()));

@@ -75,12 +75,14 @@ class RaftNodeActorTest {
         Membership.EMPTY, settings.logLimits());
     StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
-        settings, core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE, StorageActor.create(store, store, store), store,
+        settings, core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE, StorageActor.create(store, store, store),
         network.transportFor(id), board), "node-" + id);
     NodeGateway gateway = new NodeGateway(
         node, kit.system().scheduler(), board, store, settings,
-        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()), new DiskQuota(0),
-        new ReadinessRules(Duration.ofSeconds(1), 1000));
+        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()),
+        kit.system().dispatchers().lookup(
+            org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)),
+        new DiskQuota(0), new ReadinessRules(Duration.ofSeconds(1), 1000));
     network.register(id, "mem:" + id, gateway);
     boards.put(id, board);
     gateways.put(id, gateway);

@@ -121,6 +121,7 @@ class ProtoCodecTest {
         new WriteOutcome.NoLeader(null),
         new WriteOutcome.Timeout("no commit within 5000 ms"),
         new WriteOutcome.Rejected("term changed"),
+        new WriteOutcome.Overloaded("4096 writes are waiting to be applied", 1000),
         new WriteOutcome.NoSpace("the NOSPACE alarm is raised on node 1"));
   }
 
