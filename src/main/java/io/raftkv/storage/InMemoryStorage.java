@@ -254,9 +254,15 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
 
   @Override
   public synchronized SnapshotSink beginInstall(SnapshotMeta meta) {
+    return resumeInstall(meta, Sink.NOT_RESUMABLE);
+  }
+
+  @Override
+  public synchronized SnapshotSink resumeInstall(SnapshotMeta meta, long leaderTerm) {
     ensureOpen();
+    if (activeSink != null && activeSink.resumes(meta, leaderTerm)) return activeSink;
     if (activeSink != null) activeSink.abort();
-    activeSink = new Sink(meta);
+    activeSink = new Sink(meta, leaderTerm);
     return activeSink;
   }
 
@@ -384,11 +390,28 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   }
 
   private final class Sink implements SnapshotSink {
+    /** The leader term of an install begun by {@link #beginInstall}, which nothing resumes. */
+    static final long NOT_RESUMABLE = -1;
     private final SnapshotMeta meta;
+    private final long leaderTerm;
     private TreeMap<String, String> staging = new TreeMap<>();
+    private long chunks;
 
-    Sink(SnapshotMeta meta) {
+    Sink(SnapshotMeta meta, long leaderTerm) {
       this.meta = meta;
+      this.leaderTerm = leaderTerm;
+    }
+
+    boolean resumes(SnapshotMeta other, long otherLeaderTerm) {
+      return leaderTerm != NOT_RESUMABLE && staging != null && leaderTerm == otherLeaderTerm
+          && meta.index() == other.index() && meta.term() == other.term();
+    }
+
+    @Override
+    public long stagedChunks() {
+      synchronized (InMemoryStorage.this) {
+        return chunks;
+      }
     }
 
     @Override
@@ -399,6 +422,7 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
         SnapshotChunks.decode(
             chunk,
             (k, v) -> target.put(new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8)));
+        chunks++;
       }
     }
 
