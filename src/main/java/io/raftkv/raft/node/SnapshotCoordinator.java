@@ -122,7 +122,7 @@ final class SnapshotCoordinator {
   // ---------------------------------------------------------------- receiving (follower)
 
   void beginInstall(RaftNode.BeginInstall begin) {
-    storage.tell(new StorageActor.BeginInstall(begin.meta(), begin.replyTo()));
+    storage.tell(new StorageActor.BeginInstall(begin.meta(), begin.leaderTerm(), begin.replyTo()));
   }
 
   /** Hands the header to the core; the snapshot is staged until a Ready carries its install. */

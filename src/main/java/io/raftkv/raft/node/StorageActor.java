@@ -51,8 +51,11 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   /** Open the latest snapshot for streaming to {@code peer}. */
   public record OpenSnapshot(long peer, ActorRef<RaftNode.Command> replyTo) implements Command {}
 
-  /** Start receiving a snapshot from the leader. */
-  public record BeginInstall(SnapshotMeta meta, ActorRef<SnapshotSink> replyTo) implements Command {}
+  /**
+   * Start receiving a snapshot from the leader of {@code leaderTerm}, or resume the unfinished
+   * install of that same snapshot from that same term.
+   */
+  public record BeginInstall(SnapshotMeta meta, long leaderTerm, ActorRef<SnapshotSink> replyTo) implements Command {}
 
   private final RaftLogStore logStore;
   private final StateMachineStore stateMachine;
@@ -79,7 +82,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
         .onMessage(PurgeLog.class, this::onPurge)
         .onMessage(OpenSnapshot.class, this::onOpen)
         .onMessage(BeginInstall.class, b -> {
-          b.replyTo().tell(snapshots.beginInstall(b.meta()));
+          b.replyTo().tell(snapshots.resumeInstall(b.meta(), b.leaderTerm()));
           return this;
         })
         .build();

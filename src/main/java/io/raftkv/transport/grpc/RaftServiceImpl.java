@@ -134,13 +134,18 @@ public final class RaftServiceImpl implements RaftService {
           } catch (RuntimeException e) {
             return failed(Status.INVALID_ARGUMENT, "undecodable snapshot header: " + e.getMessage(), e);
           }
+          if (first.getProbe()) {
+            // A probe carries no data; nothing more is read from its stream.
+            split.second().runWith(Sink.cancelled(), materializer);
+            return call(() -> header, inbound::onSnapshotProbe, staged -> ProtoCodec.probeResponse(header, staged));
+          }
           // The sender may put the header on a chunk of its own, with no data: skip empty slices.
           Source<byte[], NotUsed> data = Source.single(first.getData().toByteArray())
               .concat(split.second().map(c -> c.getData().toByteArray()))
               .filter(bytes -> bytes.length > 0);
           return call(
               () -> header,
-              h -> inbound.onInstallSnapshot(h, data),
+              h -> inbound.onInstallSnapshot(h, first.getFirstChunk(), data),
               response -> ProtoCodec.toProto(expect(RaftMessage.InstallSnapshotResponse.class, response)));
         });
   }
