@@ -186,7 +186,7 @@ public final class GrpcTransport implements Transport {
     this.executor = system.executionContext();
     this.materializer = Materializer.matFromSystem(system);
     this.clients = new PeerClients(system, settings);
-    this.snapshotSender = new SnapshotSender(materializer, settings.snapshotChunkTimeout());
+    this.snapshotSender = new SnapshotSender(materializer, executor, settings.snapshotChunkTimeout());
     this.peers = Map.copyOf(initialPeers);
   }
 

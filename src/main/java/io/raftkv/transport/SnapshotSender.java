@@ -8,6 +8,7 @@ import io.raftkv.transport.grpc.RaftServiceClient;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Materializer;
@@ -39,10 +40,12 @@ final class SnapshotSender {
   static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(40);
 
   private final Materializer materializer;
+  private final Executor executor;
   private final Duration chunkTimeout;
 
-  SnapshotSender(Materializer materializer, Duration chunkTimeout) {
+  SnapshotSender(Materializer materializer, Executor executor, Duration chunkTimeout) {
     this.materializer = materializer;
+    this.executor = executor;
     this.chunkTimeout = chunkTimeout;
   }
 
@@ -61,13 +64,14 @@ final class SnapshotSender {
     } catch (RuntimeException e) {
       probe = CompletableFuture.failedFuture(e);
     }
-    return probe.handle((answer, failure) -> {
+    // On the system's dispatcher: orTimeout would otherwise run the rest on the common pool.
+    return probe.handleAsync((answer, failure) -> {
       if (failure != null) {
         chunks.runWith(Sink.cancelled(), materializer);
         return CompletableFuture.<InstallSnapshotResponse>failedFuture(failure);
       }
       return stream(addr, client, header, chunks, answer.getStagedChunks());
-    }).thenCompose(f -> f);
+    }, executor).thenCompose(f -> f);
   }
 
   private CompletionStage<InstallSnapshotResponse> stream(
