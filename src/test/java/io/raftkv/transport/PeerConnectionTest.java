@@ -148,6 +148,32 @@ class PeerConnectionTest {
     await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> answers(transport));
   }
 
+  @Test
+  void aSnapshotTransferFailsWhenTheFollowerStopsTakingChunks() throws Exception {
+    Duration chunkTimeout = Duration.ofSeconds(1);
+    var settings = GrpcTransport.Settings.defaults().withSnapshotChunkTimeout(chunkTimeout);
+    // The follower takes the first chunk and never finishes writing it: flow control stops
+    // the leader once the connection's buffers are full.
+    inbound.snapshotReader = chunks -> chunks
+        .mapAsync(1, c -> new CompletableFuture<byte[]>())
+        .runFold(0L, (n, c) -> n + c.length, inbound.materializer);
+    var header = new RaftMessage.InstallSnapshot(1, 2, 9, 1000, 8,
+        io.raftkv.raft.core.Membership.ofVoters(List.of(new io.raftkv.raft.core.Member(1, "a:1", "a:2"))));
+    try (var transport = new GrpcTransport(clientKit.system(), 1, Map.of(2L, server.address()), settings)) {
+      connect(transport);
+      // 64 MiB: far more than HTTP/2 lets the leader have in flight.
+      var chunks = org.apache.pekko.stream.javadsl.Source.range(1, 256).map(i -> new byte[256 * 1024]);
+      long start = System.nanoTime();
+      failure(transport.installSnapshot(2, header, chunks));
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      // Not a deadline on the whole transfer, which is gone, but the idle chunk timeout.
+      assertTrue(tookMs < 10_000, "the stalled transfer failed after " + tookMs + " ms");
+      assertEquals(0L, inbound.firstChunks.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+    } finally {
+      inbound.snapshotReader = chunks -> chunks.runFold(0L, (n, c) -> n + c.length, inbound.materializer);
+    }
+  }
+
   private static boolean answers(GrpcTransport transport) {
     try {
       return TestInbound.answer(HEARTBEAT).equals(transport.send(2, HEARTBEAT).toCompletableFuture().get(5, TimeUnit.SECONDS));

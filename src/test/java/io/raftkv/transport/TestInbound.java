@@ -24,6 +24,9 @@ final class TestInbound implements RaftInbound {
   final LinkedBlockingQueue<Long> snapshotBytes = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<RaftMessage.InstallSnapshot> probes = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<Long> firstChunks = new LinkedBlockingQueue<>();
+  /** Reads a snapshot's chunks and counts their bytes; by default as fast as they come. */
+  volatile Function<org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed>, CompletionStage<Long>>
+      snapshotReader = chunks -> chunks.runFold(0L, (n, c) -> n + c.length, this.materializer);
   /** What a probe answers: chunks this node claims to hold staged. */
   volatile long stagedChunks;
   volatile org.apache.pekko.stream.Materializer materializer;
@@ -74,8 +77,7 @@ final class TestInbound implements RaftInbound {
       org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed> chunks) {
     requests.add(header);
     firstChunks.add(firstChunk);
-    return chunks
-        .runFold(0L, (n, c) -> n + c.length, materializer)
+    return snapshotReader.apply(chunks)
         .thenApply(total -> {
           snapshotBytes.add(total);
           return (RaftMessage.Response) new RaftMessage.InstallSnapshotResponse(
