@@ -11,6 +11,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.japi.function.Function;
 
 /**
  * The gRPC endpoint of one node: serves {@code RaftService} for a {@link RaftInbound} on the
@@ -50,7 +54,12 @@ public final class GrpcServer {
    */
   public static CompletionStage<GrpcServer> start(
       ActorSystem<?> system, RaftInbound inbound, String host, int port, Duration pingInterval, Duration pingTimeout) {
-    var handler = RaftServiceHandlerFactory.create(new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system)), system);
+    var service = RaftServiceHandlerFactory.create(
+        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system)), system);
+    // Every message of every call, unary or streamed, is held to the cluster's message limit.
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = request -> service.apply(request.withEntity(
+        HttpEntities.create(request.entity().getContentType(),
+            request.entity().getDataBytes().via(GrpcMessageLimit.flow(NodeConfig.GRPC_MAX_MESSAGE_BYTES)))));
     Duration timeout = serverPingTimeout(pingInterval, pingTimeout);
     return Http.get(system)
         .newServerAt(host, port)

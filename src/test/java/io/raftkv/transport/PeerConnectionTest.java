@@ -143,6 +143,29 @@ class PeerConnectionTest {
     }
   }
 
+  @Test
+  void messagesUpToTheClusterLimitCrossAndLargerOnesAreRefused() throws Exception {
+    int limit = io.raftkv.config.NodeConfig.GRPC_MAX_MESSAGE_BYTES;
+    inbound.onForward = c -> CompletableFuture.completedFuture(
+        new io.raftkv.api.WriteOutcome.Applied(io.raftkv.kv.KvResult.NONE));
+    try (var transport = new GrpcTransport(clientKit.system(), 1, Map.of(2L, server.address()),
+        GrpcTransport.Settings.defaults().withClientCallDeadline(Duration.ofSeconds(10)))) {
+      connect(transport);
+      // 7 MiB: above gRPC's default 4 MiB, within the cluster's 8 MiB.
+      var large = new io.raftkv.kv.KvCommand.Set("k", "v".repeat(limit - (1 << 20)));
+      assertEquals(new io.raftkv.api.WriteOutcome.Applied(io.raftkv.kv.KvResult.NONE), get(transport.forward(2, large)));
+      assertEquals(large, inbound.forwarded.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+
+      var tooLarge = new io.raftkv.kv.KvCommand.Set("k", "v".repeat(limit + 1));
+      assertInstanceOf(StatusRuntimeException.class, failure(transport.forward(2, tooLarge)));
+      assertEquals(null, inbound.forwarded.poll(), "the node never saw the oversized message");
+      // The server goes on serving.
+      await().atMost(Duration.ofSeconds(10)).until(() -> answers(transport));
+    } finally {
+      inbound.forwarded.clear();
+    }
+  }
+
   /** Waits until the peer answers, which also sets up the connection and its stream. */
   private static void connect(GrpcTransport transport) {
     await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> answers(transport));
