@@ -20,7 +20,7 @@ import org.apache.pekko.japi.function.Function;
  * The gRPC endpoint of one node: serves {@code RaftService} for a {@link RaftInbound} on the
  * node's raft address.
  *
- * <p>HTTP/2 is enabled on this binding only (STACK pitfall 4): switched on globally, the JSON port
+ * <p>HTTP/2 is enabled on this binding only: switched on globally, the JSON port
  * would also offer h2c and plain HTTP/1.1 clients break on it.
  */
 public final class GrpcServer {
@@ -63,7 +63,7 @@ public final class GrpcServer {
     Duration timeout = serverPingTimeout(pingInterval, pingTimeout);
     return Http.get(system)
         .newServerAt(host, port)
-        // HTTP/2 on this binding only (STACK pitfall 4). The JSON port's body limit is far below
+        // HTTP/2 on this binding only. The JSON port's body limit is far below
         // what an AppendEntries batch can carry, so this binding sets the peer message limit.
         .adaptSettings(s -> s.withEnableHttp2(true)
             .withParserSettings(s.getParserSettings().withMaxContentLength(NodeConfig.GRPC_MAX_MESSAGE_BYTES))

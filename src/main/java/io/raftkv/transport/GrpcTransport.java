@@ -31,10 +31,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * {@link Transport} over Pekko gRPC: one plaintext HTTP/2 channel per peer address, created on
  * first use and cached, shared by Raft RPCs, client calls and Hello.
  *
- * <p>Every call carries a gRPC deadline, so a dead or stalled peer costs at most that long and the
- * call then completes exceptionally; Raft treats it as a lost message. A forwarded write that fails
- * this way has an unknown outcome (it may have reached the leader), so callers must not report it
- * as failed.
+ * <p>Every call carries a gRPC deadline ({@link CallDeadlines}), so a dead or stalled peer costs at
+ * most that long and the call then completes exceptionally; Raft treats it as a lost message. A
+ * forwarded write that fails this way has an unknown outcome (it may have reached the leader), so
+ * callers must not report it as failed. The two long-lived calls are bounded per message instead:
+ * AppendEntries and ReadIndex on the peer's {@link PeerStream} each have their deadline, and a
+ * snapshot transfer ({@link SnapshotSender}) a timeout per chunk. Keepalive pings
+ * ({@link PeerClients}) close a connection whose peer stopped answering, so a silently dead peer
+ * is noticed in seconds.
  *
  * <p>Reconnection: a gRPC channel reconnects by itself, but with exponential backoff that grows to
  * two minutes, and calls made while it backs off fail at once. A peer restarted after a long outage
@@ -182,7 +186,7 @@ public final class GrpcTransport implements Transport {
     this.selfId = selfId;
     this.settings = settings;
     // Every continuation runs on the system's dispatcher: on two cores the common pool has one
-    // thread and spawns a new one per blocked task (STACK pitfall 12).
+    // thread and spawns a new one per blocked task.
     this.executor = system.executionContext();
     this.materializer = Materializer.matFromSystem(system);
     this.clients = new PeerClients(system, settings);
