@@ -260,7 +260,10 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   @Override
   public synchronized SnapshotSink resumeInstall(SnapshotMeta meta, long leaderTerm) {
     ensureOpen();
-    if (activeSink != null && activeSink.resumes(meta, leaderTerm)) return activeSink;
+    if (activeSink != null && activeSink.resumes(meta, leaderTerm)) {
+      activeSink.meta = meta;
+      return activeSink;
+    }
     if (activeSink != null) activeSink.abort();
     activeSink = new Sink(meta, leaderTerm);
     return activeSink;
@@ -392,7 +395,8 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   private final class Sink implements SnapshotSink {
     /** The leader term of an install begun by {@link #beginInstall}, which nothing resumes. */
     static final long NOT_RESUMABLE = -1;
-    private final SnapshotMeta meta;
+    /** Replaced by the latest caller's, which names the same snapshot: see resumeInstall. */
+    private SnapshotMeta meta;
     private final long leaderTerm;
     private TreeMap<String, String> staging = new TreeMap<>();
     private long chunks;

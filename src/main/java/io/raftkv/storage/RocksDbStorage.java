@@ -529,7 +529,10 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
     lock.writeLock().lock();
     try {
       ensureWritable();
-      if (activeSink != null && activeSink.resumes(meta, leaderTerm)) return activeSink;
+      if (activeSink != null && activeSink.resumes(meta, leaderTerm)) {
+        activeSink.meta = meta;
+        return activeSink;
+      }
       if (activeSink != null) activeSink.discard();
       // The staging area is a fresh column family, so the live kv is untouched until the commit
       // batch names the staging family as live.
@@ -618,7 +621,8 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
   private final class Sink implements SnapshotSink {
     /** The leader term of an install begun by {@link #beginInstall}, which nothing resumes. */
     static final long NOT_RESUMABLE = -1;
-    private final SnapshotMeta meta;
+    /** Replaced by the latest caller's, which names the same snapshot: see resumeInstall. */
+    private volatile SnapshotMeta meta;
     private final long leaderTerm;
     private final String name;
     private final ColumnFamilyHandle staging;

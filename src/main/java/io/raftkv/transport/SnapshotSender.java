@@ -66,12 +66,24 @@ final class SnapshotSender {
     }
     // On the system's dispatcher: orTimeout would otherwise run the rest on the common pool.
     return probe.handleAsync((answer, failure) -> {
+      if (failure != null && knowsNoProbes(failure)) {
+        // A follower of an earlier version: it cannot resume, so it gets the whole snapshot.
+        return stream(addr, client, header, chunks, 0);
+      }
       if (failure != null) {
         chunks.runWith(Sink.cancelled(), materializer);
         return CompletableFuture.<InstallSnapshotResponse>failedFuture(failure);
       }
       return stream(addr, client, header, chunks, answer.getStagedChunks());
     }, executor).thenCompose(f -> f);
+  }
+
+  /** An earlier version refuses a probe, which has no membership, as a chunk without a header. */
+  private static boolean knowsNoProbes(Throwable failure) {
+    Throwable t = failure;
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) t = t.getCause();
+    return t instanceof io.grpc.StatusRuntimeException s
+        && s.getStatus().getCode() == io.grpc.Status.Code.INVALID_ARGUMENT;
   }
 
   private CompletionStage<InstallSnapshotResponse> stream(

@@ -369,9 +369,21 @@ public final class ProtoCodec {
     return header(m).setFirstChunk(firstChunk).build();
   }
 
-  /** A header that asks how many chunks of the snapshot the follower holds staged. */
+  /**
+   * A header that asks how many chunks of the snapshot the follower holds staged. It leaves the
+   * membership out on purpose: a follower of an earlier version, which knows no probes, then
+   * rejects it as a header-less chunk instead of installing an empty snapshot.
+   */
   public static InstallSnapshotChunk probeChunk(RaftMessage.InstallSnapshot m) {
-    return header(m).setProbe(true).build();
+    return header(m).clearMembership().setProbe(true).build();
+  }
+
+  /** The snapshot a probe names; its membership is not part of a probe and reads as empty. */
+  public static RaftMessage.InstallSnapshot probeOf(InstallSnapshotChunk p) {
+    if (!p.getProbe()) throw new IllegalArgumentException("not a snapshot probe");
+    return new RaftMessage.InstallSnapshot(
+        p.getFrom(), p.getTo(), p.getTerm(), p.getLastIncludedIndex(), p.getLastIncludedTerm(),
+        io.raftkv.raft.core.Membership.EMPTY);
   }
 
   /** The answer to a probe, from the follower that holds {@code stagedChunks} chunks. */

@@ -128,16 +128,17 @@ public final class RaftServiceImpl implements RaftService {
             return failed(Status.INVALID_ARGUMENT, "empty snapshot stream", null);
           }
           InstallSnapshotChunk first = split.first().get(0);
+          if (first.getProbe()) {
+            // A probe carries no data; nothing more is read from its stream.
+            split.second().runWith(Sink.cancelled(), materializer);
+            return call(() -> ProtoCodec.probeOf(first), inbound::onSnapshotProbe,
+                staged -> ProtoCodec.probeResponse(ProtoCodec.probeOf(first), staged));
+          }
           RaftMessage.InstallSnapshot header;
           try {
             header = ProtoCodec.headerOf(first);
           } catch (RuntimeException e) {
             return failed(Status.INVALID_ARGUMENT, "undecodable snapshot header: " + e.getMessage(), e);
-          }
-          if (first.getProbe()) {
-            // A probe carries no data; nothing more is read from its stream.
-            split.second().runWith(Sink.cancelled(), materializer);
-            return call(() -> header, inbound::onSnapshotProbe, staged -> ProtoCodec.probeResponse(header, staged));
           }
           // The sender may put the header on a chunk of its own, with no data: skip empty slices.
           Source<byte[], NotUsed> data = Source.single(first.getData().toByteArray())

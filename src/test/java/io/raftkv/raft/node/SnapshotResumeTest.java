@@ -109,6 +109,8 @@ class SnapshotResumeTest {
     assertTrue(inbound.installed);
     assertEquals(leader.dumpKv(), follower.dumpKv());
     assertEquals(meta.index(), follower.appliedIndex());
+    // The probe knew no membership; the transfer's header did, and that is what was installed.
+    assertEquals(leader.appliedMembership(), follower.appliedMembership());
   }
 
   @Test

@@ -192,8 +192,10 @@ class ProtoCodecTest {
 
     InstallSnapshotChunk probe = InstallSnapshotChunk.parseFrom(ProtoCodec.probeChunk(header).toByteArray());
     assertEquals(true, probe.getProbe());
-    assertEquals(header, ProtoCodec.headerOf(probe));
+    assertEquals(new RaftMessage.InstallSnapshot(1, 2, 7, 1000, 6, Membership.EMPTY), ProtoCodec.probeOf(probe));
     assertEquals(0, probe.getData().size());
+    // A follower that knows no probes must refuse one rather than install an empty snapshot.
+    assertThrows(IllegalArgumentException.class, () -> ProtoCodec.headerOf(probe));
 
     InstallSnapshotChunk resume = InstallSnapshotChunk.parseFrom(ProtoCodec.resumeChunk(header, 42).toByteArray());
     assertEquals(false, resume.getProbe());
