@@ -25,6 +25,7 @@ final class BlackholeProxy implements AutoCloseable {
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicLong toServerBytes = new AtomicLong();
   private final AtomicLong toClientBytes = new AtomicLong();
+  private final AtomicInteger closedByServer = new AtomicInteger();
   /** Connections numbered below this are swallowed. */
   private volatile int blackholeBelow;
   private volatile boolean closed;
@@ -67,15 +68,20 @@ final class BlackholeProxy implements AutoCloseable {
         server.connect(target, 2000);
         sockets.add(client);
         sockets.add(server);
-        pump(number, client, server, toServerBytes);
-        pump(number, server, client, toClientBytes);
+        pump(number, client, server, toServerBytes, null);
+        pump(number, server, client, toClientBytes, closedByServer);
       } catch (IOException e) {
         if (closed) return;
       }
     }
   }
 
-  private void pump(int number, Socket from, Socket to, AtomicLong counter) {
+  /** Connections the server end closed (its side of the stream ended), blackholed or not. */
+  int closedByServer() {
+    return closedByServer.get();
+  }
+
+  private void pump(int number, Socket from, Socket to, AtomicLong counter, AtomicInteger endedCounter) {
     Thread t = new Thread(() -> {
       byte[] buf = new byte[16 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
@@ -87,8 +93,10 @@ final class BlackholeProxy implements AutoCloseable {
           out.flush();
           counter.addAndGet(n);
         }
+        if (endedCounter != null) endedCounter.incrementAndGet();
       } catch (IOException e) {
-        // one side closed: the other goes with it
+        // One side closed or reset the connection: the other goes with it.
+        if (endedCounter != null && !closed) endedCounter.incrementAndGet();
       } finally {
         closeQuietly(from);
         closeQuietly(to);

@@ -84,6 +84,28 @@ class PeerConnectionTest {
   }
 
   @Test
+  void theServerPingsAConnectionThatCarriesAnOpenCall() throws Exception {
+    TestInbound own = new TestInbound(2);
+    own.materializer = inbound.materializer;
+    GrpcServer pinging = get(GrpcServer.start(
+        serverKit.system(), own, "127.0.0.1", 0, Duration.ofMillis(200), Duration.ofMillis(200)));
+    // The client pings too rarely to matter here: what comes from the server is its own pings.
+    var settings = GrpcTransport.Settings.defaults().withKeepalive(Duration.ofSeconds(60), Duration.ofSeconds(20));
+    try (var proxy = new BlackholeProxy(pinging.port());
+        var transport = new GrpcTransport(clientKit.system(), 1, Map.of(2L, proxy.address()), settings)) {
+      connect(transport); // also opens the peer stream, the open call the server pings for
+      long fromServer = proxy.toClientBytes();
+      long toServer = proxy.toServerBytes();
+      // Five 17-byte PING frames from the server, and the client's acknowledgements.
+      await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+          .until(() -> proxy.toClientBytes() - fromServer >= 85 && proxy.toServerBytes() - toServer >= 85);
+      assertEquals(1, proxy.accepted());
+    } finally {
+      get(pinging.unbind());
+    }
+  }
+
+  @Test
   void anIdleConnectionIsPingedAndTheServerAnswersEveryPing() throws Exception {
     var settings = GrpcTransport.Settings.defaults().withKeepalive(Duration.ofMillis(100), Duration.ofSeconds(1));
     try (var proxy = new BlackholeProxy(server.port());
