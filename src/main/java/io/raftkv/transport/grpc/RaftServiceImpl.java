@@ -115,7 +115,7 @@ public final class RaftServiceImpl implements RaftService {
 
   @Override
   public CompletionStage<AdminResponse> leave(LeaveRequest in) {
-    return call(() -> in.getNodeId(), id -> inbound.onLeave(id, in.getForwarded()), ProtoCodec::toProto);
+    return call(() -> in.getNodeId(), id -> inbound.onLeave(id, in.getForce(), in.getForwarded()), ProtoCodec::toProto);
   }
 
   @Override

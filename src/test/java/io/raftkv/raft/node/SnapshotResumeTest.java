@@ -266,7 +266,7 @@ class SnapshotResumeTest {
     }
 
     @Override
-    public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded) {
+    public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded) {
       return CompletableFuture.failedFuture(new UnsupportedOperationException("only snapshots here"));
     }
   }
