@@ -13,6 +13,7 @@ import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.node.ClusterBootstrap;
 import io.raftkv.raft.node.NodeGateway;
 import io.raftkv.raft.node.NodeGuardian;
+import io.raftkv.raft.node.NodeIdentity;
 import io.raftkv.raft.node.NodeSettings;
 import io.raftkv.raft.node.RaftNode;
 import io.raftkv.raft.node.StatusBoard;
@@ -56,6 +57,7 @@ public final class RaftKvServer {
   private final ActorRef<RaftNode.Command> node;
   private final GrpcServer raftServer;
   private final boolean hadState;
+  private final NodeIdentity identity;
   private volatile ServerBinding httpBinding;
   private volatile ClusterBootstrap bootstrap;
   private final CompletableFuture<Done> closed = new CompletableFuture<>();
@@ -82,23 +84,30 @@ public final class RaftKvServer {
       this.status = new StatusBoard(new NodeStatus(
           config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
           core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
+      StatusBoard board = status;
+      this.identity = NodeIdentity.load(config.nodeId(), storage, new SecureRandom(), board::membership);
+      status.identityProblemFrom(identity::problem);
       sys = ActorSystem.create(NodeGuardian.create(), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
       this.system = sys;
+      ActorSystem<NodeGuardian.Command> stopOnFailure = sys;
+      identity.onStorageFailure(stopOnFailure::terminate);
       this.transport = new GrpcTransport(system, config.nodeId(), Map.of());
+      transport.useIdentity(identity);
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
                   settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
-                  StorageActor.create(storage, storage, storage), storage, transport, status), replyTo),
+                  StorageActor.create(storage, storage, storage), storage, transport, status, identity), replyTo),
               Duration.ofSeconds(10),
               system.scheduler())
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       this.gateway = new NodeGateway(
           node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system));
+      gateway.useIdentity(identity);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
       HostPort raft = config.raftHostPort();
-      this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port())
+      this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port(), identity)
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       registerShutdownTasks();
@@ -126,7 +135,7 @@ public final class RaftKvServer {
     RaftKvServer server = new RaftKvServer(config, out);
     try {
       server.joinCluster(out);
-      server.serveHttp(out);
+      if (server.httpBinding == null) server.serveHttp(out);
       return server;
     } catch (Exception | Error e) {
       server.stop();
@@ -151,8 +160,20 @@ public final class RaftKvServer {
         system.scheduler(),
         system.executionContext(),
         Duration.ofMillis(config.joinRetryIntervalMs()),
-        out);
-    ClusterBootstrap.Outcome outcome = bootstrap.run().toCompletableFuture().get();
+        out,
+        identity);
+    CompletableFuture<ClusterBootstrap.Outcome> joining = bootstrap.run().toCompletableFuture();
+    ClusterBootstrap.Outcome outcome;
+    while (true) {
+      try {
+        outcome = joining.get(100, TimeUnit.MILLISECONDS);
+        break;
+      } catch (java.util.concurrent.TimeoutException notYet) {
+        // A node whose identity keeps it out of the cluster (its storage was wiped while it was a
+        // member) may wait here until an operator acts: serve HTTP meanwhile so /health says why.
+        if (httpBinding == null && identity.problem() != null) serveHttp(out);
+      }
+    }
     if (outcome == ClusterBootstrap.Outcome.JOINED) out.accept("✓ Joined the cluster");
     out.accept("Waiting for initial log to be committed...");
     while (status.get().lastAppliedIndex() < 1) {

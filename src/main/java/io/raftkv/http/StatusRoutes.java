@@ -27,6 +27,7 @@ final class StatusRoutes {
     putLeader(body, s.currentLeader());
     body.put("current_term", s.currentTerm());
     body.put("state", s.state());
+    if (s.identityProblem() != null) body.put("identity_problem", s.identityProblem());
     return responses.ok(body);
   }
 

@@ -36,7 +36,14 @@ public final class GrpcServer {
    * socket is bound, or exceptionally when it cannot be (port in use, bad host).
    */
   public static CompletionStage<GrpcServer> start(ActorSystem<?> system, RaftInbound inbound, String host, int port) {
-    var handler = RaftServiceHandlerFactory.create(new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system)), system);
+    return start(system, inbound, host, port, PeerIdentity.OPEN);
+  }
+
+  /** As {@link #start(ActorSystem, RaftInbound, String, int)}, admitting peer messages by {@code identity}. */
+  public static CompletionStage<GrpcServer> start(
+      ActorSystem<?> system, RaftInbound inbound, String host, int port, PeerIdentity identity) {
+    var handler = RaftServiceHandlerFactory.create(
+        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system), identity), system);
     return Http.get(system)
         .newServerAt(host, port)
         // HTTP/2 on this binding only (STACK pitfall 4). The JSON port's body limit is far below

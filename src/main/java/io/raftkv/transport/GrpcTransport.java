@@ -11,7 +11,14 @@ import io.grpc.StatusRuntimeException;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.raft.core.Member;
+import io.raftkv.transport.grpc.AppendEntriesRequest;
+import io.raftkv.transport.grpc.AppendEntriesResponse;
 import io.raftkv.transport.grpc.AppendStreamMessage;
+import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.PeerHeader;
+import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.RequestVoteRequest;
+import io.raftkv.transport.grpc.TimeoutNowRequest;
 import io.raftkv.transport.grpc.InstallSnapshotChunk;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
@@ -145,6 +152,7 @@ public final class GrpcTransport implements Transport {
   private final Object lock = new Object();
   private volatile Map<Long, String> peers;
   private volatile boolean closed;
+  private volatile PeerIdentity identity = PeerIdentity.OPEN;
 
   public GrpcTransport(ActorSystem<?> system, long selfId, Map<Long, String> initialPeers) {
     this(system, selfId, initialPeers, Settings.defaults());
@@ -165,6 +173,14 @@ public final class GrpcTransport implements Transport {
     return selfId;
   }
 
+  /**
+   * Stamps every peer message with {@code identity} from now on, and drops responses it does not
+   * admit (a response from another cluster, or from a wiped member, counts as lost).
+   */
+  public void useIdentity(PeerIdentity identity) {
+    this.identity = identity;
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -176,12 +192,17 @@ public final class GrpcTransport implements Transport {
 
   @Override
   public CompletionStage<RaftMessage.Response> send(long peerId, RaftMessage.Request request) {
+    PeerIdentity id = identity;
     if (request instanceof RaftMessage.RequestVote rv) {
-      return callPeer(peerId, c -> c.requestVote(ProtoCodec.toProto(rv)), ProtoCodec::fromProto);
+      RequestVoteRequest wire = ProtoCodec.toProto(rv).toBuilder().setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+      return callPeer(peerId, c -> c.requestVote(wire),
+          r -> admitted(id, "RequestVoteResponse", r.getHeader(), ProtoCodec.fromProto(r)));
     }
     if (request instanceof RaftMessage.AppendEntries ae) return sendOnStream(peerId, ae);
     if (request instanceof RaftMessage.TimeoutNow tn) {
-      return callPeer(peerId, c -> c.timeoutNow(ProtoCodec.toProto(tn)), ProtoCodec::fromProto);
+      TimeoutNowRequest wire = ProtoCodec.toProto(tn).toBuilder().setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+      return callPeer(peerId, c -> c.timeoutNow(wire),
+          r -> admitted(id, "TimeoutNowResponse", r.getHeader(), ProtoCodec.fromProto(r)));
     }
     return CompletableFuture.failedFuture(new IllegalArgumentException("no RPC for " + request));
   }
@@ -199,7 +220,24 @@ public final class GrpcTransport implements Transport {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return stream.send(ae, settings.raftDeadline());
+    PeerIdentity id = identity;
+    AppendEntriesRequest wire = ProtoCodec.toProto(ae).toBuilder().setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+    return stream.send(wire, settings.raftDeadline())
+        .thenApply(r -> admitted(id, "AppendEntriesResponse", r.getHeader(), ProtoCodec.fromProto(r)));
+  }
+
+  /**
+   * Passes a response on only if this node's identity rules admit it; otherwise the call fails,
+   * and Raft treats the response as lost. This is what keeps the vote or acknowledgement of a
+   * member whose storage was wiped from counting.
+   */
+  private static <R extends RaftMessage.Response> R admitted(PeerIdentity id, String what, PeerHeader header, R response) {
+    String refused = id.admitResponse(ProtoCodec.fromProto(header), response.from(), response.to());
+    if (refused != null) {
+      id.rejected(what, refused);
+      throw new CompletionException(new IllegalStateException(what + " dropped: " + refused));
+    }
+    return response;
   }
 
   private AppendStream streamTo(long peerId) {
@@ -234,16 +272,23 @@ public final class GrpcTransport implements Transport {
   public CompletionStage<RaftMessage.Response> installSnapshot(
       long peerId, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
     // The header rides on the first chunk (an empty one if the snapshot has no data at all).
+    PeerIdentity id = identity;
+    PeerHeader stamp = ProtoCodec.toProto(id.toPeer(peerId));
     Source<InstallSnapshotChunk, NotUsed> wire = chunks
         .prepend(Source.single(new byte[0]))
         .zipWithIndex()
-        .map(p -> p.second() == 0 ? ProtoCodec.headerChunk(header, p.first()) : ProtoCodec.dataChunk(p.first()));
-    return callPeer(peerId, c -> c.installSnapshot(wire), ProtoCodec::fromProto);
+        .map(p -> p.second() == 0
+            ? ProtoCodec.headerChunk(header, p.first()).toBuilder().setHeader(stamp).build()
+            : ProtoCodec.dataChunk(p.first()));
+    return callPeer(peerId, c -> c.installSnapshot(wire),
+        r -> admitted(id, "InstallSnapshotResponse", r.getHeader(), ProtoCodec.fromProto(r)));
   }
 
   @Override
   public CompletionStage<WriteOutcome> forward(long peerId, KvCommand command) {
-    return callPeer(peerId, c -> c.forward(ProtoCodec.toForwardRequest(command)), ProtoCodec::fromProto);
+    ForwardRequest wire = ProtoCodec.toForwardRequest(command).toBuilder()
+        .setHeader(ProtoCodec.toProto(identity.toPeer(peerId))).build();
+    return callPeer(peerId, c -> c.forward(wire), ProtoCodec::fromProto);
   }
 
   @Override
@@ -254,7 +299,8 @@ public final class GrpcTransport implements Transport {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return stream.readIndex(selfId, settings.clientCallDeadline());
+    return stream.readIndex(ProtoCodec.toReadIndexRequest(selfId).toBuilder()
+        .setHeader(ProtoCodec.toProto(identity.toPeer(peerId))).build(), settings.clientCallDeadline());
   }
 
   @Override
@@ -421,13 +467,13 @@ public final class GrpcTransport implements Transport {
       this.executor = executor;
     }
 
-    CompletionStage<RaftMessage.Response> send(RaftMessage.AppendEntries ae, Duration deadline) {
-      return request(AppendStreamMessage.newBuilder().setRequest(ProtoCodec.toProto(ae)), deadline)
-          .thenApply(o -> (RaftMessage.Response) o);
+    CompletionStage<AppendEntriesResponse> send(AppendEntriesRequest ae, Duration deadline) {
+      return request(AppendStreamMessage.newBuilder().setRequest(ae), deadline)
+          .thenApply(o -> (AppendEntriesResponse) o);
     }
 
-    CompletionStage<ReadIndexReply> readIndex(long selfId, Duration deadline) {
-      return request(AppendStreamMessage.newBuilder().setReadIndexRequest(ProtoCodec.toReadIndexRequest(selfId)), deadline)
+    CompletionStage<ReadIndexReply> readIndex(ReadIndexRequest request, Duration deadline) {
+      return request(AppendStreamMessage.newBuilder().setReadIndexRequest(request), deadline)
           .thenApply(o -> (ReadIndexReply) o);
     }
 
@@ -456,7 +502,7 @@ public final class GrpcTransport implements Transport {
       if (m.hasReadIndexResponse()) {
         f.complete(ProtoCodec.fromProto(m.getReadIndexResponse()));
       } else {
-        f.complete(ProtoCodec.fromProto(m.getResponse()));
+        f.complete(m.getResponse());
       }
     }
 

@@ -43,6 +43,12 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   private final StateMachineStore stateMachine;
   private final NodeSettings settings;
   private final Materializer materializer;
+  private volatile NodeIdentity identity;
+
+  /** Hello answers report this identity (cluster id, incarnation) from now on. */
+  public void useIdentity(NodeIdentity identity) {
+    this.identity = identity;
+  }
 
   public NodeGateway(
       ActorRef<RaftNode.Command> node,
@@ -175,7 +181,10 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   @Override
   public PeerInfo onHello() {
     NodeStatus s = status.get();
-    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), s.membership(), s.currentLeader());
+    NodeIdentity id = identity;
+    boolean hasState = s.lastLogIndex() > 0 || s.currentTerm() > 0 || !s.membership().isEmpty();
+    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), s.membership(), s.currentLeader(),
+        id == null ? 0 : id.clusterId(), id == null ? 0 : id.incarnation(), hasState);
   }
 
   private <T> CompletionStage<T> ask(Function<ActorRef<T>, RaftNode.Command> message, Duration timeout, T onTimeout) {
