@@ -43,7 +43,9 @@ public final class GrpcServer {
   public static CompletionStage<GrpcServer> start(
       ActorSystem<?> system, RaftInbound inbound, String host, int port, PeerIdentity identity) {
     var handler = RaftServiceHandlerFactory.create(
-        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system), identity), system);
+        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system), identity),
+        undecodableIsInvalid(identity),
+        system);
     return Http.get(system)
         .newServerAt(host, port)
         // HTTP/2 on this binding only (STACK pitfall 4). The JSON port's body limit is far below
@@ -52,6 +54,31 @@ public final class GrpcServer {
             .withParserSettings(s.getParserSettings().withMaxContentLength(MAX_MESSAGE_BYTES)))
         .bind(handler)
         .thenApplyAsync(GrpcServer::new, system.executionContext());
+  }
+
+  /**
+   * A request body that is not a protobuf message at all (garbage, a truncated frame) fails in
+   * the generated handler before any of our code runs. The default mapping answers INTERNAL and
+   * logs a stack trace per message, which lets anyone who reaches the port flood the log; it is
+   * the peer's mistake, so answer INVALID_ARGUMENT and count it like any other dropped message
+   * (logged at most every few seconds).
+   */
+  private static org.apache.pekko.japi.Function<org.apache.pekko.actor.ActorSystem,
+      org.apache.pekko.japi.Function<Throwable, org.apache.pekko.grpc.Trailers>> undecodableIsInvalid(PeerIdentity identity) {
+    var fallback = org.apache.pekko.grpc.javadsl.GrpcExceptionHandler.defaultMapper();
+    return sys -> error -> {
+      Throwable cause = error;
+      while ((cause instanceof java.util.concurrent.CompletionException
+              || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof com.google.protobuf.InvalidProtocolBufferException) {
+        identity.rejected("message", "undecodable request body: " + cause.getMessage());
+        return new org.apache.pekko.grpc.Trailers(
+            io.grpc.Status.INVALID_ARGUMENT.withDescription("undecodable request: " + cause.getMessage()));
+      }
+      return fallback.apply(sys).apply(error);
+    };
   }
 
   public ServerBinding binding() {
