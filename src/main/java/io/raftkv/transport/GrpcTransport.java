@@ -15,6 +15,7 @@ import io.raftkv.transport.grpc.AppendEntriesRequest;
 import io.raftkv.transport.grpc.AppendEntriesResponse;
 import io.raftkv.transport.grpc.AppendStreamMessage;
 import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.JoinRequest;
 import io.raftkv.transport.grpc.PeerHeader;
 import io.raftkv.transport.grpc.ReadIndexRequest;
 import io.raftkv.transport.grpc.RequestVoteRequest;
@@ -305,19 +306,34 @@ public final class GrpcTransport implements Transport {
 
   @Override
   public CompletionStage<AdminOutcome> join(String raftAddr, Member member, boolean forwarded) {
-    return call(raftAddr, c -> c.join(ProtoCodec.toJoinRequest(member, forwarded)), ProtoCodec::fromProto);
+    JoinRequest wire = ProtoCodec.toJoinRequest(member, forwarded).toBuilder().setHeader(stampFor(raftAddr)).build();
+    return call(raftAddr, c -> c.join(wire), ProtoCodec::fromProto);
   }
 
   @Override
   public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean forwarded) {
     return call(raftAddr,
-        c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).build()),
+        c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).setHeader(stampFor(raftAddr)).build()),
         ProtoCodec::fromProto);
   }
 
   @Override
   public CompletionStage<PeerInfo> hello(String raftAddr) {
-    return call(raftAddr, c -> c.hello(HelloRequest.getDefaultInstance()), ProtoCodec::fromProto);
+    HelloRequest wire = HelloRequest.newBuilder().setHeader(stampFor(raftAddr)).build();
+    return call(raftAddr, c -> c.hello(wire), ProtoCodec::fromProto);
+  }
+
+  /**
+   * The header for a call made by address: addressed to the member at {@code raftAddr} when it is
+   * one, else to nobody in particular (receiver 0), as for a node that is not a member yet.
+   */
+  private PeerHeader stampFor(String raftAddr) {
+    PeerIdentity id = identity;
+    for (Map.Entry<Long, String> e : peers.entrySet()) {
+      if (e.getValue().equals(raftAddr)) return ProtoCodec.toProto(id.toPeer(e.getKey()));
+    }
+    PeerStamp self = id.toPeer(0);
+    return ProtoCodec.toProto(new PeerStamp(self.clusterId(), self.fromId(), self.fromIncarnation(), 0, 0));
   }
 
   /**

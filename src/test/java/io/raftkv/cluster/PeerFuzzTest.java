@@ -27,6 +27,7 @@ import io.raftkv.transport.grpc.ForwardRequest;
 import io.raftkv.transport.grpc.HelloRequest;
 import io.raftkv.transport.grpc.HelloResponse;
 import io.raftkv.transport.grpc.InstallSnapshotChunk;
+import io.raftkv.transport.grpc.LeaveRequest;
 import io.raftkv.transport.grpc.PeerHeader;
 import io.raftkv.transport.grpc.ReadIndexRequest;
 import io.raftkv.transport.grpc.RequestVoteRequest;
@@ -179,6 +180,7 @@ class PeerFuzzTest {
         assertTrue(after.isLeader(), "node " + leader + " still leads");
         assertEquals(term, after.currentTerm(), "no garbage moved the term");
         for (int id = 1; id <= 3; id++) assertEquals(leader, c.server(id).status().currentLeader());
+        assertEquals(targets.get(0).members(), c.server(leader).status().membership(), "nobody was removed");
         for (int i = 0; i < 20; i++) assertEquals("v" + i, c.read(leader % 3 + 1, "before-" + i));
         assertNull(c.read(leader, Fuzzer.FORGED_KEY), "a Forward with a forged header wrote nothing");
         c.setEventually(leader % 3 + 1, "after", "ok");
@@ -244,7 +246,7 @@ class PeerFuzzTest {
 
     Shot next() {
       Target t = targets.get(r.nextInt(targets.size()));
-      int kind = r.nextInt(12);
+      int kind = r.nextInt(13);
       switch (kind) {
         case 0:
           return unaryShot(t, randomMethod(), randomBytes(300), "random bytes");
@@ -289,6 +291,12 @@ class PeerFuzzTest {
           PeerHeader h = hostileHeader(t);
           ReadIndexRequest m = ReadIndexRequest.newBuilder().setFrom(h.getFromId()).setHeader(h).build();
           return unaryShot(t, "ReadIndex", m.toByteArray(), "hostile ReadIndex");
+        }
+        case 11: {
+          // A Leave of a real member from a process that is not one: it must not remove anybody.
+          LeaveRequest m = LeaveRequest.newBuilder()
+              .setNodeId(1 + r.nextInt(3)).setForwarded(r.nextBoolean()).setHeader(hostileHeader(t)).build();
+          return unaryShot(t, "Leave", m.toByteArray(), "hostile Leave");
         }
         default: {
           // Everything random, the header included.

@@ -175,7 +175,7 @@ class GrpcTransportTest {
     assertEquals(TestInbound.answer(heartbeat), await(transportA.send(2, heartbeat)));
     assertEquals(heartbeat, inboundB.requests.poll(WAIT_SECONDS, TimeUnit.SECONDS));
 
-    var stale = new RaftMessage.AppendEntries(1, 2, 3, 9, 4, List.of(), 7, 19);
+    var stale = new RaftMessage.AppendEntries(1, 2, 3, 9, 1, List.of(), 7, 19);
     var rejection = (RaftMessage.AppendEntriesResponse) await(transportA.send(2, stale));
     assertEquals(TestInbound.answer(stale), rejection);
     assertEquals(false, rejection.success());
@@ -201,7 +201,7 @@ class GrpcTransportTest {
   void manyConcurrentCallsAllAnswer() throws Exception {
     List<CompletableFuture<RaftMessage.Response>> calls = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      var hb = new RaftMessage.AppendEntries(1, 2, 3, i, 3, List.of(), i, i);
+      var hb = new RaftMessage.AppendEntries(1, 2, 3, i, i == 0 ? 0 : 3, List.of(), i, i);
       calls.add(transportA.send(2, hb).toCompletableFuture());
     }
     for (int i = 0; i < calls.size(); i++) {

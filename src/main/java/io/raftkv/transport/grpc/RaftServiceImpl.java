@@ -200,12 +200,34 @@ public final class RaftServiceImpl implements RaftService {
 
   @Override
   public CompletionStage<AdminResponse> join(JoinRequest in) {
-    return call(() -> ProtoCodec.fromProto(in), m -> inbound.onJoin(m, in.getForwarded()), ProtoCodec::toProto);
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
+    return call(
+        () -> {
+          // A node asking to join is not a member yet, so only a join a member forwards to its
+          // leader must come from a member of this cluster. The leader vets the joining node
+          // itself with a Hello either way.
+          if (in.getForwarded()) admitClientCall("forwarded Join", stamp, stamp.fromId());
+          return ProtoCodec.fromProto(in);
+        },
+        m -> inbound.onJoin(m, in.getForwarded()),
+        outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
+  /**
+   * Nodes send Leave over gRPC only to forward an operator's /leave to their leader, so it must
+   * come from a member of this cluster: otherwise any process that reaches the port could remove
+   * members.
+   */
   @Override
   public CompletionStage<AdminResponse> leave(LeaveRequest in) {
-    return call(() -> in.getNodeId(), id -> inbound.onLeave(id, in.getForwarded()), ProtoCodec::toProto);
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
+    return call(
+        () -> {
+          admitClientCall("Leave", stamp, stamp.fromId());
+          return in.getNodeId();
+        },
+        id -> inbound.onLeave(id, in.getForwarded()),
+        outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
   @Override
@@ -246,12 +268,14 @@ public final class RaftServiceImpl implements RaftService {
         });
   }
 
+  /** Anyone may ask who this node is: Hello is how nodes find each other before they share a cluster. */
   @Override
   public CompletionStage<HelloResponse> hello(HelloRequest in) {
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
     return call(
         () -> in,
         ignored -> CompletableFuture.completedFuture(inbound.onHello()),
-        ProtoCodec::toProto);
+        info -> ProtoCodec.toProto(info).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
   /**
