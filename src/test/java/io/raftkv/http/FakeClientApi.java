@@ -35,6 +35,8 @@ final class FakeClientApi implements ClientApi {
   volatile WriteMode writeMode = WriteMode.APPLY;
   volatile ReadMode readMode = ReadMode.VALUE;
   volatile boolean statusThrows;
+  /** What join answers; null for Done. */
+  volatile AdminOutcome joinOutcome;
   volatile NodeStatus status = leaderStatus();
   volatile KvCommand lastCommand;
   volatile Boolean lastLinearizable;
@@ -58,6 +60,7 @@ final class FakeClientApi implements ClientApi {
     writeMode = WriteMode.APPLY;
     readMode = ReadMode.VALUE;
     statusThrows = false;
+    joinOutcome = null;
     status = leaderStatus();
     lastCommand = null;
     lastLinearizable = null;
@@ -147,8 +150,9 @@ final class FakeClientApi implements ClientApi {
   @Override
   public CompletionStage<AdminOutcome> join(Member member) {
     lastJoin = member;
-    return CompletableFuture.completedFuture(
-        new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
+    AdminOutcome planned = joinOutcome;
+    return CompletableFuture.completedFuture(planned != null ? planned
+        : new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
   }
 
   @Override
