@@ -20,7 +20,8 @@ import io.raftkv.raft.core.Membership;
  *       or acknowledgement must not count towards a quorum).
  * </ul>
  * A node with no cluster yet (cluster id 0) accepts only what is addressed to its own id and
- * incarnation; it cannot check the sender, since it knows no members. The sender is also not
+ * incarnation; it cannot check the sender, since it knows no members. (Members whose data was
+ * written before cluster ids existed also have none, and keep talking among themselves.) The sender is also not
  * checked while this node's configuration is still empty: a learner being added hears from the
  * leader before the configuration that lists the leader reaches it.
  *
@@ -47,8 +48,12 @@ public final class PeerAdmission {
           + ", but this node is incarnation " + hex(self.incarnation())
           + " (its storage was wiped or replaced since it became a member)";
     }
+    if (self.clusterId() == 0) {
+      // No cluster to compare with: a node that has not joined yet, or a member whose data
+      // predates cluster ids (a whole such cluster runs without them until it is rebuilt).
+      return null;
+    }
     if (s.clusterId() == 0) return "the message carries no cluster id";
-    if (self.clusterId() == 0) return null;
     if (s.clusterId() != self.clusterId()) {
       return "the message comes from cluster " + hex(s.clusterId()) + " but this node belongs to cluster "
           + hex(self.clusterId());

@@ -67,7 +67,8 @@ class PeerAdmissionTest {
     assertNull(admit(fresh, Membership.EMPTY, new PeerStamp(CLUSTER, 1, 0x11, 4, 0x44)));
     assertNotNull(admit(fresh, Membership.EMPTY, new PeerStamp(CLUSTER, 1, 0x11, 4, 0x45)));
     assertNotNull(admit(fresh, Membership.EMPTY, new PeerStamp(CLUSTER, 1, 0x11, 5, 0x44)));
-    assertNotNull(admit(fresh, Membership.EMPTY, new PeerStamp(0, 1, 0x11, 4, 0x44)), "a cluster id is required");
+    assertNull(admit(fresh, Membership.EMPTY, new PeerStamp(0, 1, 0x11, 4, 0x44)),
+        "members whose data predates cluster ids talk without one");
   }
 
   @Test
