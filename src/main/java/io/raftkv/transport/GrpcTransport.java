@@ -18,6 +18,7 @@ import io.raftkv.transport.grpc.ForwardRequest;
 import io.raftkv.transport.grpc.JoinRequest;
 import io.raftkv.transport.grpc.PeerHeader;
 import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.ReadIndexResponse;
 import io.raftkv.transport.grpc.RequestVoteRequest;
 import io.raftkv.transport.grpc.TimeoutNowRequest;
 import io.raftkv.transport.grpc.InstallSnapshotChunk;
@@ -287,9 +288,18 @@ public final class GrpcTransport implements Transport {
 
   @Override
   public CompletionStage<WriteOutcome> forward(long peerId, KvCommand command) {
+    PeerIdentity id = identity;
     ForwardRequest wire = ProtoCodec.toForwardRequest(command).toBuilder()
-        .setHeader(ProtoCodec.toProto(identity.toPeer(peerId))).build();
-    return callPeer(peerId, c -> c.forward(wire), ProtoCodec::fromProto);
+        .setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+    return callPeer(peerId, c -> c.forward(wire), r -> {
+      String refused = id.admitResponse(ProtoCodec.fromProto(r.getHeader()), peerId, selfId);
+      if (refused != null) {
+        // The write may have happened anywhere: the caller reports an unknown outcome.
+        id.rejected("ForwardResponse", refused);
+        throw new CompletionException(new IllegalStateException("ForwardResponse dropped: " + refused));
+      }
+      return ProtoCodec.fromProto(r);
+    });
   }
 
   @Override
@@ -300,8 +310,19 @@ public final class GrpcTransport implements Transport {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    PeerIdentity id = identity;
     return stream.readIndex(ProtoCodec.toReadIndexRequest(selfId).toBuilder()
-        .setHeader(ProtoCodec.toProto(identity.toPeer(peerId))).build(), settings.clientCallDeadline());
+            .setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build(), settings.clientCallDeadline())
+        .thenApply(r -> {
+          // A read index vouched for by a node that is not the member we asked must not serve a read.
+          PeerStamp stamp = ProtoCodec.fromProto(r.getHeader());
+          String refused = id.admitResponse(stamp, peerId, selfId);
+          if (refused != null) {
+            id.rejected("ReadIndexResponse", refused);
+            throw new CompletionException(new IllegalStateException("ReadIndexResponse dropped: " + refused));
+          }
+          return ProtoCodec.fromProto(r);
+        });
   }
 
   @Override
@@ -488,9 +509,9 @@ public final class GrpcTransport implements Transport {
           .thenApply(o -> (AppendEntriesResponse) o);
     }
 
-    CompletionStage<ReadIndexReply> readIndex(ReadIndexRequest request, Duration deadline) {
+    CompletionStage<ReadIndexResponse> readIndex(ReadIndexRequest request, Duration deadline) {
       return request(AppendStreamMessage.newBuilder().setReadIndexRequest(request), deadline)
-          .thenApply(o -> (ReadIndexReply) o);
+          .thenApply(o -> (ReadIndexResponse) o);
     }
 
     private CompletableFuture<Object> request(AppendStreamMessage.Builder message, Duration deadline) {
@@ -516,7 +537,7 @@ public final class GrpcTransport implements Transport {
       CompletableFuture<Object> f = pending.remove(m.getId());
       if (f == null) return;
       if (m.hasReadIndexResponse()) {
-        f.complete(ProtoCodec.fromProto(m.getReadIndexResponse()));
+        f.complete(m.getReadIndexResponse());
       } else {
         f.complete(m.getResponse());
       }
