@@ -15,9 +15,10 @@ import io.raftkv.raft.core.Membership;
  *       disk was wiped must not answer, and above all not vote, as the member it used to be,
  *       since it has forgotten what that member promised (its vote, its log: §5.2, §5.4);
  *   <li>comes from another cluster, or carries no cluster at all;
- *   <li>comes from a node that is not a member of this node's configuration, or from a member
- *       with another incarnation than the one the configuration records (a wiped voter's vote
- *       or acknowledgement must not count towards a quorum).
+ *   <li>comes from a node that is not a member of this node's configuration (except a leader's
+ *       AppendEntries or InstallSnapshot, see below), or from a member with another incarnation
+ *       than the one the configuration records (a wiped voter's vote or acknowledgement must not
+ *       count towards a quorum).
  * </ul>
  * A node with no cluster yet (cluster id 0) accepts only what is addressed to its own id and
  * incarnation; it cannot check the sender, since it knows no members. (Members whose data was
@@ -35,6 +36,19 @@ public final class PeerAdmission {
 
   /** Null to admit, else the reason for refusing. */
   public static String admit(Self self, Membership membership, PeerStamp s, long from, long to) {
+    return admit(self, membership, s, from, to, false);
+  }
+
+  /**
+   * As {@link #admit(Self, Membership, PeerStamp, long, long)}. {@code fromLeader}: the message
+   * is one only a leader sends (AppendEntries, InstallSnapshot). Such a message is admitted from a
+   * sender this node's configuration does not list, provided it comes from this cluster and is
+   * addressed to this very incarnation: a member that was down while the current leader joined
+   * still holds the older configuration, and only the leader's messages can bring it the newer
+   * one (§5.1: a server accepts AppendEntries from any leader of a current term). A sender listed
+   * with another incarnation is still refused.
+   */
+  public static String admit(Self self, Membership membership, PeerStamp s, long from, long to, boolean fromLeader) {
     if (s == null) return "the message has no peer header";
     if (s.fromId() != from) {
       return "the header names node " + s.fromId() + " as sender but the message node " + from;
@@ -60,7 +74,7 @@ public final class PeerAdmission {
     }
     if (membership == null || membership.isEmpty()) return null;
     Member sender = membership.member(s.fromId());
-    if (sender == null) return "node " + s.fromId() + " is not a member of this cluster";
+    if (sender == null) return fromLeader ? null : "node " + s.fromId() + " is not a member of this cluster";
     if (!sender.isIncarnation(s.fromIncarnation())) {
       return "node " + s.fromId() + " is a member as incarnation " + hex(sender.incarnation())
           + " but the message comes from incarnation " + hex(s.fromIncarnation())

@@ -46,6 +46,18 @@ class PeerAdmissionTest {
   }
 
   @Test
+  void aLeaderThisNodesConfigurationDoesNotListYetIsHeardButNotAWipedMember() {
+    // Node 4 joined and leads while this node was down; only its AppendEntries can catch us up.
+    PeerStamp newLeader = new PeerStamp(CLUSTER, 4, 0x44, 2, 0x22);
+    assertNull(PeerAdmission.admit(SELF, MEMBERS, newLeader, 4, 2, true));
+    assertNotNull(PeerAdmission.admit(SELF, MEMBERS, newLeader, 4, 2, false), "its votes are another matter");
+    assertNotNull(PeerAdmission.admit(SELF, MEMBERS, new PeerStamp(CLUSTER, 3, 0x34, 2, 0x22), 3, 2, true),
+        "a member listed with another incarnation is refused even as a leader");
+    assertNotNull(PeerAdmission.admit(SELF, MEMBERS, new PeerStamp(0xC2, 4, 0x44, 2, 0x22), 4, 2, true));
+    assertNotNull(PeerAdmission.admit(SELF, MEMBERS, new PeerStamp(CLUSTER, 4, 0x44, 2, 0x21), 4, 2, true));
+  }
+
+  @Test
   void aMessageForAnotherNodeOrAnotherIncarnationOfThisOneIsRefused() {
     assertNotNull(admit(SELF, MEMBERS, new PeerStamp(CLUSTER, 1, 0x11, 3, 0x33)));
     PeerStamp toOldSelf = new PeerStamp(CLUSTER, 1, 0x11, 2, 0x21);

@@ -130,7 +130,7 @@ public final class NodeIdentity implements PeerIdentity {
   @Override
   public String admitRequest(PeerStamp stamp, long from, long to, boolean mayLearnCluster) {
     PeerAdmission.Self self = self();
-    String refused = PeerAdmission.admit(self, membership.get(), stamp, from, to);
+    String refused = PeerAdmission.admit(self, membership.get(), stamp, from, to, mayLearnCluster);
     if (refused != null) {
       if (PeerAdmission.addressedToOldSelf(self, stamp)) {
         oldSelfIncarnation = stamp.toIncarnation();
