@@ -196,15 +196,15 @@ public final class GrpcTransport implements Transport {
   public CompletionStage<RaftMessage.Response> send(long peerId, RaftMessage.Request request) {
     PeerIdentity id = identity;
     if (request instanceof RaftMessage.RequestVote rv) {
-      RequestVoteRequest wire = ProtoCodec.toProto(rv).toBuilder().setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+      RequestVoteRequest wire = ProtoCodec.toProto(rv).toBuilder().setHeader(PeerHeaders.to(id, peerId)).build();
       return callPeer(peerId, c -> c.requestVote(wire),
-          r -> admitted(id, "RequestVoteResponse", r.getHeader(), ProtoCodec.fromProto(r)));
+          r -> PeerHeaders.admitted(id, "RequestVoteResponse", r.getHeader(), ProtoCodec.fromProto(r)));
     }
     if (request instanceof RaftMessage.AppendEntries ae) return sendOnStream(peerId, ae);
     if (request instanceof RaftMessage.TimeoutNow tn) {
-      TimeoutNowRequest wire = ProtoCodec.toProto(tn).toBuilder().setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+      TimeoutNowRequest wire = ProtoCodec.toProto(tn).toBuilder().setHeader(PeerHeaders.to(id, peerId)).build();
       return callPeer(peerId, c -> c.timeoutNow(wire),
-          r -> admitted(id, "TimeoutNowResponse", r.getHeader(), ProtoCodec.fromProto(r)));
+          r -> PeerHeaders.admitted(id, "TimeoutNowResponse", r.getHeader(), ProtoCodec.fromProto(r)));
     }
     return CompletableFuture.failedFuture(new IllegalArgumentException("no RPC for " + request));
   }
@@ -223,23 +223,9 @@ public final class GrpcTransport implements Transport {
       return CompletableFuture.failedFuture(e);
     }
     PeerIdentity id = identity;
-    AppendEntriesRequest wire = ProtoCodec.toProto(ae).toBuilder().setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+    AppendEntriesRequest wire = ProtoCodec.toProto(ae).toBuilder().setHeader(PeerHeaders.to(id, peerId)).build();
     return stream.send(wire, settings.raftDeadline())
-        .thenApply(r -> admitted(id, "AppendEntriesResponse", r.getHeader(), ProtoCodec.fromProto(r)));
-  }
-
-  /**
-   * Passes a response on only if this node's identity rules admit it; otherwise the call fails,
-   * and Raft treats the response as lost. This is what keeps the vote or acknowledgement of a
-   * member whose storage was wiped from counting.
-   */
-  private static <R extends RaftMessage.Response> R admitted(PeerIdentity id, String what, PeerHeader header, R response) {
-    String refused = id.admitResponse(ProtoCodec.fromProto(header), response.from(), response.to());
-    if (refused != null) {
-      id.rejected(what, refused);
-      throw new CompletionException(new IllegalStateException(what + " dropped: " + refused));
-    }
-    return response;
+        .thenApply(r -> PeerHeaders.admitted(id, "AppendEntriesResponse", r.getHeader(), ProtoCodec.fromProto(r)));
   }
 
   private AppendStream streamTo(long peerId) {
@@ -283,21 +269,17 @@ public final class GrpcTransport implements Transport {
             ? ProtoCodec.headerChunk(header, p.first()).toBuilder().setHeader(stamp).build()
             : ProtoCodec.dataChunk(p.first()));
     return callPeer(peerId, c -> c.installSnapshot(wire),
-        r -> admitted(id, "InstallSnapshotResponse", r.getHeader(), ProtoCodec.fromProto(r)));
+        r -> PeerHeaders.admitted(id, "InstallSnapshotResponse", r.getHeader(), ProtoCodec.fromProto(r)));
   }
 
   @Override
   public CompletionStage<WriteOutcome> forward(long peerId, KvCommand command) {
     PeerIdentity id = identity;
     ForwardRequest wire = ProtoCodec.toForwardRequest(command).toBuilder()
-        .setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build();
+        .setHeader(PeerHeaders.to(id, peerId)).build();
+    // A dropped answer fails the call: the caller reports the write's outcome as unknown.
     return callPeer(peerId, c -> c.forward(wire), r -> {
-      String refused = id.admitResponse(ProtoCodec.fromProto(r.getHeader()), peerId, selfId);
-      if (refused != null) {
-        // The write may have happened anywhere: the caller reports an unknown outcome.
-        id.rejected("ForwardResponse", refused);
-        throw new CompletionException(new IllegalStateException("ForwardResponse dropped: " + refused));
-      }
+      PeerHeaders.check(id, "ForwardResponse", r.getHeader(), peerId, selfId);
       return ProtoCodec.fromProto(r);
     });
   }
@@ -312,15 +294,9 @@ public final class GrpcTransport implements Transport {
     }
     PeerIdentity id = identity;
     return stream.readIndex(ProtoCodec.toReadIndexRequest(selfId).toBuilder()
-            .setHeader(ProtoCodec.toProto(id.toPeer(peerId))).build(), settings.clientCallDeadline())
+            .setHeader(PeerHeaders.to(id, peerId)).build(), settings.clientCallDeadline())
         .thenApply(r -> {
-          // A read index vouched for by a node that is not the member we asked must not serve a read.
-          PeerStamp stamp = ProtoCodec.fromProto(r.getHeader());
-          String refused = id.admitResponse(stamp, peerId, selfId);
-          if (refused != null) {
-            id.rejected("ReadIndexResponse", refused);
-            throw new CompletionException(new IllegalStateException("ReadIndexResponse dropped: " + refused));
-          }
+          PeerHeaders.check(id, "ReadIndexResponse", r.getHeader(), peerId, selfId);
           return ProtoCodec.fromProto(r);
         });
   }
@@ -344,17 +320,8 @@ public final class GrpcTransport implements Transport {
     return call(raftAddr, c -> c.hello(wire), ProtoCodec::fromProto);
   }
 
-  /**
-   * The header for a call made by address: addressed to the member at {@code raftAddr} when it is
-   * one, else to nobody in particular (receiver 0), as for a node that is not a member yet.
-   */
   private PeerHeader stampFor(String raftAddr) {
-    PeerIdentity id = identity;
-    for (Map.Entry<Long, String> e : peers.entrySet()) {
-      if (e.getValue().equals(raftAddr)) return ProtoCodec.toProto(id.toPeer(e.getKey()));
-    }
-    PeerStamp self = id.toPeer(0);
-    return ProtoCodec.toProto(new PeerStamp(self.clusterId(), self.fromId(), self.fromIncarnation(), 0, 0));
+    return PeerHeaders.forAddress(identity, peers, raftAddr);
   }
 
   /**
