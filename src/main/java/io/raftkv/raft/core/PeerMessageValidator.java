@@ -49,6 +49,22 @@ public final class PeerMessageValidator {
     return null; // RequestVoteResponse, TimeoutNowResponse: the common checks cover them
   }
 
+  /**
+   * The answer node {@code self} gives a malformed request: a refusal in its own {@code term},
+   * which changes nothing at the sender that reads it.
+   */
+  public static RaftMessage.Response refusal(RaftMessage.Request request, long self, long term) {
+    long to = request.from();
+    if (request instanceof RaftMessage.RequestVote rv) {
+      return new RaftMessage.RequestVoteResponse(self, to, term, false, rv.preVote());
+    }
+    if (request instanceof RaftMessage.AppendEntries ae) {
+      return new RaftMessage.AppendEntriesResponse(self, to, term, false, 0, 0, 0, Math.max(0, ae.readSeq()));
+    }
+    if (request instanceof RaftMessage.TimeoutNow) return new RaftMessage.TimeoutNowResponse(self, to, term, false);
+    return new RaftMessage.InstallSnapshotResponse(self, to, term, false, 0);
+  }
+
   private static String checkRequestVote(RaftMessage.RequestVote m) {
     if (m.term() == 0) return "RequestVote in term 0";
     String bad = index("lastLogIndex", m.lastLogIndex());

@@ -227,7 +227,7 @@ public final class RaftCore {
     if (PeerMessageValidator.check(request) != null) {
       // The driver drops malformed messages before they get here; refusing them here as well
       // keeps a driver bug from moving the term or throwing inside the core.
-      return refusal(request);
+      return PeerMessageValidator.refusal(request, id, currentTerm);
     }
     if (request instanceof RequestVote rv) return handleRequestVote(rv);
     if (request instanceof AppendEntries ae) return handleAppendEntries(ae);
@@ -250,17 +250,6 @@ public final class RaftCore {
     } else {
       throw new IllegalArgumentException("unknown response " + response);
     }
-  }
-
-  /** The answer to a malformed request: a refusal in our own term that changes nothing here. */
-  private RaftMessage.Response refusal(RaftMessage.Request request) {
-    long to = request.from();
-    if (request instanceof RequestVote rv) return new RequestVoteResponse(id, to, currentTerm, false, rv.preVote());
-    if (request instanceof AppendEntries ae) {
-      return new AppendEntriesResponse(id, to, currentTerm, false, 0, 0, 0, Math.max(0, ae.readSeq()));
-    }
-    if (request instanceof TimeoutNow) return new TimeoutNowResponse(id, to, currentTerm, false);
-    return new InstallSnapshotResponse(id, to, currentTerm, false, 0);
   }
 
   /** A client command. Appends it if this node leads; the driver persists it via the Ready. */
