@@ -239,10 +239,13 @@ json_field() {
   fi
 }
 
+# True when a raftkv node answers /health: "ok" when ready, "degraded" while it has no leader yet
+# (or an alarm); either way the process is up and serving.
 health_ok() {
-  local json
+  local json status
   json=$(health_json "$1") || return 1
-  [[ $(json_field "$json" status) == ok ]]
+  status=$(json_field "$json" status)
+  [[ $status == ok || $status == degraded ]]
 }
 
 # "state=Leader term=3 leader=1" from a /health body.

@@ -11,11 +11,16 @@ import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.RaftConfig;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.node.ClusterBootstrap;
+import io.raftkv.raft.node.DiskQuota;
+import io.raftkv.raft.node.DiskUsageMonitor;
 import io.raftkv.raft.node.NodeGateway;
+import io.raftkv.raft.node.NodeFailure;
 import io.raftkv.raft.node.NodeGuardian;
 import io.raftkv.raft.node.NodeIdentity;
 import io.raftkv.raft.node.NodeSettings;
 import io.raftkv.raft.node.RaftNode;
+import io.raftkv.raft.node.ReadinessRules;
+import io.raftkv.raft.node.SnapshotBacklog;
 import io.raftkv.raft.node.StatusBoard;
 import io.raftkv.raft.node.StorageActor;
 import io.raftkv.storage.Recovered;
@@ -25,14 +30,17 @@ import io.raftkv.transport.GrpcTransport;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.Materializer;
@@ -42,9 +50,10 @@ import org.apache.pekko.stream.Materializer;
  * the raft address, and the HTTP API. Used by {@link Main} and by tests that run real nodes in
  * one JVM.
  *
- * <p>Shutdown is Pekko coordinated shutdown: stop accepting HTTP, let in-flight requests finish
- * (bounded) while Raft keeps running so they can commit, stop gRPC, stop the actors, and only
- * then close RocksDB.
+ * <p>Shutdown is Pekko coordinated shutdown: a leader first hands its leadership to the most
+ * caught-up voter (bounded), then stop accepting HTTP, let in-flight requests finish (bounded)
+ * while Raft keeps running so they can commit, stop gRPC, stop the actors, and only then close
+ * RocksDB.
  */
 public final class RaftKvServer {
   private final NodeConfig config;
@@ -61,6 +70,10 @@ public final class RaftKvServer {
   private volatile ServerBinding httpBinding;
   private volatile ClusterBootstrap bootstrap;
   private final CompletableFuture<Done> closed = new CompletableFuture<>();
+  // Why the node stopped on its own, if it did; the first reason wins.
+  private final AtomicReference<NodeFailure> failure = new AtomicReference<>();
+  /** Pekko's default phase timeout is 5 s; the hand-off must finish well inside it. */
+  private static final long HAND_OFF_MAX_MS = 4000;
 
   private RaftKvServer(NodeConfig config, Consumer<String> out) throws Exception {
     this.config = config;
@@ -69,6 +82,9 @@ public final class RaftKvServer {
     this.storage = RocksDbStorage.open(config.dataPath(), config.maxOpenFiles());
     ActorSystem<NodeGuardian.Command> sys = null;
     try {
+      DiskQuota quota = new DiskQuota(config.quotaBackendBytes());
+      DiskUsageMonitor diskUsage = new DiskUsageMonitor(config.nodeId(), storage::diskUsageBytes, quota);
+      diskUsage.measure();
       Recovered recovered = storage.recover();
       this.hadState = !recovered.isEmpty();
       RaftCore core = new RaftCore(
@@ -76,18 +92,18 @@ public final class RaftKvServer {
           settings.raft(),
           new Random(new SecureRandom().nextLong()),
           recovered.hardState(),
-          recovered.baseIndex(),
-          recovered.baseTerm(),
-          recovered.log(),
+          recovered.storedLog(),
+          storage,
           recovered.appliedIndex(),
-          recovered.baseMembership());
+          recovered.baseMembership(),
+          settings.logLimits());
       this.status = new StatusBoard(new NodeStatus(
           config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
           core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
       StatusBoard board = status;
       this.identity = NodeIdentity.load(config.nodeId(), storage, new SecureRandom(), board::membership);
       status.identityProblemFrom(identity::problem);
-      sys = ActorSystem.create(NodeGuardian.create(), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
+      sys = ActorSystem.create(NodeGuardian.create(f -> failure.compareAndSet(null, f)), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
       this.system = sys;
       ActorSystem<NodeGuardian.Command> stopOnFailure = sys;
       identity.onStorageFailure(stopOnFailure::terminate);
@@ -97,14 +113,18 @@ public final class RaftKvServer {
               system,
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
                   settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
-                  StorageActor.create(storage, storage, storage), storage, transport, status, identity), replyTo),
+                  new SnapshotBacklog(recovered.appliedEntriesSinceSnapshot(), recovered.appliedBytesSinceSnapshot()),
+                  StorageActor.create(storage, storage, storage), transport, status, identity), replyTo),
               Duration.ofSeconds(10),
               system.scheduler())
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       this.gateway = new NodeGateway(
-          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system));
+          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system),
+          system.dispatchers().lookup(DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)), quota,
+          new ReadinessRules(Duration.ofMillis(config.electionTimeoutMsMax()), config.readyMaxApplyLag()));
       gateway.useIdentity(identity);
+      diskUsage.start(system);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
       HostPort raft = config.raftHostPort();
       this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port(), identity)
@@ -112,8 +132,14 @@ public final class RaftKvServer {
           .get(10, TimeUnit.SECONDS);
       registerShutdownTasks();
       system.getWhenTerminated().whenComplete((t, e) -> {
-        storage.close();
-        closed.complete(Done.getInstance());
+        try {
+          storage.close();
+        } catch (RuntimeException closeFailure) {
+          // The final WAL sync failed: whatever stopped the node, this is no clean stop.
+          failure.compareAndSet(null, NodeFailure.of(closeFailure));
+        } finally {
+          closed.complete(Done.getInstance());
+        }
       });
       out.accept("✓ Raft node created successfully!");
     } catch (Exception | Error e) {
@@ -177,7 +203,10 @@ public final class RaftKvServer {
     if (outcome == ClusterBootstrap.Outcome.JOINED) out.accept("✓ Joined the cluster");
     out.accept("Waiting for initial log to be committed...");
     while (status.get().lastAppliedIndex() < 1) {
-      if (system.whenTerminated().isCompleted()) throw new IllegalStateException("node stopped during start-up");
+      if (system.whenTerminated().isCompleted()) {
+        NodeFailure f = failure.get();
+        throw new IllegalStateException("node stopped during start-up" + (f == null ? "" : " after a " + f.describe()));
+      }
       Thread.sleep(20);
     }
     out.accept("✓ Initial log committed successfully!");
@@ -186,7 +215,7 @@ public final class RaftKvServer {
   private void serveHttp(Consumer<String> out) throws Exception {
     HostPort http = config.httpHostPort();
     HttpLimits limits = new HttpLimits(config.maxBodyBytes(), config.maxKeyBytes(), config.maxValueBytes(),
-        config.maxBatchOps(), config.maxPrefixLimit());
+        config.maxBatchOps(), config.maxPrefixLimit(), config.maxTxnOps(), config.maxResponseBytes());
     httpBinding = HttpApi.bind(system, http.host(), http.port(), new HttpApi(gateway, limits).route())
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
@@ -199,6 +228,8 @@ public final class RaftKvServer {
     out.accept("  POST " + base + "/set             - Set a key-value pair");
     out.accept("  POST " + base + "/delete          - Delete a key");
     out.accept("  GET  " + base + "/health          - Health check");
+    out.accept("  GET  " + base + "/livez           - Liveness probe (200 while the process serves)");
+    out.accept("  GET  " + base + "/readyz          - Readiness probe (503 with reasons when not ready)");
     out.accept("  GET  " + base + "/metrics         - Cluster metrics");
     out.accept("");
     out.accept("Press Ctrl+C to shutdown...");
@@ -207,6 +238,16 @@ public final class RaftKvServer {
   private void registerShutdownTasks() {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     Duration drain = Duration.ofMillis(Math.max(1000, config.shutdownTimeoutMs() / 2));
+    // A leader first hands its leadership over, while it still serves: the cluster then has a
+    // leader at once instead of after an election timeout, and clients are forwarded to it.
+    // Bounded by about two election timeouts, and well inside the phase's own timeout.
+    Duration handOff = Duration.ofMillis(Math.min(2L * config.electionTimeoutMsMax(),
+        Math.min(HAND_OFF_MAX_MS, config.shutdownTimeoutMs() / 2)));
+    cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "raft-hand-off-leadership", () ->
+        AskPattern.<RaftNode.Command, Long>ask(
+                node, replyTo -> new RaftNode.HandOffLeadership(handOff, replyTo), handOff.plusSeconds(1),
+                system.scheduler())
+            .handle((leader, failure) -> Done.getInstance()));
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> {
       ServerBinding b = httpBinding;
       if (bootstrap != null) bootstrap.cancel();
@@ -238,6 +279,11 @@ public final class RaftKvServer {
   /** Completes when the node has stopped and closed its storage, for whatever reason. */
   public CompletableFuture<Done> whenClosed() {
     return closed;
+  }
+
+  /** Why the node stopped on its own (storage failure or internal error), if it did. */
+  public Optional<NodeFailure> failure() {
+    return Optional.ofNullable(failure.get());
   }
 
   public NodeStatus status() {

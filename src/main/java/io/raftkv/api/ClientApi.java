@@ -27,11 +27,17 @@ public interface ClientApi {
 
   NodeStatus status();
 
+  /** Alarms, readiness and disk usage, for /readyz, /health and /metrics. */
+  NodeHealth health();
+
   /** Adds a node to the cluster: as a learner, then as a voter once it has caught up. */
   CompletionStage<AdminOutcome> join(Member member);
 
-  /** Removes a node from the cluster; a leader that leaves hands its leadership over first. */
-  CompletionStage<AdminOutcome> leave(long nodeId);
+  /**
+   * Removes a node from the cluster; a leader that leaves hands its leadership over first.
+   * {@code force} confirms a removal that leaves fewer than three voters.
+   */
+  CompletionStage<AdminOutcome> leave(long nodeId, boolean force);
 
   /** Snapshots this node's applied state now (and compacts its log behind it as configured). */
   CompletionStage<SnapshotMeta> triggerSnapshot();

@@ -1,5 +1,6 @@
 package io.raftkv.api;
 
+import io.raftkv.kv.KvPage;
 import io.raftkv.storage.StateMachineStore;
 
 /**
@@ -19,18 +20,26 @@ public sealed interface ReadQuery {
   }
 
   /**
-   * Up to {@code limit} keys starting with {@code prefix}, in key order: {@link ReadOutcome.Items}.
-   * Like a get, it is linearizable unless run as a local read.
+   * Up to {@code limit} keys starting with {@code prefix} and greater than {@code startAfter}
+   * (null: from the first), in key order, cut at {@code maxBytes} of keys and values: {@link
+   * ReadOutcome.Items}. Like a get, it is linearizable unless run as a local read.
    */
-  record Prefix(String prefix, int limit) implements ReadQuery {
+  record Prefix(String prefix, String startAfter, int limit, long maxBytes) implements ReadQuery {
     public Prefix {
       if (prefix == null) throw new IllegalArgumentException("prefix is required");
       if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
+      if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive, got " + maxBytes);
+    }
+
+    /** A first page with no byte budget beyond the item limit. */
+    public Prefix(String prefix, int limit) {
+      this(prefix, null, limit, Long.MAX_VALUE);
     }
 
     @Override
     public ReadOutcome runOn(StateMachineStore state) {
-      return new ReadOutcome.Items(prefix, state.scan(prefix, limit));
+      KvPage page = state.scan(prefix, startAfter, limit, maxBytes);
+      return new ReadOutcome.Items(prefix, page.items(), page.more());
     }
   }
 }

@@ -27,4 +27,16 @@ public sealed interface WriteOutcome {
    * committed and the entry was overwritten): HTTP 503, safe to retry.
    */
   record Rejected(String reason) implements WriteOutcome {}
+
+  /**
+   * The write would add data while the NOSPACE alarm is raised (the data directory is over its
+   * quota, on this node or on the leader): HTTP 507. Nothing was proposed; deletes still work.
+   */
+  record NoSpace(String reason) implements WriteOutcome {}
+
+  /**
+   * The leader holds as many proposed but unapplied writes (by count or bytes) as it may: this
+   * write was not proposed. HTTP 429 with Retry-After; safe to retry after {@code retryAfterMs}.
+   */
+  record Overloaded(String reason, long retryAfterMs) implements WriteOutcome {}
 }

@@ -28,6 +28,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 final class ClusterRoutes {
   static final String JOIN_EXAMPLE = "{\"node_id\": 4, \"endpoint\": \"127.0.0.1:7004\"}";
   static final String LEAVE_EXAMPLE = "{\"node_id\": 4}";
+  static final String FORCED_LEAVE_EXAMPLE = "{\"node_id\": 3, \"force\": true}";
   static final String PURGE_EXAMPLE = "{\"upto_index\": 1000}";
   private static final Duration ADMIN_REQUEST_TIMEOUT = Duration.ofSeconds(125);
 
@@ -67,13 +68,26 @@ final class ClusterRoutes {
 
   Route leave(ObjectNode body) {
     long id;
+    boolean force;
     try {
-      Fields.only(body, Set.of("node_id"), LEAVE_EXAMPLE);
+      Fields.only(body, Set.of("node_id", "force"), LEAVE_EXAMPLE + " or " + FORCED_LEAVE_EXAMPLE);
       id = nodeId(body, LEAVE_EXAMPLE);
+      force = force(body);
     } catch (ClientError e) {
       return responses.error(e);
     }
-    return admin(() -> api.leave(id));
+    return admin(() -> api.leave(id, force));
+  }
+
+  /** Optional; true confirms a removal that leaves fewer than three voters. */
+  private static boolean force(ObjectNode body) throws ClientError {
+    JsonNode node = body.get("force");
+    if (node == null) return false;
+    if (!node.isBoolean()) {
+      throw new ClientError(StatusCodes.BAD_REQUEST,
+          "field 'force' must be true or false, got " + Fields.describe(node) + ", e.g. " + FORCED_LEAVE_EXAMPLE);
+    }
+    return node.booleanValue();
   }
 
   Route triggerSnapshot() {

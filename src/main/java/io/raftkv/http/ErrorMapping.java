@@ -39,6 +39,9 @@ import org.slf4j.LoggerFactory;
 final class ErrorMapping {
   private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
 
+  static final String INTERNAL_ERROR =
+      "internal error, see the node's log. The node is still running; retry, and report this if it persists";
+
   private final Responses responses;
   private final HttpLimits limits;
   private final String endpoints;
@@ -76,15 +79,14 @@ final class ErrorMapping {
         + " form data)";
   }
 
+  /**
+   * A failure inside the node. The client learns only that it happened: class names and messages
+   * of exceptions describe the node's internals, and go to the node's log instead.
+   */
   Route internalError(Throwable failure) {
     Throwable cause = unwrap(failure);
     log.error("request failed inside the node", cause);
-    return responses.error(
-        StatusCodes.INTERNAL_SERVER_ERROR,
-        "internal error ("
-            + cause.getClass().getSimpleName()
-            + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
-            + "). The node is still running; retry, and report this if it persists");
+    return responses.error(StatusCodes.INTERNAL_SERVER_ERROR, INTERNAL_ERROR);
   }
 
   /**
@@ -141,10 +143,12 @@ final class ErrorMapping {
               if (findSizeException(r.getCause()) != null) {
                 return responses.error(StatusCodes.PAYLOAD_TOO_LARGE, bodyTooLarge());
               }
+              // The routes read bodies themselves (JsonBody), each naming its own example; this
+              // only answers should a Pekko unmarshaller ever refuse a body.
               return responses.error(
                   StatusCodes.BAD_REQUEST,
-                  "request body is malformed (" + r.message() + "). Send a JSON object such as "
-                      + KvRequests.SET_EXAMPLE);
+                  "request body is malformed (" + r.message() + "). Send a JSON object with the"
+                      + " header 'Content-Type: application/json'");
             })
         .handleNotFound(
             extractRequest(

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Set;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 
@@ -33,7 +32,60 @@ final class Fields {
           StatusCodes.BAD_REQUEST,
           "field '" + field + "' must be a JSON string, got " + describe(node) + hint);
     }
-    return node.textValue();
+    String text = node.textValue();
+    checkUnicode(text, "field '" + field + "'");
+    return text;
+  }
+
+  /**
+   * Refuses text that is not valid Unicode: a UTF-16 surrogate without its partner, which JSON
+   * can carry as a backslash-u escape such as D800. Stored, it would become '?' in UTF-8, so two
+   * different keys would collide; it is refused instead, never altered.
+   */
+  static void checkUnicode(String s, String what) throws ClientError {
+    int bad = firstLoneSurrogate(s);
+    if (bad >= 0) {
+      throw new ClientError(
+          StatusCodes.BAD_REQUEST,
+          what + " is not valid Unicode: it contains a lone UTF-16 surrogate (\\u"
+              + Integer.toHexString(s.charAt(bad)) + ") at character " + bad
+              + ". Send text; encode binary data first (for example as base64)");
+    }
+  }
+
+  /** The index of the first surrogate that is not half of a pair, or -1. */
+  static int firstLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** {@code s} made safe to quote in an error message: cut when long, surrogates escaped. */
+  static String printable(String s) {
+    return escapeSurrogates(s.length() > 100 ? s.substring(0, 100) + "..." : s);
+  }
+
+  /** Lone surrogates shown as backslash-u text, because JSON output cannot carry them. */
+  static String escapeSurrogates(String s) {
+    if (firstLoneSurrogate(s) < 0) return s;
+    StringBuilder b = new StringBuilder(s.length() + 8);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        b.append(c).append(s.charAt(++i));
+      } else if (Character.isSurrogate(c)) {
+        b.append("\\u").append(Integer.toHexString(c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   /** Unknown fields are refused so that a misspelt or unsupported option is never ignored. */
@@ -44,19 +96,9 @@ final class Fields {
       if (!allowed.contains(name)) {
         throw new ClientError(
             StatusCodes.BAD_REQUEST,
-            "unknown field '" + name + "': the body must look like " + example);
+            "unknown field '" + printable(name) + "': the body must look like " + example);
       }
     }
-  }
-
-  /** A repeated query parameter is ambiguous, so it is refused rather than resolved. */
-  static String singleParam(List<String> values, String name) throws ClientError {
-    if (values.isEmpty()) return null;
-    if (values.size() > 1) {
-      throw new ClientError(
-          StatusCodes.BAD_REQUEST, "query parameter '" + name + "' is given more than once");
-    }
-    return values.get(0);
   }
 
   static boolean linearizable(String consistency) throws ClientError {
@@ -65,7 +107,7 @@ final class Fields {
     throw new ClientError(
         StatusCodes.BAD_REQUEST,
         "unknown consistency '"
-            + consistency
+            + printable(consistency)
             + "': use consistency=linearizable (the default) or consistency=local");
   }
 

@@ -1,13 +1,17 @@
 package io.raftkv.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractUri;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.raftkv.api.ClientApi;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -21,9 +25,11 @@ import org.apache.pekko.http.javadsl.server.Route;
  *
  * <ul>
  *   <li>{@link KvRoutes}, {@link StatusRoutes} and {@link ClusterRoutes}: one method per endpoint.
- *   <li>{@link JsonBody} reads bodies; {@link KvRequests} and {@link Fields} validate them.
+ *   <li>{@link JsonBody} reads bodies; {@link KvRequests} and {@link Fields} validate them;
+ *       {@link QueryParams} decodes query strings strictly, against each endpoint's parameters.
  *   <li>{@link Outcomes} answers reads and writes that did not succeed.
  *   <li>{@link ErrorMapping} renders Pekko's rejections, exceptions and timeouts as JSON.
+ *   <li>{@link JsonParsingErrorHandler} does the same for requests Pekko cannot parse at all.
  *   <li>{@link Responses} renders JSON.
  * </ul>
  */
@@ -33,9 +39,10 @@ public final class HttpApi {
 
   private static final String ENDPOINTS =
       "GET /get?key=<key>, POST /set, POST /delete, POST /batch_write, POST /txn, POST /getset,"
-          + " GET /prefix?prefix=<prefix>, GET /health, GET /metrics, GET /members, POST /join, POST /leave,"
+          + " GET /prefix?prefix=<prefix>[&limit=<n>][&start_after=<key>], GET /health, GET /livez, GET /readyz, GET /metrics, GET /members, POST /join, POST /leave,"
           + " POST /trigger_snapshot, GET /snapshot_status and POST /purge_log";
 
+  private final Responses responses;
   private final ErrorMapping errors;
   private final JsonBody body;
   private final KvRoutes kv;
@@ -50,7 +57,7 @@ public final class HttpApi {
     if (api == null || limits == null || mapper == null) {
       throw new IllegalArgumentException("api, limits and mapper are required");
     }
-    Responses responses = new Responses(mapper);
+    this.responses = new Responses(mapper);
     this.errors = new ErrorMapping(responses, limits, ENDPOINTS);
     this.body = new JsonBody(responses, errors, limits, mapper);
     Outcomes outcomes = new Outcomes(responses, errors);
@@ -59,25 +66,54 @@ public final class HttpApi {
     this.cluster = new ClusterRoutes(api, responses, errors);
   }
 
-  /** The complete route, with JSON error handling around it. */
+  /**
+   * The complete route, with JSON error handling around it. Each endpoint declares the query
+   * parameters it accepts; any other is refused (400), as is a malformed query string.
+   */
   public Route route() {
     return withErrorHandling(
         concat(
-            path("get", () -> get(kv::get)),
-            path("set", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::set))),
-            path("delete", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::delete))),
-            path("batch_write", () -> post(() -> body.object(KvRequests.BATCH_EXAMPLE, kv::batchWrite))),
-            path("txn", () -> post(() -> body.object(KvRequests.TXN_EXAMPLE, kv::txn))),
-            path("getset", () -> post(() -> body.object(KvRequests.SET_EXAMPLE, kv::getSet))),
-            path("prefix", () -> get(kv::prefix)),
-            path("health", () -> get(status::health)),
-            path("metrics", () -> get(status::metrics)),
-            path("members", () -> get(cluster::members)),
-            path("join", () -> post(() -> body.object(ClusterRoutes.JOIN_EXAMPLE, cluster::join))),
-            path("leave", () -> post(() -> body.object(ClusterRoutes.LEAVE_EXAMPLE, cluster::leave))),
-            path("trigger_snapshot", () -> post(cluster::triggerSnapshot)),
-            path("snapshot_status", () -> get(cluster::snapshotStatus)),
-            path("purge_log", () -> post(() -> body.object(ClusterRoutes.PURGE_EXAMPLE, cluster::purgeLog)))));
+            path("get", () -> get(() -> query("GET /get", KvRoutes.GET_PARAMS, kv::get))),
+            path("set", () -> post(() -> none("POST /set", () -> body.object(KvRequests.SET_EXAMPLE, kv::set)))),
+            path("delete", () -> post(() -> none("POST /delete",
+                () -> body.object(KvRequests.DELETE_EXAMPLE, kv::delete)))),
+            path("batch_write", () -> post(() -> none("POST /batch_write",
+                () -> body.object(KvRequests.BATCH_EXAMPLE, kv::batchWrite)))),
+            path("txn", () -> post(() -> none("POST /txn", () -> body.object(KvRequests.TXN_EXAMPLE, kv::txn)))),
+            path("getset", () -> post(() -> none("POST /getset",
+                () -> body.object(KvRequests.GETSET_EXAMPLE, kv::getSet)))),
+            path("prefix", () -> get(() -> query("GET /prefix", KvRoutes.PREFIX_PARAMS, kv::prefix))),
+            path("health", () -> get(() -> none("GET /health", status::health))),
+            path("livez", () -> get(() -> none("GET /livez", status::livez))),
+            path("readyz", () -> get(() -> none("GET /readyz", status::readyz))),
+            path("metrics", () -> get(() -> none("GET /metrics", status::metrics))),
+            path("members", () -> get(() -> none("GET /members", cluster::members))),
+            path("join", () -> post(() -> none("POST /join",
+                () -> body.object(ClusterRoutes.JOIN_EXAMPLE, cluster::join)))),
+            path("leave", () -> post(() -> none("POST /leave",
+                () -> body.object(ClusterRoutes.LEAVE_EXAMPLE, cluster::leave)))),
+            path("trigger_snapshot", () -> post(() -> none("POST /trigger_snapshot", cluster::triggerSnapshot))),
+            path("snapshot_status", () -> get(() -> none("GET /snapshot_status", cluster::snapshotStatus))),
+            path("purge_log", () -> post(() -> none("POST /purge_log",
+                () -> body.object(ClusterRoutes.PURGE_EXAMPLE, cluster::purgeLog))))));
+  }
+
+  /** Parses the query string strictly against the parameters {@code endpoint} accepts. */
+  private Route query(String endpoint, List<String> accepted, Function<QueryParams, Route> inner) {
+    return extractUri(uri -> {
+      QueryParams params;
+      try {
+        params = QueryParams.parse(uri.rawQueryString(), accepted, endpoint);
+      } catch (ClientError e) {
+        return responses.error(e);
+      }
+      return inner.apply(params);
+    });
+  }
+
+  /** An endpoint without query parameters: one given is a mistake worth telling the client. */
+  private Route none(String endpoint, Supplier<Route> inner) {
+    return query(endpoint, List.of(), params -> inner.get());
   }
 
   /**
@@ -92,7 +128,9 @@ public final class HttpApi {
         .adaptSettings(
             s ->
                 s.withEnableHttp2(false)
-                    .withPreviewServerSettings(s.getPreviewServerSettings().withEnableHttp2(false)))
+                    .withPreviewServerSettings(s.getPreviewServerSettings().withEnableHttp2(false))
+                    // Requests Pekko cannot even parse get the API's JSON error shape too.
+                    .withParsingErrorHandler(JsonParsingErrorHandler.class.getName()))
         .bind(route);
   }
 

@@ -18,6 +18,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 final class KvRequests {
   static final String SET_EXAMPLE = "{\"key\":\"k\",\"value\":\"v\"}";
   static final String DELETE_EXAMPLE = "{\"key\":\"k\"}";
+  static final String GETSET_EXAMPLE = "{\"key\":\"counter\",\"value\":\"2\"}";
   static final String OP_EXAMPLE =
       "{\"op\":\"set\",\"key\":\"k\",\"value\":\"v\"} or {\"op\":\"delete\",\"key\":\"k\"}";
   static final String BATCH_EXAMPLE =
@@ -28,7 +29,8 @@ final class KvRequests {
       "{\"conditions\":[{\"key\":\"k\",\"op\":\"equal\",\"value\":\"v\"}],"
           + "\"if_then\":[{\"op\":\"set\",\"key\":\"k\",\"value\":\"w\"}],\"else_then\":[],"
           + "\"return_previous\":true}";
-  static final String PREFIX_USAGE = "GET /prefix?prefix=<prefix>[&limit=<n>][&consistency=local]";
+  static final String PREFIX_USAGE =
+      "GET /prefix?prefix=<prefix>[&limit=<n>][&start_after=<key>][&consistency=local]";
 
   private final HttpLimits limits;
 
@@ -53,14 +55,18 @@ final class KvRequests {
   }
 
   KvCommand.GetSet getSet(ObjectNode body) throws ClientError {
-    Fields.only(body, Set.of("key", "value"), SET_EXAMPLE);
-    String key = Fields.string(body, "key", SET_EXAMPLE);
+    Fields.only(body, Set.of("key", "value"), GETSET_EXAMPLE);
+    String key = Fields.string(body, "key", GETSET_EXAMPLE);
     checkKey(key);
-    String value = Fields.string(body, "value", SET_EXAMPLE);
+    String value = Fields.string(body, "value", GETSET_EXAMPLE);
     checkValue(value);
     return new KvCommand.GetSet(key, value);
   }
 
+  /**
+   * A batch, or null for an empty one: it changes nothing, so it is answered without a log
+   * entry (as the rockraft example answers it).
+   */
   KvCommand.Batch batch(ObjectNode body) throws ClientError {
     Fields.only(body, Set.of("operations"), BATCH_EXAMPLE);
     JsonNode node = body.get("operations");
@@ -68,12 +74,8 @@ final class KvRequests {
       throw new ClientError(
           StatusCodes.BAD_REQUEST, "missing field 'operations': the body must look like " + BATCH_EXAMPLE);
     }
-    List<KvCommand.Op> ops = ops(node, "operations", BATCH_EXAMPLE);
-    if (ops.isEmpty()) {
-      throw new ClientError(
-          StatusCodes.BAD_REQUEST, "operations must not be empty: send at least one set or delete");
-    }
-    return new KvCommand.Batch(ops);
+    List<KvCommand.Op> ops = ops(node, "operations", BATCH_EXAMPLE, limits.maxBatchOps(), "max_batch_ops");
+    return ops.isEmpty() ? null : new KvCommand.Batch(ops);
   }
 
   /**
@@ -88,7 +90,7 @@ final class KvRequests {
           StatusCodes.BAD_REQUEST,
           "missing field 'conditions' (use [] for none): the body must look like " + TXN_EXAMPLE);
     }
-    ArrayNode array = array(conditionsNode, "conditions", TXN_EXAMPLE);
+    ArrayNode array = array(conditionsNode, "conditions", TXN_EXAMPLE, limits.maxTxnOps(), "max_txn_ops");
     List<Condition> conditions = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       try {
@@ -112,8 +114,12 @@ final class KvRequests {
     return new KvCommand.Txn(conditions, ifThen, elseThen, returnPrevious);
   }
 
-  /** The query of GET /prefix; {@code limit} defaults to, and may not exceed, maxPrefixLimit. */
-  ReadQuery.Prefix prefix(String prefix, String limit) throws ClientError {
+  /**
+   * The query of GET /prefix; {@code limit} defaults to, and may not exceed, maxPrefixLimit, and
+   * the answer is cut at maxResponseBytes. {@code startAfter} (may be null) continues a cut
+   * answer after its {@code next_key}.
+   */
+  ReadQuery.Prefix prefix(String prefix, String limit, String startAfter) throws ClientError {
     if (prefix == null) {
       throw new ClientError(
           StatusCodes.BAD_REQUEST,
@@ -122,7 +128,8 @@ final class KvRequests {
     }
     // An empty prefix is allowed: it lists every key, up to the limit. A prefix longer than the
     // longest possible key could never match, so it gets the key limit's 413.
-    if (!prefix.isEmpty()) checkKey(prefix);
+    if (!prefix.isEmpty()) checkKey(prefix, "prefix");
+    if (startAfter != null) checkKey(startAfter, "start_after");
     int n = limits.maxPrefixLimit();
     if (limit != null) {
       try {
@@ -135,10 +142,10 @@ final class KvRequests {
         throw new ClientError(
             StatusCodes.BAD_REQUEST,
             "limit must be from 0 to " + limits.maxPrefixLimit() + ", got " + n
-                + (n < 0 ? "" : ". Page through the keys with a longer prefix instead"));
+                + (n < 0 ? "" : ". Ask for more pages instead: pass each answer's next_key as start_after"));
       }
     }
-    return new ReadQuery.Prefix(prefix, n);
+    return new ReadQuery.Prefix(prefix, startAfter, n, limits.maxResponseBytes());
   }
 
   // ---------------------------------------------------------------- parts of bodies
@@ -146,12 +153,13 @@ final class KvRequests {
   private List<KvCommand.Op> optionalOps(ObjectNode body, String field) throws ClientError {
     JsonNode node = body.get(field);
     if (node == null) return List.of();
-    return ops(node, field, TXN_EXAMPLE);
+    return ops(node, field, TXN_EXAMPLE, limits.maxTxnOps(), "max_txn_ops");
   }
 
   /** A list of operations, refused whole with 413 before any is parsed when it is too long. */
-  private List<KvCommand.Op> ops(JsonNode node, String field, String example) throws ClientError {
-    ArrayNode array = array(node, field, example);
+  private List<KvCommand.Op> ops(JsonNode node, String field, String example, int max, String key)
+      throws ClientError {
+    ArrayNode array = array(node, field, example, max, key);
     List<KvCommand.Op> ops = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       try {
@@ -163,18 +171,18 @@ final class KvRequests {
     return ops;
   }
 
-  private ArrayNode array(JsonNode node, String field, String example) throws ClientError {
+  private ArrayNode array(JsonNode node, String field, String example, int max, String key) throws ClientError {
     if (!node.isArray()) {
       throw new ClientError(
           StatusCodes.BAD_REQUEST,
           "field '" + field + "' must be a JSON array, got " + Fields.describe(node)
               + ": the body must look like " + example);
     }
-    if (node.size() > limits.maxBatchOps()) {
+    if (node.size() > max) {
       throw new ClientError(
           StatusCodes.PAYLOAD_TOO_LARGE,
-          "'" + field + "' has " + node.size() + " entries; the limit is " + limits.maxBatchOps()
-              + " (max_batch_ops). Split it into smaller requests");
+          "'" + field + "' has " + node.size() + " entries; the limit is " + max
+              + " (" + key + "). Split it into smaller requests");
     }
     return (ArrayNode) node;
   }
@@ -202,7 +210,7 @@ final class KvRequests {
       return new KvCommand.Delete(key);
     }
     throw new ClientError(
-        StatusCodes.BAD_REQUEST, "unknown op '" + op + "': use \"set\" or \"delete\"");
+        StatusCodes.BAD_REQUEST, "unknown op '" + Fields.printable(op) + "': use \"set\" or \"delete\"");
   }
 
   private Condition condition(JsonNode node) throws ClientError {
@@ -218,7 +226,8 @@ final class KvRequests {
     String opName = Fields.string(o, "op", CONDITION_EXAMPLE);
     Condition.Compare compare = Condition.Compare.ofWireName(opName);
     if (compare == null) {
-      throw new ClientError(StatusCodes.BAD_REQUEST, "unknown condition op '" + opName + "': use one of " + compareNames());
+      throw new ClientError(
+          StatusCodes.BAD_REQUEST, "unknown condition op '" + Fields.printable(opName) + "': use one of " + compareNames());
     }
     JsonNode valueNode = o.get("value");
     if (!compare.needsValue()) {
@@ -259,14 +268,20 @@ final class KvRequests {
   }
 
   void checkKey(String key) throws ClientError {
+    checkKey(key, "key");
+  }
+
+  /** A key, or a key-shaped parameter named {@code what}: not empty, Unicode, within the limit. */
+  void checkKey(String key, String what) throws ClientError {
     if (key.isEmpty()) {
-      throw new ClientError(StatusCodes.BAD_REQUEST, "key must not be empty");
+      throw new ClientError(StatusCodes.BAD_REQUEST, what + " must not be empty");
     }
+    Fields.checkUnicode(key, what);
     int keyBytes = Fields.utf8Length(key);
     if (keyBytes > limits.maxKeyBytes()) {
       throw new ClientError(
           StatusCodes.PAYLOAD_TOO_LARGE,
-          "key is "
+          what + " is "
               + keyBytes
               + " bytes in UTF-8; the limit is "
               + limits.maxKeyBytes()
@@ -275,6 +290,7 @@ final class KvRequests {
   }
 
   void checkValue(String value) throws ClientError {
+    Fields.checkUnicode(value, "value");
     int valueBytes = Fields.utf8Length(value);
     if (valueBytes > limits.maxValueBytes()) {
       throw new ClientError(

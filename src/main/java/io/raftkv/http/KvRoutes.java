@@ -1,7 +1,6 @@
 package io.raftkv.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.onComplete;
-import static org.apache.pekko.http.javadsl.server.Directives.parameterList;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,6 +11,7 @@ import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
+import java.util.List;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -34,28 +34,26 @@ final class KvRoutes {
     this.errors = errors;
   }
 
-  Route get() {
-    return parameterList(
-        "key",
-        keys ->
-            parameterList(
-                "consistency",
-                consistencies -> {
-                  String key;
-                  boolean linearizable;
-                  try {
-                    key = requests.getKey(Fields.singleParam(keys, "key"));
-                    linearizable = Fields.linearizable(Fields.singleParam(consistencies, "consistency"));
-                  } catch (ClientError e) {
-                    return responses.error(e);
-                  }
-                  return read(new ReadQuery.Get(key), linearizable, outcome -> {
-                    ObjectNode body = responses.object();
-                    body.put("key", key);
-                    body.put("value", ((ReadOutcome.Value) outcome).value());
-                    return body;
-                  });
-                }));
+  /** The query parameters GET /get accepts. */
+  static final List<String> GET_PARAMS = List.of("key", "consistency");
+  /** The query parameters GET /prefix accepts. */
+  static final List<String> PREFIX_PARAMS = List.of("prefix", "limit", "start_after", "consistency");
+
+  Route get(QueryParams params) {
+    String key;
+    boolean linearizable;
+    try {
+      key = requests.getKey(params.get("key"));
+      linearizable = Fields.linearizable(params.get("consistency"));
+    } catch (ClientError e) {
+      return responses.error(e);
+    }
+    return read(new ReadQuery.Get(key), linearizable, outcome -> {
+      ObjectNode body = responses.object();
+      body.put("key", key);
+      body.put("value", ((ReadOutcome.Value) outcome).value());
+      return body;
+    });
   }
 
   Route set(ObjectNode body) {
@@ -85,6 +83,8 @@ final class KvRoutes {
     } catch (ClientError e) {
       return responses.error(e);
     }
+    // Nothing to write: answered here, as the rockraft example answers it, with no log entry.
+    if (command == null) return responses.ok(message("No operations to apply"));
     return write(command, result -> message(
         "Batch write successful: " + ((KvResult.BatchApplied) result).opsApplied() + " operations applied"));
   }
@@ -126,33 +126,36 @@ final class KvRoutes {
     });
   }
 
-  Route prefix() {
-    return parameterList("prefix", prefixes -> parameterList("limit", limits -> parameterList(
-        "consistency",
-        consistencies -> {
-          ReadQuery.Prefix query;
-          boolean linearizable;
-          try {
-            query = requests.prefix(Fields.singleParam(prefixes, "prefix"), Fields.singleParam(limits, "limit"));
-            linearizable = Fields.linearizable(Fields.singleParam(consistencies, "consistency"));
-          } catch (ClientError e) {
-            return responses.error(e);
-          }
-          return read(query, linearizable, outcome -> {
-            ReadOutcome.Items items = (ReadOutcome.Items) outcome;
-            ObjectNode out = responses.object();
-            out.put("success", true);
-            out.put("prefix", query.prefix());
-            out.put("count", items.items().size());
-            ArrayNode array = out.putArray("items");
-            for (KvPair p : items.items()) {
-              ObjectNode item = array.addObject();
-              item.put("key", p.key());
-              item.put("value", p.value());
-            }
-            return out;
-          });
-        })));
+  /**
+   * GET /prefix. The answer stops at {@code limit} items or max_response_bytes of keys and values;
+   * a cut answer says {@code "more": true} and the {@code next_key} to pass as {@code
+   * start_after} for the rest.
+   */
+  Route prefix(QueryParams params) {
+    ReadQuery.Prefix query;
+    boolean linearizable;
+    try {
+      query = requests.prefix(params.get("prefix"), params.get("limit"), params.get("start_after"));
+      linearizable = Fields.linearizable(params.get("consistency"));
+    } catch (ClientError e) {
+      return responses.error(e);
+    }
+    return read(query, linearizable, outcome -> {
+      ReadOutcome.Items items = (ReadOutcome.Items) outcome;
+      ObjectNode out = responses.object();
+      out.put("success", true);
+      out.put("prefix", query.prefix());
+      out.put("count", items.items().size());
+      ArrayNode array = out.putArray("items");
+      for (KvPair p : items.items()) {
+        ObjectNode item = array.addObject();
+        item.put("key", p.key());
+        item.put("value", p.value());
+      }
+      out.put("more", items.more());
+      if (items.nextKey() != null) out.put("next_key", items.nextKey());
+      return out;
+    });
   }
 
   // ---------------------------------------------------------------- plumbing

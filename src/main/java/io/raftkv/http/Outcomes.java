@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.WriteOutcome;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Maps the ways a read or write can end without succeeding (no leader, not the leader, timeout,
- * rejected) to statuses and texts. Every endpoint shares these answers; only success bodies
+ * rejected, overloaded, no space) to statuses and texts. Every endpoint shares these answers; only success bodies
  * differ per endpoint.
  */
 final class Outcomes {
@@ -81,6 +82,12 @@ final class Outcomes {
                           + ((WriteOutcome.Rejected) outcome).reason()
                           + "). It is safe to retry"))));
     }
+    if (outcome instanceof WriteOutcome.Overloaded o) {
+      long seconds = Math.max(1, (o.retryAfterMs() + 999) / 1000);
+      return complete(responses
+          .json(StatusCodes.TOO_MANY_REQUESTS, responses.errorBody(o.reason()))
+          .addHeader(RawHeader.create("Retry-After", Long.toString(seconds))));
+    }
     if (outcome instanceof WriteOutcome.Timeout) {
       // Never "failed": the entry may already sit in the log and commit later (§8 of the
       // paper: a client must not assume a timed-out command did not execute).
@@ -89,6 +96,13 @@ final class Outcomes {
           "The write timed out and its outcome is unknown ("
               + ((WriteOutcome.Timeout) outcome).reason()
               + "): it may still be applied. Read the key to see whether it was before retrying");
+    }
+    if (outcome instanceof WriteOutcome.NoSpace) {
+      // 507 Insufficient Storage: not the client's mistake and not transient, so no Retry-After;
+      // the text says how to free space.
+      return responses.error(
+          StatusCodes.INSUFFICIENT_STORAGE,
+          "The write was not applied: " + ((WriteOutcome.NoSpace) outcome).reason());
     }
     return errors.internalError(new IllegalStateException("unexpected write outcome " + outcome));
   }

@@ -30,7 +30,9 @@ final class Responses {
 
   ObjectNode errorBody(String message) {
     ObjectNode body = mapper.createObjectNode();
-    body.put("error", message);
+    // Messages may quote what the client sent; a lone surrogate in it could not be written as
+    // JSON, so it is shown escaped.
+    body.put("error", Fields.escapeSurrogates(message));
     return body;
   }
 

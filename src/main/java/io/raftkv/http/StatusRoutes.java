@@ -1,14 +1,23 @@
 package io.raftkv.http;
 
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.raftkv.api.ClientApi;
+import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import java.util.Map;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** GET /health and GET /metrics: the seed's views of one node, rendered from its status. */
+/**
+ * GET /health and GET /metrics, the seed's views of one node rendered from its status, plus the
+ * probes a supervisor or load balancer asks: GET /livez (the process serves) and GET /readyz
+ * (the node can serve clients now).
+ */
 final class StatusRoutes {
   private final ClientApi api;
   private final Responses responses;
@@ -18,16 +27,38 @@ final class StatusRoutes {
     this.responses = responses;
   }
 
+  /** 200 while the process answers HTTP at all: a supervisor restarts it only when this fails. */
+  Route livez() {
+    ObjectNode body = responses.object();
+    body.put("live", true);
+    return responses.ok(body);
+  }
+
+  /** 200 when the node is ready to serve; 503 with every reason it is not, so an operator knows what to fix. */
+  Route readyz() {
+    NodeHealth h = api.health();
+    ObjectNode body = responses.object();
+    body.put("ready", h.ready());
+    if (h.ready()) return responses.ok(body);
+    ArrayNode reasons = body.putArray("reasons");
+    for (String r : h.notReadyReasons()) reasons.add(r);
+    return complete(responses.json(StatusCodes.SERVICE_UNAVAILABLE, body));
+  }
+
   Route health() {
     NodeStatus s = api.status();
+    NodeHealth h = api.health();
     ObjectNode body = responses.object();
-    body.put("status", "ok");
+    // "ok" only when ready: a node without a leader or with an alarm is up but degraded.
+    body.put("status", h.ready() ? "ok" : "degraded");
     body.put("node_id", s.nodeId());
     body.put("is_leader", s.isLeader());
     putLeader(body, s.currentLeader());
     body.put("current_term", s.currentTerm());
     body.put("state", s.state());
     if (s.identityProblem() != null) body.put("identity_problem", s.identityProblem());
+    ArrayNode alarms = body.putArray("alarms");
+    for (String a : h.alarms()) alarms.add(a);
     return responses.ok(body);
   }
 
@@ -47,6 +78,9 @@ final class StatusRoutes {
     ObjectNode membership = body.putObject("membership");
     putMembers(membership.putObject("voters"), m.voters());
     putMembers(membership.putObject("learners"), m.learners());
+    NodeHealth h = api.health();
+    body.put("disk_usage_bytes", h.diskUsageBytes());
+    body.put("quota_backend_bytes", h.quotaBackendBytes());
     return responses.ok(body);
   }
 

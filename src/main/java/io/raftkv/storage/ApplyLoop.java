@@ -10,6 +10,7 @@ import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * The apply rules both state machine stores share: skip what was applied already, insist on
@@ -31,7 +32,8 @@ final class ApplyLoop {
    * Validates and decodes every entry before touching {@code view}, so a bad batch throws
    * without leaving half of its writes behind.
    */
-  static Outcome run(List<LogEntry> entries, long appliedIndex, long appliedTerm, KvWriteView view) {
+  static Outcome run(
+      List<LogEntry> entries, long appliedIndex, long appliedTerm, KvWriteView view, LongPredicate resultWanted) {
     KvCommand[] commands = new KvCommand[entries.size()];
     boolean[] skipped = new boolean[entries.size()];
     Membership membership = null;
@@ -65,7 +67,8 @@ final class ApplyLoop {
         continue;
       }
       LogEntry e = entries.get(i);
-      results.add(commands[i] != null ? KvApplier.apply(commands[i], view) : KvResult.NONE);
+      results.add(
+          commands[i] != null ? KvApplier.apply(commands[i], view, resultWanted.test(e.index())) : KvResult.NONE);
       index = e.index();
       term = e.term();
     }

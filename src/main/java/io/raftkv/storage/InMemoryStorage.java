@@ -1,16 +1,19 @@
 package io.raftkv.storage;
 
+import io.raftkv.kv.KvPage;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.core.StoredLog;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.LongPredicate;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -169,14 +172,40 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   @Override
   public synchronized Recovered recover() {
     ensureOpen();
+    StoredLog.Builder shape = new StoredLog.Builder(baseIndex, baseTerm);
+    long snapshotIndex = latest == null ? 0 : latest.meta().index();
+    long appliedBytes = 0;
+    try {
+      for (LogEntry e : log.values()) {
+        shape.add(e.index(), e.term(), e.kind(), i -> e);
+        if (e.index() > snapshotIndex && e.index() <= appliedIndex) appliedBytes += e.sizeBytes();
+      }
+    } catch (IllegalStateException e) {
+      throw new StorageException(e.getMessage(), e);
+    }
     return new Recovered(
         hardState,
-        new ArrayList<>(log.values()),
+        shape.build(),
         appliedIndex,
         appliedTerm,
-        baseIndex,
-        baseTerm,
-        latest == null ? Membership.EMPTY : latest.meta().membership());
+        latest == null ? Membership.EMPTY : latest.meta().membership(),
+        snapshotIndex,
+        appliedBytes);
+  }
+
+  @Override
+  public synchronized List<LogEntry> read(long from, long to, int maxCount, long maxBytes) {
+    ensureOpen();
+    List<LogEntry> out = new ArrayList<>();
+    long bytes = 0;
+    for (long i = from; i <= to && out.size() < maxCount; i++) {
+      LogEntry e = log.get(i);
+      if (e == null) break; // compacted or never written: the answer stops here
+      bytes += e.sizeBytes();
+      if (!out.isEmpty() && bytes > maxBytes) break;
+      out.add(e);
+    }
+    return out;
   }
 
   @Override
@@ -205,9 +234,9 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   }
 
   @Override
-  public synchronized List<KvResult> apply(List<LogEntry> entries) {
+  public synchronized List<KvResult> apply(List<LogEntry> entries, LongPredicate resultWanted) {
     ensureOpen();
-    ApplyLoop.Outcome outcome = ApplyLoop.run(entries, appliedIndex, appliedTerm, new LiveView());
+    ApplyLoop.Outcome outcome = ApplyLoop.run(entries, appliedIndex, appliedTerm, new LiveView(), resultWanted);
     appliedIndex = outcome.appliedIndex();
     appliedTerm = outcome.appliedTerm();
     if (outcome.membership() != null) appliedMembership = outcome.membership();
@@ -221,21 +250,33 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   }
 
   @Override
-  public synchronized List<KvPair> scan(String prefix, int limit) {
+  public synchronized KvPage scan(String prefix, String startAfter, int limit, long maxBytes) {
     ensureOpen();
     if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
     // Strings sharing a prefix are contiguous in String order too, so the tail from the prefix
-    // holds every match before the first non-match.
+    // holds every match before the first non-match. The pairs share the map's strings: nothing
+    // is copied here.
     List<KvPair> matches = new ArrayList<>();
     for (Map.Entry<String, String> e : kv.tailMap(prefix, true).entrySet()) {
       if (!e.getKey().startsWith(prefix)) break;
+      if (startAfter != null && compareCodePoints(e.getKey(), startAfter) <= 0) continue;
       matches.add(new KvPair(e.getKey(), e.getValue()));
     }
     // RocksDB orders by UTF-8 bytes (code points) while a String TreeMap orders by UTF-16 code
     // units; the two differ for characters above U+FFFF, so the twin re-sorts to match before
-    // applying the limit.
+    // cutting the page.
     matches.sort((a, b) -> compareCodePoints(a.key(), b.key()));
-    return matches.size() <= limit ? matches : new ArrayList<>(matches.subList(0, limit));
+    List<KvPair> page = new ArrayList<>();
+    long bytes = 0;
+    for (KvPair p : matches) {
+      if (page.size() >= limit) return new KvPage(page, true);
+      long size = (long) p.key().getBytes(StandardCharsets.UTF_8).length
+          + p.value().getBytes(StandardCharsets.UTF_8).length;
+      if (!page.isEmpty() && bytes + size > maxBytes) return new KvPage(page, true);
+      page.add(p);
+      bytes += size;
+    }
+    return new KvPage(page, false);
   }
 
   static int compareCodePoints(String a, String b) {
@@ -264,6 +305,12 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
         new SnapshotMeta(appliedIndex, appliedTerm, appliedMembership, sizeOf(copy), clockMillis.getAsLong());
     latest = new Snapshot(meta, copy);
     return meta;
+  }
+
+  /** Nothing to do: a map frees a deleted entry at once. */
+  @Override
+  public synchronized void compactStateMachine() {
+    ensureOpen();
   }
 
   @Override

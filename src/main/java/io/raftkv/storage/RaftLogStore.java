@@ -1,8 +1,14 @@
 package io.raftkv.storage;
 
-/** Durable home of the Raft log and hard state. Implementations fsync before returning. */
-public interface RaftLogStore extends AutoCloseable {
-  /** The synced state as of the last successful {@link #persist}. */
+import io.raftkv.raft.core.LogEntryReader;
+
+/**
+ * Durable home of the Raft log and hard state. Implementations fsync before returning. The log is
+ * read back in bounded ranges ({@link LogEntryReader#read}), never whole; reads may come from
+ * another thread than writes and see every completed {@link #persist}.
+ */
+public interface RaftLogStore extends LogEntryReader, AutoCloseable {
+  /** The synced state as of the last successful {@link #persist}, without the log's entries. */
   Recovered recover();
 
   /**

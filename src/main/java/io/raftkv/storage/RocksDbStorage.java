@@ -1,5 +1,6 @@
 package io.raftkv.storage;
 
+import io.raftkv.kv.KvPage;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
@@ -7,18 +8,21 @@ import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
+import io.raftkv.raft.core.StoredLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongPredicate;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -275,31 +279,103 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
 
   // ---- RaftLogStore ----
 
+  /**
+   * Walks the log once, reading only each entry's header (term and kind) into a small buffer, so
+   * that a long log of large values is never on the heap: the result holds the log's shape, and
+   * only its CONFIG entries whole. The walk also sums the bytes applied since the latest snapshot.
+   */
   @Override
   public Recovered recover() {
     lock.readLock().lock();
     try {
       ensureOpen();
-      HardState hs = readHardState();
-      List<LogEntry> log = new ArrayList<>();
-      try (RocksIterator it = db.newIterator(logCf, readOptions)) {
-        for (it.seekToFirst(); it.isValid(); it.next()) {
-          LogEntry e = decodeEntry(it.key(), it.value());
-          if (!log.isEmpty() && e.index() != log.get(log.size() - 1).index() + 1) {
-            throw new StorageException("stored log has a gap before index " + e.index());
-          }
-          log.add(e);
-        }
-        it.status();
-      }
-      LogBounds b = bounds;
-      Membership baseMembership =
-          snapshots.latest().map(SnapshotMeta::membership).orElse(Membership.EMPTY);
-      return new Recovered(hs, log, appliedIndex, appliedTerm, b.base(), baseTerm, baseMembership);
+      return scanLog();
     } catch (RocksDBException e) {
       throw new StorageException("cannot read the log", e);
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  private Recovered scanLog() throws RocksDBException {
+    // Large values are read once here and not again soon: keep them out of the block cache.
+    try (ReadOptions scan = new ReadOptions().setFillCache(false);
+        RocksIterator it = db.newIterator(logCf, scan)) {
+      HardState hs = readHardState();
+      LogBounds b = bounds;
+      Optional<SnapshotMeta> latest = snapshots.latest();
+      long snapshotIndex = latest.map(SnapshotMeta::index).orElse(0L);
+      StoredLog.Builder shape = new StoredLog.Builder(b.base(), baseTerm);
+      long appliedBytes = 0;
+      ByteBuffer header = ByteBuffer.allocateDirect(LOG_HEADER_BYTES);
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        long index = indexOf(key);
+        header.clear();
+        int valueBytes = it.value(header);
+        if (valueBytes < LOG_HEADER_BYTES) {
+          throw new StorageException("corrupt log record of " + valueBytes + " bytes at index " + index);
+        }
+        long term = header.getLong(0);
+        LogEntry.Kind kind = kindOf(header.get(8) & 0xff);
+        try {
+          shape.add(index, term, kind, i -> readEntry(key));
+        } catch (IllegalStateException e) {
+          throw new StorageException(e.getMessage(), e);
+        }
+        if (index > snapshotIndex && index <= appliedIndex) {
+          appliedBytes += LogEntry.sizeBytes(valueBytes - LOG_HEADER_BYTES);
+        }
+      }
+      it.status();
+      Membership baseMembership = latest.map(SnapshotMeta::membership).orElse(Membership.EMPTY);
+      return new Recovered(hs, shape.build(), appliedIndex, appliedTerm, baseMembership, snapshotIndex, appliedBytes);
+    }
+  }
+
+  /**
+   * A bounded range of the log, read with one iterator. Safe on any thread: the Raft node reads
+   * here while the storage actor writes, and sees every completed persist.
+   */
+  @Override
+  public List<LogEntry> read(long from, long to, int maxCount, long maxBytes) {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      return readRange(from, to, maxCount, maxBytes);
+    } catch (RocksDBException e) {
+      throw new StorageException("read of log entries from " + from + " failed", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private List<LogEntry> readRange(long from, long to, int maxCount, long maxBytes) throws RocksDBException {
+    try (RocksIterator it = db.newIterator(logCf, readOptions)) {
+      List<LogEntry> out = new ArrayList<>();
+      long bytes = 0;
+      long expected = from;
+      for (it.seek(be(from)); it.isValid() && expected <= to && out.size() < maxCount; it.next()) {
+        byte[] key = it.key();
+        if (indexOf(key) != expected) break; // compacted or never written: the answer stops here
+        LogEntry e = decodeEntry(key, it.value());
+        bytes += e.sizeBytes();
+        if (!out.isEmpty() && bytes > maxBytes) break;
+        out.add(e);
+        expected++;
+      }
+      it.status();
+      return out;
+    }
+  }
+
+  private LogEntry readEntry(byte[] key) {
+    try {
+      byte[] v = db.get(logCf, key);
+      if (v == null) throw new StorageException("log entry " + indexOf(key) + " vanished while recovering");
+      return decodeEntry(key, v);
+    } catch (RocksDBException e) {
+      throw new StorageException("cannot read log entry " + indexOf(key), e);
     }
   }
 
@@ -396,13 +472,13 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
   }
 
   @Override
-  public List<KvResult> apply(List<LogEntry> entries) {
+  public List<KvResult> apply(List<LogEntry> entries, LongPredicate resultWanted) {
     lock.readLock().lock();
     try {
       ensureWritable();
       try (WriteBatchWithIndex wb = new WriteBatchWithIndex(true)) {
         ApplyLoop.Outcome outcome =
-            ApplyLoop.run(entries, appliedIndex, appliedTerm, new BatchView(wb));
+            ApplyLoop.run(entries, appliedIndex, appliedTerm, new BatchView(wb), resultWanted);
         if (!outcome.advanced()) return outcome.results();
         // The applied position goes into the same batch as the effects, so a crash can never
         // leave effects without the index that says they happened (no double apply).
@@ -443,25 +519,43 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
     }
   }
 
+  private static final byte[] NO_BYTES = new byte[0];
+
   @Override
-  public List<KvPair> scan(String prefix, int limit) {
+  public KvPage scan(String prefix, String startAfter, int limit, long maxBytes) {
     if (limit < 0) throw new IllegalArgumentException("limit must not be negative, got " + limit);
     byte[] start = utf8(prefix);
+    byte[] after = startAfter == null ? null : utf8(startAfter);
     lock.readLock().lock();
     try {
       ensureOpen();
-      List<KvPair> out = new ArrayList<>(Math.min(limit, 1024));
-      // Keys sharing a prefix are contiguous in bytewise order, so a seek to the prefix and a
-      // walk until the first key without it visits exactly the matches, never the whole store.
+      List<KvPair> page = new ArrayList<>(Math.min(limit, 1024));
+      long bytes = 0;
+      // Keys sharing a prefix are contiguous in bytewise order, so a seek to the prefix (or to
+      // the key to continue after, when that comes later) and a walk until the first key without
+      // the prefix visits exactly the matches, never the whole store.
       try (RocksIterator it = db.newIterator(kvCf, readOptions)) {
-        for (it.seek(start); it.isValid() && out.size() < limit; it.next()) {
+        if (after != null && Arrays.compareUnsigned(after, start) > 0) {
+          it.seek(after);
+          if (it.isValid() && Arrays.equals(it.key(), after)) it.next();
+        } else {
+          it.seek(start);
+        }
+        for (; it.isValid(); it.next()) {
           byte[] key = it.key();
           if (!startsWith(key, start)) break;
-          out.add(new KvPair(new String(key, StandardCharsets.UTF_8), new String(it.value(), StandardCharsets.UTF_8)));
+          // Another match follows the page: say so, without reading its value.
+          if (page.size() >= limit) return new KvPage(page, true);
+          // The value's size first (a zero-length read copies nothing), so a value that does
+          // not fit the budget is never copied out of RocksDB.
+          long size = (long) key.length + it.value(NO_BYTES);
+          if (!page.isEmpty() && bytes + size > maxBytes) return new KvPage(page, true);
+          page.add(new KvPair(new String(key, StandardCharsets.UTF_8), new String(it.value(), StandardCharsets.UTF_8)));
+          bytes += size;
         }
         it.status();
       }
-      return out;
+      return new KvPage(page, false);
     } catch (RocksDBException e) {
       throw new StorageException("prefix scan of the state machine failed", e);
     } finally {
@@ -545,6 +639,26 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
     } catch (RocksDBException e) {
       failed = true;
       throw new StorageException("sync before snapshot failed", e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void compactStateMachine() {
+    lock.readLock().lock();
+    try {
+      ensureWritable();
+      // Deletes only write tombstones; a full compaction of the live kv family (bottommost level
+      // included, which RocksDB skips by default) drops them together with the values they hide.
+      try (CompactRangeOptions options =
+          new CompactRangeOptions()
+              .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+        db.compactRange(kvCf, null, null, options);
+      }
+    } catch (RocksDBException e) {
+      failed = true;
+      throw new StorageException("compaction of the state machine failed", e);
     } finally {
       lock.readLock().unlock();
     }
@@ -920,6 +1034,14 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
     b.get(data);
     try {
       return new LogEntry(indexOf(key), term, LogEntry.Kind.ofOrdinal(kind), data);
+    } catch (IllegalArgumentException e) {
+      throw new StorageException("corrupt log record: " + e.getMessage(), e);
+    }
+  }
+
+  private static LogEntry.Kind kindOf(int ordinal) {
+    try {
+      return LogEntry.Kind.ofOrdinal(ordinal);
     } catch (IllegalArgumentException e) {
       throw new StorageException("corrupt log record: " + e.getMessage(), e);
     }

@@ -11,6 +11,14 @@ public interface SnapshotStore {
   /** Snapshots the applied state (at the current applied index), replacing the previous snapshot. */
   SnapshotMeta createSnapshot();
 
+  /**
+   * Rewrites the state machine's files so that the space of deleted and overwritten values is
+   * freed now rather than whenever the store gets round to it. Run before a snapshot an operator
+   * asks for: a snapshot shares the state machine's files, so compacting after it would leave
+   * the old ones alive in the snapshot until the next.
+   */
+  void compactStateMachine();
+
   /** The latest snapshot, if there is one. */
   Optional<SnapshotMeta> latestSnapshot();
 

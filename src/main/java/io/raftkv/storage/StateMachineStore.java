@@ -1,9 +1,11 @@
 package io.raftkv.storage;
 
+import io.raftkv.kv.KvPage;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.LogEntry;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * The key-value state machine and its applied index, kept together so that a crash can never
@@ -19,7 +21,17 @@ public interface StateMachineStore extends AutoCloseable {
    * and returns one result per entry in order. Entries at or below the applied index are skipped
    * (their result is {@link KvResult#NONE}) so that a replay after restart stays exactly-once.
    */
-  List<KvResult> apply(List<LogEntry> entries);
+  default List<KvResult> apply(List<LogEntry> entries) {
+    return apply(entries, index -> true);
+  }
+
+  /**
+   * Applies as {@link #apply(List)} does, building a command's result only where {@code
+   * resultWanted} holds for its index: the node whose client waits for that entry. Elsewhere the
+   * result is {@link KvResult#NONE} and the values it would report are never read. The effects on
+   * the state are the same whatever the predicate says.
+   */
+  List<KvResult> apply(List<LogEntry> entries, LongPredicate resultWanted);
 
   /** The applied value of a key, or null. Safe to call from any thread. */
   String get(String key);
@@ -29,7 +41,19 @@ public interface StateMachineStore extends AutoCloseable {
    * order: the bytewise order of the UTF-8 encoded keys, which is RocksDB's order and equals
    * Unicode code point order. An empty prefix matches every key. Safe to call from any thread.
    */
-  List<KvPair> scan(String prefix, int limit);
+  default List<KvPair> scan(String prefix, int limit) {
+    return scan(prefix, null, limit, Long.MAX_VALUE).items();
+  }
+
+  /**
+   * One page of the keys starting with {@code prefix}, in the key order of {@link #scan(String,
+   * int)}: only keys strictly greater than {@code startAfter} (null: from the first match), at
+   * most {@code limit} of them, and no more than {@code maxBytes} of keys and values in UTF-8,
+   * except that a page holds at least one item when one matches, so paging always moves on.
+   * {@link KvPage#more()} says whether another match follows the page. An item that does not
+   * fit is not read into memory. Safe to call from any thread.
+   */
+  KvPage scan(String prefix, String startAfter, int limit, long maxBytes);
 
   @Override
   void close();

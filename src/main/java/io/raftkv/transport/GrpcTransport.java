@@ -308,9 +308,10 @@ public final class GrpcTransport implements Transport {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean forwarded) {
+  public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean force, boolean forwarded) {
     return call(raftAddr,
-        c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).setHeader(stampFor(raftAddr)).build()),
+        c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).setForce(force)
+            .setHeader(stampFor(raftAddr)).build()),
         ProtoCodec::fromProto);
   }
 

@@ -33,6 +33,9 @@ public interface RaftInbound {
    */
   CompletionStage<AdminOutcome> onJoin(Member member, boolean forwarded);
 
-  /** Removes a node from the cluster; {@code forwarded} as for {@link #onJoin}. */
-  CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded);
+  /**
+   * Removes a node from the cluster; {@code force} confirms a removal that leaves fewer than
+   * three voters; {@code forwarded} as for {@link #onJoin}.
+   */
+  CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded);
 }

@@ -38,8 +38,11 @@ public interface Transport extends AutoCloseable {
    */
   CompletionStage<AdminOutcome> join(String raftAddr, Member member, boolean forwarded);
 
-  /** Asks the node at {@code raftAddr} to remove {@code nodeId} from its cluster. */
-  CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean forwarded);
+  /**
+   * Asks the node at {@code raftAddr} to remove {@code nodeId} from its cluster; {@code force}
+   * confirms a removal that leaves fewer than three voters.
+   */
+  CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean force, boolean forwarded);
 
   /** Asks whoever listens at a raft address who it is; used before the peer's id is known. */
   CompletionStage<PeerInfo> hello(String raftAddr);

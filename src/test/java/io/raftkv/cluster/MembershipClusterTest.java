@@ -113,7 +113,8 @@ class MembershipClusterTest {
       c.startAll();
       int leader = c.awaitLeader();
       int other = leader % 3 + 1;
-      TestCluster.Response r = c.post(other, "/leave", "{\"node_id\":" + leader + "}");
+      // Two voters are left afterwards, which needs force.
+      TestCluster.Response r = c.post(other, "/leave", "{\"node_id\":" + leader + ",\"force\":true}");
       assertEquals(200, r.status(), r.body());
       TestCluster.await("two voters", Duration.ofSeconds(30),
           () -> c.server(other).status().membership().voters().size() == 2);

@@ -80,7 +80,8 @@ class WipedVoterClusterTest {
       assertTrue(c.server(newLeader).status().membership().member(2).isIncarnation(oldIncarnation));
 
       // ...and once the old member is removed, its own start-up loop joins it again.
-      TestCluster.Response leave = c.post(newLeader, "/leave", "{\"node_id\": 2}");
+      // Two voters remain, so the removal must be forced.
+      TestCluster.Response leave = c.post(newLeader, "/leave", "{\"node_id\": 2, \"force\": true}");
       assertEquals(200, leave.status(), leave.body());
       RaftKvServer rejoined = wiped.get(60, TimeUnit.SECONDS);
       Awaitility.await("node 2 is a voter again").atMost(Duration.ofSeconds(30)).until(() -> {

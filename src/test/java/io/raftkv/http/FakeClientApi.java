@@ -1,6 +1,7 @@
 package io.raftkv.http;
 
 import io.raftkv.api.ClientApi;
+import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ReadOutcome;
@@ -14,6 +15,7 @@ import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +29,7 @@ import java.util.concurrent.CompletionStage;
  * its dispatcher threads while the test thread sets them.
  */
 final class FakeClientApi implements ClientApi {
-  enum WriteMode { APPLY, NOT_LEADER, NOT_LEADER_NO_HTTP, NO_LEADER, REJECTED, TIMEOUT, THROW, FAIL_STAGE, NEVER }
+  enum WriteMode { APPLY, NOT_LEADER, NOT_LEADER_NO_HTTP, NO_LEADER, REJECTED, TIMEOUT, OVERLOADED, NO_SPACE, THROW, FAIL_STAGE, NEVER }
 
   enum ReadMode { VALUE, NO_LEADER, TIMEOUT, THROW }
 
@@ -38,10 +40,13 @@ final class FakeClientApi implements ClientApi {
   /** What join answers; null for Done. */
   volatile AdminOutcome joinOutcome;
   volatile NodeStatus status = leaderStatus();
+  volatile NodeHealth health = HEALTHY;
   volatile KvCommand lastCommand;
   volatile Boolean lastLinearizable;
   volatile String lastReadKey;
   volatile ReadQuery lastQuery;
+
+  static final NodeHealth HEALTHY = new NodeHealth(List.of(), List.of(), 123456, 2147483648L);
 
   static NodeStatus leaderStatus() {
     Membership m =
@@ -62,6 +67,7 @@ final class FakeClientApi implements ClientApi {
     statusThrows = false;
     joinOutcome = null;
     status = leaderStatus();
+    health = HEALTHY;
     lastCommand = null;
     lastLinearizable = null;
     lastReadKey = null;
@@ -69,6 +75,7 @@ final class FakeClientApi implements ClientApi {
     snapshot = null;
     lastJoin = null;
     lastLeave = 0;
+    lastLeaveForce = false;
   }
 
   void put(String key, String value) {
@@ -103,6 +110,11 @@ final class FakeClientApi implements ClientApi {
         return CompletableFuture.completedFuture(new WriteOutcome.Rejected("leader lost its term"));
       case TIMEOUT:
         return CompletableFuture.completedFuture(new WriteOutcome.Timeout("no commit within 5 s"));
+      case NO_SPACE:
+        return CompletableFuture.completedFuture(new WriteOutcome.NoSpace("the NOSPACE alarm is raised on node 1"));
+      case OVERLOADED:
+        return CompletableFuture.completedFuture(
+            new WriteOutcome.Overloaded("the leader is overloaded; back off and retry", 2500));
       case THROW:
         throw new IllegalStateException("boom in write");
       case FAIL_STAGE:
@@ -135,16 +147,26 @@ final class FakeClientApi implements ClientApi {
     }
   }
 
-  /** Key order of the tests' ASCII keys is the same in a TreeMap as in RocksDB. */
+  /**
+   * Key order of the tests' ASCII keys is the same in a TreeMap as in RocksDB. Pages like the
+   * stores do: after startAfter, at most limit items, cut at maxBytes but never empty.
+   */
   private ReadOutcome scan(ReadQuery.Prefix q) {
     List<KvPair> items = new ArrayList<>();
+    long bytes = 0;
     synchronized (data) {
       for (Map.Entry<String, String> e : data.tailMap(q.prefix(), true).entrySet()) {
-        if (!e.getKey().startsWith(q.prefix()) || items.size() >= q.limit()) break;
+        if (!e.getKey().startsWith(q.prefix())) break;
+        if (q.startAfter() != null && e.getKey().compareTo(q.startAfter()) <= 0) continue;
+        long size = e.getKey().getBytes(StandardCharsets.UTF_8).length + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+        if (items.size() >= q.limit() || (!items.isEmpty() && bytes + size > q.maxBytes())) {
+          return new ReadOutcome.Items(q.prefix(), items, true);
+        }
         items.add(new KvPair(e.getKey(), e.getValue()));
+        bytes += size;
       }
     }
-    return new ReadOutcome.Items(q.prefix(), items);
+    return new ReadOutcome.Items(q.prefix(), items, false);
   }
 
   @Override
@@ -156,8 +178,9 @@ final class FakeClientApi implements ClientApi {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> leave(long nodeId) {
+  public CompletionStage<AdminOutcome> leave(long nodeId, boolean force) {
     lastLeave = nodeId;
+    lastLeaveForce = force;
     return CompletableFuture.completedFuture(new AdminOutcome.Done("Node " + nodeId + " left the cluster successfully"));
   }
 
@@ -185,11 +208,17 @@ final class FakeClientApi implements ClientApi {
   volatile io.raftkv.storage.SnapshotMeta snapshot;
   volatile Member lastJoin;
   volatile long lastLeave;
+  volatile boolean lastLeaveForce;
 
   @Override
   public NodeStatus status() {
     if (statusThrows) throw new IllegalStateException("boom in status");
     return status;
+  }
+
+  @Override
+  public NodeHealth health() {
+    return health;
   }
 
   private KvWriteView view() {

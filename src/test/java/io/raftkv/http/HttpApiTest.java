@@ -129,7 +129,7 @@ class HttpApiTest {
     assertEquals(200, r.statusCode());
     assertEquals(
         "{\"status\":\"ok\",\"node_id\":1,\"is_leader\":true,\"current_leader\":1,"
-            + "\"current_term\":3,\"state\":\"Leader\"}",
+            + "\"current_term\":3,\"state\":\"Leader\",\"alarms\":[]}",
         r.body());
   }
 
@@ -140,7 +140,7 @@ class HttpApiTest {
     assertEquals(200, r.statusCode());
     assertEquals(
         "{\"status\":\"ok\",\"node_id\":2,\"is_leader\":false,\"current_leader\":null,"
-            + "\"current_term\":4,\"state\":\"Candidate\"}",
+            + "\"current_term\":4,\"state\":\"Candidate\",\"alarms\":[]}",
         r.body());
   }
 
@@ -153,7 +153,8 @@ class HttpApiTest {
     assertEquals(
         "{\"status\":\"ok\",\"node_id\":2,\"is_leader\":false,\"current_leader\":null,"
             + "\"current_term\":0,\"state\":\"Follower\","
-            + "\"identity_problem\":\"the cluster knows node 2 as incarnation 1a; remove it with POST /leave\"}",
+            + "\"identity_problem\":\"the cluster knows node 2 as incarnation 1a; remove it with POST /leave\","
+            + "\"alarms\":[]}",
         r.body());
   }
 
@@ -169,7 +170,8 @@ class HttpApiTest {
             + "\"1\":{\"node_id\":1,\"endpoint\":\"127.0.0.1:7001\",\"http_addr\":\"127.0.0.1:8001\"},"
             + "\"2\":{\"node_id\":2,\"endpoint\":\"127.0.0.1:7002\",\"http_addr\":\"127.0.0.1:8002\"}},"
             + "\"learners\":{"
-            + "\"3\":{\"node_id\":3,\"endpoint\":\"127.0.0.1:7003\",\"http_addr\":null}}}}",
+            + "\"3\":{\"node_id\":3,\"endpoint\":\"127.0.0.1:7003\",\"http_addr\":null}}},"
+            + "\"disk_usage_bytes\":123456,\"quota_backend_bytes\":2147483648}",
         r.body());
   }
 
@@ -464,19 +466,28 @@ class HttpApiTest {
 
   @Test
   void exceptionsBecome500AndTheServerStaysUp() throws Exception {
+    // The answer names no exception class and quotes no exception message: those describe the
+    // node's internals and go to its log.
     fake.writeMode = FakeClientApi.WriteMode.THROW;
-    assertError(postJson("/set", setBody("k", "v")), 500, "boom in write");
+    assertInternalError(postJson("/set", setBody("k", "v")));
     fake.writeMode = FakeClientApi.WriteMode.FAIL_STAGE;
-    assertError(postJson("/delete", "{\"key\":\"k\"}"), 500, "stage failed");
+    assertInternalError(postJson("/delete", "{\"key\":\"k\"}"));
     fake.readMode = FakeClientApi.ReadMode.THROW;
-    assertError(get("/get?key=k"), 500, "boom in read");
+    assertInternalError(get("/get?key=k"));
     fake.statusThrows = true;
-    assertError(get("/health"), 500, "boom in status");
-    assertError(get("/metrics"), 500, "still running");
+    assertInternalError(get("/health"));
+    assertInternalError(get("/metrics"));
 
     fake.reset();
     assertEquals(200, get("/health").statusCode());
     assertEquals(200, postJson("/set", setBody("k", "v")).statusCode());
+  }
+
+  private static void assertInternalError(HttpResponse<String> r) throws Exception {
+    assertError(r, 500, "internal error, see the node's log");
+    assertFalse(r.body().contains("Exception"), r.body());
+    assertFalse(r.body().contains("boom"), r.body());
+    assertFalse(r.body().contains("stage failed"), r.body());
   }
 
   @Test
@@ -486,6 +497,35 @@ class HttpApiTest {
   }
 
   // ---------------------------------------------------------------- Pekko's own rejections
+
+  @Test
+  void requestsPekkoCannotParseGetJsonErrorsAndNeverA5xx() throws Exception {
+    int port = Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+    String[][] cases = {
+      {"GET /get?key=%zz HTTP/1.1", "400"},
+      {"GET /get?key=a b HTTP/1.1", "400"},
+      {"BREW /get?key=a HTTP/1.1", "400"},
+      {"GET /get?key=a HTTP/3.7", "400"},
+      {"GET /get?key=" + "a".repeat(3000) + " HTTP/1.1", "414"},
+    };
+    for (String[] c : cases) {
+      String raw = rawExchange(port, c[0] + "\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+      assertTrue(raw.startsWith("HTTP/1.1 " + c[1]), c[0] + " -> " + raw);
+      assertTrue(raw.contains("Content-Type: application/json"), raw);
+      JsonNode body = JSON.readTree(raw.substring(raw.indexOf("\r\n\r\n") + 4));
+      assertTrue(body.get("error").asText().startsWith("the request could not be parsed"), raw);
+    }
+    assertEquals(200, get("/health").statusCode());
+  }
+
+  private static String rawExchange(int port, String request) throws Exception {
+    try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
 
   @Test
   void builtInRejectionsAreRenderedAsJson() throws Exception {

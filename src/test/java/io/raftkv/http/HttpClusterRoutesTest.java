@@ -1,6 +1,7 @@
 package io.raftkv.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -95,7 +96,18 @@ class HttpClusterRoutesTest {
     assertEquals(200, r.statusCode(), r.body());
     assertEquals("{\"success\":true,\"message\":\"Node 3 left the cluster successfully\"}", r.body());
     assertEquals(3, fake.lastLeave);
+    assertFalse(fake.lastLeaveForce, "force is off unless asked for");
     assertEquals(400, post("/leave", "{}").statusCode());
+  }
+
+  @Test
+  void leaveCarriesForce() throws Exception {
+    assertEquals(200, post("/leave", "{\"node_id\":2,\"force\":true}").statusCode());
+    assertEquals(2, fake.lastLeave);
+    assertTrue(fake.lastLeaveForce);
+    HttpResponse<String> bad = post("/leave", "{\"node_id\":2,\"force\":\"yes\"}");
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("'force' must be true or false"), bad.body());
   }
 
   @Test

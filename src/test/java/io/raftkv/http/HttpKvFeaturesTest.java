@@ -30,8 +30,11 @@ import org.junit.jupiter.api.Test;
  * applies commands with the real KvApplier: every 200 shape and every client error.
  */
 class HttpKvFeaturesTest {
-  /** Three operations per list and five items per scan keep "one over" cheap to build. */
-  private static final HttpLimits LIMITS = new HttpLimits(4096, 16, 64, 3, 5);
+  /**
+   * Three operations per batch, two per txn list, five items and 64 bytes per scan keep "one
+   * over" cheap to build.
+   */
+  private static final HttpLimits LIMITS = new HttpLimits(4096, 16, 64, 3, 5, 2, 64);
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final FakeClientApi fake = new FakeClientApi();
@@ -88,8 +91,6 @@ class HttpKvFeaturesTest {
 
   @Test
   void batchErrors() throws Exception {
-    assertError(post("/batch_write", "{\"operations\":[]}"), 400,
-        "operations must not be empty: send at least one set or delete");
     assertError(post("/batch_write", "{}"), 400, "missing field 'operations'");
     assertError(post("/batch_write", "{\"operations\":{}}"), 400, "must be a JSON array, got an object");
     assertError(post("/batch_write", "{\"operations\":[],\"atomic\":true}"), 400, "unknown field 'atomic'");
@@ -196,10 +197,12 @@ class HttpKvFeaturesTest {
         "if_then[0]: unknown op 'drop'");
     assertError(post("/txn", "{\"conditions\":[],\"else_then\":{}}"), 400, "'else_then' must be a JSON array");
     assertError(post("/txn", "{\"conditions\":[],\"then\":[]}"), 400, "unknown field 'then'");
-    assertError(post("/txn", "{\"conditions\":[],\"if_then\":[" + "{\"op\":\"delete\",\"key\":\"a\"},".repeat(3)
-        + "{\"op\":\"delete\",\"key\":\"a\"}]}"), 413, "'if_then' has 4 entries");
-    assertError(post("/txn", "{\"conditions\":[" + "{\"key\":\"a\",\"op\":\"exists\"},".repeat(3)
-        + "{\"key\":\"a\",\"op\":\"exists\"}]}"), 413, "'conditions' has 4 entries");
+    assertError(post("/txn", "{\"conditions\":[],\"if_then\":[" + "{\"op\":\"delete\",\"key\":\"a\"},".repeat(2)
+        + "{\"op\":\"delete\",\"key\":\"a\"}]}"), 413, "'if_then' has 3 entries; the limit is 2 (max_txn_ops)");
+    assertError(post("/txn", "{\"conditions\":[" + "{\"key\":\"a\",\"op\":\"exists\"},".repeat(2)
+        + "{\"key\":\"a\",\"op\":\"exists\"}]}"), 413, "'conditions' has 3 entries; the limit is 2 (max_txn_ops)");
+    assertError(post("/txn", "{\"conditions\":[],\"else_then\":[" + "{\"op\":\"delete\",\"key\":\"a\"},".repeat(2)
+        + "{\"op\":\"delete\",\"key\":\"a\"}]}"), 413, "'else_then' has 3 entries; the limit is 2 (max_txn_ops)");
     assertError(post("/txn", "{\"conditions\":[{\"key\":\"k\",\"op\":\"equal\",\"value\":\"" + "v".repeat(65) + "\"}]}"),
         413, "value is 65 bytes");
     assertNull(fake.lastCommand);
@@ -240,10 +243,10 @@ class HttpKvFeaturesTest {
     assertEquals(200, r.statusCode(), r.body());
     assertEquals(
         "{\"success\":true,\"prefix\":\"user:\",\"count\":3,\"items\":[{\"key\":\"user:1\",\"value\":\"Alice\"},"
-            + "{\"key\":\"user:10\",\"value\":\"Zed\"},{\"key\":\"user:2\",\"value\":\"Bob\"}]}",
+            + "{\"key\":\"user:10\",\"value\":\"Zed\"},{\"key\":\"user:2\",\"value\":\"Bob\"}],\"more\":false}",
         r.body());
-    // Linearizable by default, with the configured maximum as the default limit.
-    assertEquals(new ReadQuery.Prefix("user:", 5), fake.lastQuery);
+    // Linearizable by default, with the configured maximums as the default limit and budget.
+    assertEquals(new ReadQuery.Prefix("user:", null, 5, 64), fake.lastQuery);
     assertTrue(fake.lastLinearizable);
   }
 
@@ -254,10 +257,12 @@ class HttpKvFeaturesTest {
     fake.put("a3", "3");
     HttpResponse<String> r = get("/prefix?prefix=a&limit=2&consistency=local");
     assertEquals("{\"success\":true,\"prefix\":\"a\",\"count\":2,\"items\":[{\"key\":\"a1\",\"value\":\"1\"},"
-        + "{\"key\":\"a2\",\"value\":\"2\"}]}", r.body());
+        + "{\"key\":\"a2\",\"value\":\"2\"}],\"more\":true,\"next_key\":\"a2\"}", r.body());
     assertFalse(fake.lastLinearizable);
-    assertEquals("{\"success\":true,\"prefix\":\"a\",\"count\":0,\"items\":[]}", get("/prefix?prefix=a&limit=0").body());
-    assertEquals("{\"success\":true,\"prefix\":\"zz\",\"count\":0,\"items\":[]}", get("/prefix?prefix=zz").body());
+    assertEquals("{\"success\":true,\"prefix\":\"a\",\"count\":0,\"items\":[],\"more\":true}",
+        get("/prefix?prefix=a&limit=0").body());
+    assertEquals("{\"success\":true,\"prefix\":\"zz\",\"count\":0,\"items\":[],\"more\":false}",
+        get("/prefix?prefix=zz").body());
     // An empty prefix lists every key.
     assertEquals(3, JSON.readTree(get("/prefix?prefix=").body()).get("count").asInt());
   }
@@ -268,14 +273,124 @@ class HttpKvFeaturesTest {
     assertError(get("/prefix?prefix=a&limit=-1"), 400, "limit must be from 0 to 5, got -1");
     assertError(get("/prefix?prefix=a&limit=ten"), 400, "limit must be a whole number");
     assertError(get("/prefix?prefix=a&limit=2.5"), 400, "limit must be a whole number");
-    assertError(get("/prefix?prefix=a&limit=6"), 400, "limit must be from 0 to 5, got 6");
+    assertError(get("/prefix?prefix=a&limit=6"), 400, "limit must be from 0 to 5, got 6. Ask for more pages instead");
     assertError(get("/prefix?prefix=a&prefix=b"), 400, "given more than once");
     assertError(get("/prefix?prefix=a&consistency=eventual"), 400, "unknown consistency");
-    assertError(get("/prefix?prefix=" + "p".repeat(17)), 413, "key is 17 bytes");
+    assertError(get("/prefix?prefix=" + "p".repeat(17)), 413, "prefix is 17 bytes");
+    assertError(get("/prefix?prefix=a&start_after=" + "p".repeat(17)), 413, "start_after is 17 bytes");
+    assertError(get("/prefix?prefix=a&start_after="), 400, "start_after must not be empty");
     fake.readMode = FakeClientApi.ReadMode.NO_LEADER;
     assertError(get("/prefix?prefix=a"), 503, "consistency=local");
     fake.readMode = FakeClientApi.ReadMode.TIMEOUT;
     assertError(get("/prefix?prefix=a"), 504, "timed out");
+  }
+
+  @Test
+  void prefixIsCutAtTheResponseByteBudgetAndContinuesAfterNextKey() throws Exception {
+    // Each item is 2 key bytes and 20 value bytes: two fit in the 64-byte budget, a third not.
+    for (int i = 1; i <= 5; i++) fake.put("p" + i, "v".repeat(20));
+    fake.put("q1", "other prefix");
+    JsonNode first = JSON.readTree(get("/prefix?prefix=p").body());
+    assertEquals(2, first.get("count").asInt());
+    assertTrue(first.get("more").asBoolean());
+    assertEquals("p2", first.get("next_key").asText());
+    JsonNode second = JSON.readTree(get("/prefix?prefix=p&start_after=p2").body());
+    assertEquals("p3", second.get("items").get(0).get("key").asText());
+    assertEquals("p4", second.get("next_key").asText());
+    assertEquals(new ReadQuery.Prefix("p", "p2", 5, 64), fake.lastQuery);
+    HttpResponse<String> last = get("/prefix?prefix=p&start_after=p4");
+    assertEquals("{\"success\":true,\"prefix\":\"p\",\"count\":1,\"items\":[{\"key\":\"p5\",\"value\":\""
+        + "v".repeat(20) + "\"}],\"more\":false}", last.body());
+    // The item limit cuts too, and says so the same way.
+    JsonNode limited = JSON.readTree(get("/prefix?prefix=p&limit=1&start_after=p1").body());
+    assertEquals("p2", limited.get("next_key").asText());
+  }
+
+  @Test
+  void emptyBatchWriteIsAnsweredWithoutAProposal() throws Exception {
+    HttpResponse<String> r = post("/batch_write", "{\"operations\":[]}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("{\"success\":true,\"message\":\"No operations to apply\"}", r.body());
+    assertNull(fake.lastCommand);
+  }
+
+  @Test
+  void txnListsHaveTheirOwnLimitApartFromBatches() throws Exception {
+    // max_batch_ops is 3 and max_txn_ops 2: three operations pass in a batch, not in a txn list.
+    String op = "{\"op\":\"set\",\"key\":\"a\",\"value\":\"1\"}";
+    String three = op + "," + op + "," + op;
+    assertEquals(200, post("/batch_write", "{\"operations\":[" + three + "]}").statusCode());
+    fake.lastCommand = null;
+    assertError(post("/txn", "{\"conditions\":[],\"if_then\":[" + three + "]}"), 413, "(max_txn_ops)");
+    assertNull(fake.lastCommand);
+    String cond = "{\"key\":\"a\",\"op\":\"exists\"}";
+    HttpResponse<String> full = post("/txn", "{\"conditions\":[" + cond + "," + cond + "],\"if_then\":[" + op + "," + op
+        + "],\"else_then\":[" + op + "," + op + "]}");
+    assertEquals(200, full.statusCode(), full.body());
+  }
+
+  @Test
+  void unknownQueryParametersAreRefusedWithTheAcceptedOnes() throws Exception {
+    assertError(get("/get?key=a&consistancy=local"), 400,
+        "unknown query parameter 'consistancy' (did you mean 'consistency'?): GET /get accepts key, consistency");
+    assertNull(fake.lastQuery);
+    assertError(get("/prefix?prefix=a&limt=2"), 400,
+        "(did you mean 'limit'?): GET /prefix accepts prefix, limit, start_after, consistency");
+    assertError(get("/prefix?prefix=a&startAfter=b"), 400, "did you mean 'start_after'?");
+    HttpResponse<String> far = get("/get?key=a&color=blue");
+    assertError(far, 400, "unknown query parameter 'color': GET /get accepts key, consistency");
+    assertError(get("/health?verbose=1"), 400, "GET /health takes no query parameters");
+    assertError(post("/set?key=a", "{\"key\":\"a\",\"value\":\"1\"}"), 400, "POST /set takes no query parameters");
+    assertNull(fake.lastQuery);
+    assertNull(fake.lastCommand);
+  }
+
+  @Test
+  void textThatIsNotUnicodeIsRefusedNeverAltered() throws Exception {
+    String lone = "\\ud800";
+    assertError(post("/set", "{\"key\":\"a" + lone + "\",\"value\":\"v\"}"), 400, "lone UTF-16 surrogate");
+    assertError(post("/set", "{\"key\":\"a\",\"value\":\"\\udc00x\"}"), 400, "field 'value' is not valid Unicode");
+    assertError(post("/delete", "{\"key\":\"" + lone + "\"}"), 400, "lone UTF-16 surrogate");
+    assertError(post("/getset", "{\"key\":\"g\",\"value\":\"" + lone + "\"}"), 400, "lone UTF-16 surrogate");
+    assertError(post("/batch_write", "{\"operations\":[{\"op\":\"set\",\"key\":\"" + lone + "\",\"value\":\"v\"}]}"),
+        400, "operations[0]: field 'key' is not valid Unicode");
+    assertError(post("/txn", "{\"conditions\":[{\"key\":\"k\",\"op\":\"equal\",\"value\":\"" + lone + "\"}]}"),
+        400, "conditions[0]: field 'value' is not valid Unicode");
+    assertNull(fake.lastCommand);
+    // In a query string: an encoded surrogate, a byte that is not UTF-8, a broken escape.
+    assertError(get("/get?key=a%ED%A0%80"), 400, "not valid UTF-8");
+    assertError(get("/prefix?prefix=%FF"), 400, "not valid UTF-8");
+    assertError(get("/prefix?prefix=a&start_after=%C3"), 400, "not valid UTF-8");
+    assertNull(fake.lastQuery);
+    // A proper pair (an emoji) is Unicode, and stored as sent.
+    HttpResponse<String> ok = post("/set", "{\"key\":\"e\\ud83d\\ude00\",\"value\":\"smile\"}");
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals("smile", fake.value("e\ud83d\ude00"));
+    assertEquals("smile", JSON.readTree(get("/get?key=e%F0%9F%98%80").body()).get("value").asText());
+  }
+
+  @Test
+  void eachRoutesMalformedBodyAnswerShowsThatRoutesExample() throws Exception {
+    assertError(post("/set", "{bad"), 400, KvRequests.SET_EXAMPLE);
+    assertError(post("/delete", "{bad"), 400, KvRequests.DELETE_EXAMPLE);
+    assertError(post("/getset", "{bad"), 400, KvRequests.GETSET_EXAMPLE);
+    assertError(post("/batch_write", "{bad"), 400, KvRequests.BATCH_EXAMPLE);
+    assertError(post("/txn", "{bad"), 400, KvRequests.TXN_EXAMPLE);
+    assertError(post("/join", "{bad"), 400, ClusterRoutes.JOIN_EXAMPLE);
+    assertError(post("/leave", "{bad"), 400, ClusterRoutes.LEAVE_EXAMPLE);
+    assertError(post("/purge_log", "{bad"), 400, ClusterRoutes.PURGE_EXAMPLE);
+    HttpResponse<String> delete = post("/delete", "{bad");
+    assertFalse(delete.body().contains("value"), "a delete takes no value: " + delete.body());
+  }
+
+  @Test
+  void anOverloadedLeaderIs429WithRetryAfter() throws Exception {
+    fake.writeMode = FakeClientApi.WriteMode.OVERLOADED;
+    HttpResponse<String> r = post("/set", "{\"key\":\"a\",\"value\":\"1\"}");
+    assertError(r, 429, "back off and retry");
+    // 2500 ms, rounded up to whole seconds.
+    assertEquals("3", r.headers().firstValue("Retry-After").orElse(""));
+    assertError(post("/txn", CAS), 429, "overloaded");
   }
 
   // ---------------------------------------------------------------- shared answers

@@ -16,11 +16,13 @@ import org.junit.jupiter.api.Test;
 class KvApplierTest {
   private final TreeMap<String, String> data = new TreeMap<>();
   private int writes;
+  private int reads;
 
   private final KvWriteView view =
       new KvWriteView() {
         @Override
         public String get(String key) {
+          reads++;
           return data.get(key);
         }
 
@@ -208,5 +210,28 @@ class KvApplierTest {
   @Test
   void emptyBatchIsRefused() {
     assertThrows(IllegalArgumentException.class, () -> new KvCommand.Batch(List.of()));
+  }
+
+  @Test
+  void withoutAWaitingClientNoPreviousValueIsReadOrBuilt() {
+    data.put("a", "1");
+    data.put("b", "2");
+    KvCommand.Txn txn = new KvCommand.Txn(
+        List.of(),
+        List.of(new KvCommand.Set("a", "x"), new KvCommand.Set("c", "y"), new KvCommand.Delete("b")),
+        List.of(),
+        true);
+    reads = 0;
+    assertEquals(KvResult.NONE, KvApplier.apply(txn, view, false));
+    // Only the delete reads (to write nothing for an absent key); the sets do not.
+    assertEquals(1, reads);
+    assertEquals(Map.of("a", "x", "c", "y"), data);
+    reads = 0;
+    assertEquals(KvResult.NONE, KvApplier.apply(new KvCommand.GetSet("a", "z"), view, false));
+    assertEquals(KvResult.NONE, KvApplier.apply(new KvCommand.Set("d", "w"), view, false));
+    assertEquals(0, reads);
+    assertEquals(Map.of("a", "z", "c", "y", "d", "w"), data);
+    // The same commands with a waiting client report what they replaced.
+    assertEquals(new KvResult.GetSetApplied("z"), KvApplier.apply(new KvCommand.GetSet("a", "q"), view, true));
   }
 }

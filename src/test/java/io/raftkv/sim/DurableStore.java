@@ -2,8 +2,10 @@ package io.raftkv.sim;
 
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.LogEntryReader;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.Ready;
+import io.raftkv.raft.core.StoredLog;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -18,7 +20,7 @@ import java.util.TreeMap;
  * lies at or below it was compacted behind {@code snapshot}. A snapshot is durable the moment it
  * is taken or installed.
  */
-final class DurableStore {
+final class DurableStore implements LogEntryReader {
   /** A point-in-time copy of a state machine: the effect of every entry up to {@code index}. */
   record Snapshot(long index, long term, Membership membership, TreeMap<String, String> kv) {
     Snapshot {
@@ -118,8 +120,24 @@ final class DurableStore {
     appliedMembership = membership;
   }
 
-  List<LogEntry> logCopy() {
-    return new ArrayList<>(log);
+  /** What a restarted core loads: the log's bounds, term runs and CONFIG entries, not the entries. */
+  StoredLog shape() {
+    return StoredLog.of(logBase, logBaseTerm, log);
+  }
+
+  /** The synced entries a core reads back, bounded as a real store bounds them. */
+  @Override
+  public List<LogEntry> read(long from, long to, int maxCount, long maxBytes) {
+    List<LogEntry> out = new ArrayList<>();
+    long bytes = 0;
+    for (long i = from; i <= to && out.size() < maxCount; i++) {
+      LogEntry e = entry(i);
+      if (e == null) break;
+      bytes += e.sizeBytes();
+      if (!out.isEmpty() && bytes > maxBytes) break;
+      out.add(e);
+    }
+    return out;
   }
 
   boolean isEmpty() {

@@ -105,8 +105,9 @@ final class SimNode {
     // The membership at the log base: the snapshot's, since any CONFIG entry between the base
     // and the snapshot index is still in the log and overrides it.
     Membership base = snap == null ? Membership.EMPTY : snap.membership();
-    core = new RaftCore(id, config, sim.random(), disk.hardState, disk.logBase, disk.logBaseTerm, disk.logCopy(),
-        appliedIndex, base);
+    // Like a real node, the core loads only the log's shape and reads entries back from the disk.
+    core = new RaftCore(id, config, sim.random(), disk.hardState, disk.shape(), disk, appliedIndex, base,
+        sim.logLimits());
     sim.invariants().onStart(this);
     // Bootstrapping again is safe only while the disk is empty: then nothing this node said
     // before can have reached anyone, because messages leave only after their state is synced.
@@ -199,6 +200,12 @@ final class SimNode {
 
   /** Collects the core's output after an input, with the response to a request if there was one. */
   private void afterInput(RaftMessage response) {
+    collect(response);
+    // The core hands a long backlog out in bounded batches; with the disk idle, take the rest now.
+    while (diskIdle() && core.hasCommittedToHandOut()) collect(null);
+  }
+
+  private void collect(RaftMessage response) {
     sim.invariants().observe(this);
     Ready r = core.ready();
     if (response != null) {
@@ -297,6 +304,7 @@ final class SimNode {
     for (RaftMessage m : r.messages()) sim.network().send(m);
     for (long peer : r.sendSnapshotTo()) sendSnapshot(peer);
     for (LogEntry e : r.committed()) apply(e);
+    core.appliedTo(appliedIndex);
     if (sim.snapshotEvery() > 0 && appliedIndex - lastSnapshotIndex >= sim.snapshotEvery()) takeSnapshot();
     for (ReadState rs : r.readStates()) {
       ClientRequest req = pendingReads.remove(rs.requestId());
@@ -382,6 +390,7 @@ final class SimNode {
     if (s == null) throw new IllegalStateException("node " + id + " must send a snapshot it does not have");
     long transfer = ++transfers;
     latestTransfer.put(peer, transfer);
+    core.snapshotSent(peer, s.index());
     sim.network().sendSnapshot(id, peer, core.term(), s);
     int inc = incarnation;
     sim.schedule(sim.snapshotTimeoutMs(), Simulation.EV_SNAPSHOT_TIMEOUT, id, peer, () -> {

@@ -4,6 +4,7 @@ import io.raftkv.raft.core.ConfChange;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.ProposeResult;
+import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.RaftConfig;
 import io.raftkv.raft.core.Role;
 import java.util.ArrayList;
@@ -85,6 +86,8 @@ final class Simulation {
   /** How many applied entries a compaction leaves in the log behind the snapshot. */
   private final int compactionMargin;
   private final long snapshotTimeoutMs;
+  /** How much of its log each core keeps in memory; chosen per seed. */
+  private final LogLimits logLimits;
   /** Whether the membership operator runs, and the upper bound of its pause between steps. */
   private final boolean operatorEnabled;
   private final int operatorPaceMs;
@@ -144,6 +147,13 @@ final class Simulation {
     // Long enough to ride out an election (150-300 ms plus a pre-vote round) so that most
     // operations settle; crashes and lost replies still leave plenty of unknown outcomes.
     for (int c = 1; c <= clientCount; c++) clients.add(new SimClient(c, this, 1000));
+    // Tiny caches and apply windows make the core read most of its log back from the disk and
+    // hand a backlog out a few entries at a time, the paths a large dataset takes in production.
+    int[] cacheEntries = {0, 1, 4, 16, 1000};
+    long[] cacheBytes = {64, 512, 1 << 20};
+    long[] applying = {1, 200, 4096, Long.MAX_VALUE};
+    this.logLimits = new LogLimits(cacheEntries[random.nextInt(cacheEntries.length)],
+        cacheBytes[random.nextInt(cacheBytes.length)], applying[random.nextInt(applying.length)]);
   }
 
   private static long mix(long z) {
@@ -184,6 +194,10 @@ final class Simulation {
 
   int compactionMargin() {
     return compactionMargin;
+  }
+
+  LogLimits logLimits() {
+    return logLimits;
   }
 
   long snapshotTimeoutMs() {
@@ -471,6 +485,10 @@ final class Simulation {
   private void propose(SimNode leader, ConfChange change) {
     ProposeResult r = leader.proposeConfChange(change);
     if (DEBUG) System.out.println(now + " operator at " + leader.id + ": " + change + " -> " + r);
+    // A refusal (voters of the new configuration unreachable, or a removal below three voters)
+    // holds until the cluster changes: give up this intent and choose a fresh one next time,
+    // as an operator would, rather than asking the same thing again and again.
+    if (r instanceof ProposeResult.Refused) opIntent = OP_NONE;
   }
 
   private void chooseIntent(SimNode leader, Membership m) {

@@ -82,7 +82,7 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
     store.close();
     store = RocksDbStorage.open(dir.resolve("a/b/c"), -1);
     store.persist(append(sets(1, 1, 1)));
-    assertEquals(1, store.recover().log().size());
+    assertEquals(1, entriesOf(store).size());
   }
 
   @Test
@@ -106,7 +106,7 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
     store.apply(List.of(set(1, 1, "a", "1")));
     store.persist(new PersistBatch(null, 0, List.of()));
     assertEquals(1, store.appliedIndex());
-    assertTrue(store.recover().log().isEmpty());
+    assertTrue(entriesOf(store).isEmpty());
   }
 
   // ---- snapshots on disk ----
@@ -170,7 +170,7 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
       Recovered r = store.recover();
       assertEquals(20, r.baseIndex());
       assertEquals(2, r.baseTerm());
-      assertTrue(r.log().isEmpty());
+      assertTrue(entriesOf(store).isEmpty());
       // The open finished the install's last step: the installed state is the latest snapshot.
       SnapshotMeta latest = store.latestSnapshot().orElseThrow();
       assertEquals(meta.index(), latest.index());
@@ -279,6 +279,37 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
     store = restart(store);
     assertEquals(writes, store.recover().baseIndex());
     assertEquals(1000, store.dumpKv().size());
+  }
+
+  @Test
+  void compactingTheStateMachineBeforeASnapshotFreesTheSpaceOfDeletedValues() {
+    int keys = 200;
+    java.util.Random random = new java.util.Random(7);
+    List<LogEntry> sets = new ArrayList<>();
+    for (int i = 1; i <= keys; i++) {
+      // Random letters, so RocksDB's block compression cannot make the values small on its own.
+      StringBuilder v = new StringBuilder();
+      for (int c = 0; c < 20_000; c++) v.append((char) ('a' + random.nextInt(26)));
+      sets.add(set(i, 1, "key" + i, v.toString()));
+    }
+    store.persist(append(sets));
+    store.apply(sets);
+    store.createSnapshot(); // the values now sit in the state machine's files, shared by this snapshot
+    List<LogEntry> deletes = new ArrayList<>();
+    for (int i = 1; i <= keys; i++) deletes.add(del(keys + i, 1, "key" + i));
+    store.persist(append(deletes));
+    store.apply(deletes);
+
+    SnapshotMeta plain = store.createSnapshot();
+    store.purgeLog(plain.index());
+    long withoutCompaction = store.diskUsageBytes();
+    store.compactStateMachine();
+    SnapshotMeta compacted = store.createSnapshot();
+    store.purgeLog(compacted.index());
+    long withCompaction = store.diskUsageBytes();
+    assertTrue(withoutCompaction > 4_000_000, "deleted values still use their space: " + withoutCompaction);
+    assertTrue(withCompaction < 1_000_000, "before " + withoutCompaction + ", after " + withCompaction);
+    assertEquals(0, store.dumpKv().size());
   }
 
   private static List<String> children(Path p) throws IOException {

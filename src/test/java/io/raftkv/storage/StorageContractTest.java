@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.raftkv.kv.Condition;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
+import io.raftkv.kv.KvPage;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.HardState;
@@ -17,6 +18,7 @@ import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
+import io.raftkv.raft.core.StoredLog;
 import java.nio.charset.StandardCharsets;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -100,6 +102,15 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
     return new PersistBatch(null, 0, entries);
   }
 
+  /** Every entry the store holds after its base, read back through the bounded reader. */
+  static List<LogEntry> entriesOf(RaftLogStore s) {
+    StoredLog shape = s.recover().storedLog();
+    if (shape.lastIndex() == shape.baseIndex()) return List.of();
+    List<LogEntry> all = s.read(shape.baseIndex() + 1, shape.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
+    assertEquals(shape.lastIndex() - shape.baseIndex(), all.size(), "the reader returns the whole recovered range");
+    return all;
+  }
+
   static final Membership ONE = Membership.ofVoters(List.of(new Member(1, "127.0.0.1:7001", "127.0.0.1:8001")));
   static final Membership ONE_PLUS_LEARNER = ONE.withLearner(new Member(2, "127.0.0.1:7002", "127.0.0.1:8002"));
 
@@ -148,7 +159,7 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
   void emptyStoreRecoversInitialState() {
     Recovered r = store.recover();
     assertEquals(HardState.INITIAL, r.hardState());
-    assertTrue(r.log().isEmpty());
+    assertTrue(entriesOf(store).isEmpty());
     assertEquals(0, r.appliedIndex());
     assertEquals(0, r.appliedTerm());
     assertTrue(r.isEmpty());
@@ -168,8 +179,8 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
     store = restart(store);
     Recovered r = store.recover();
     assertEquals(new HardState(3, HardState.NO_VOTE), r.hardState());
-    assertEquals(entries, r.log());
-    assertEquals(config, MembershipCodec.decode(r.log().get(0).data()));
+    assertEquals(entries, entriesOf(store));
+    assertEquals(config, MembershipCodec.decode(entriesOf(store).get(0).data()));
   }
 
   @Test
@@ -180,18 +191,18 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
     store = restart(store);
     List<LogEntry> expected = new ArrayList<>(sets(1, 5, 1));
     expected.addAll(sets(6, 8, 2));
-    assertEquals(expected, store.recover().log());
+    assertEquals(expected, entriesOf(store));
 
     // The log must continue right after the new last index, not after the old one.
     store.persist(append(sets(9, 9, 2)));
-    assertEquals(9, store.recover().log().size());
+    assertEquals(9, entriesOf(store).size());
   }
 
   @Test
   void truncationWithoutAppendShortensTheLog() {
     store.persist(append(sets(1, 4, 1)));
     store.persist(new PersistBatch(null, 3, List.of()));
-    assertEquals(sets(1, 2, 1), store.recover().log());
+    assertEquals(sets(1, 2, 1), entriesOf(store));
   }
 
   @Test
@@ -206,8 +217,87 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
         IllegalArgumentException.class,
         () -> store.persist(new PersistBatch(new HardState(9, 9), 0, sets(7, 7, 1))));
     Recovered r = store.recover();
-    assertEquals(sets(1, 3, 1), r.log());
+    assertEquals(sets(1, 3, 1), entriesOf(store));
     assertEquals(HardState.INITIAL, r.hardState());
+  }
+
+  // ---- reading the log back in bounded ranges ----
+
+  @Test
+  void readReturnsARangeBoundedByCountAndBytes() {
+    store.persist(new PersistBatch(new HardState(1, 1), 0, sets(1, 20, 1)));
+    assertEquals(sets(5, 15, 1), store.read(5, 15, Integer.MAX_VALUE, Long.MAX_VALUE));
+    assertEquals(sets(5, 7, 1), store.read(5, 15, 3, Long.MAX_VALUE));
+    long two = set(5, 1, "k5", "v5@1").sizeBytes() + set(6, 1, "k6", "v6@1").sizeBytes();
+    assertEquals(sets(5, 6, 1), store.read(5, 15, Integer.MAX_VALUE, two));
+    assertEquals(sets(5, 6, 1), store.read(5, 15, Integer.MAX_VALUE, two + 1));
+    // One entry is always returned, so a reader can never stall on an entry larger than the bound.
+    assertEquals(sets(5, 5, 1), store.read(5, 15, Integer.MAX_VALUE, 1));
+    assertEquals(sets(18, 20, 1), store.read(18, 30, Integer.MAX_VALUE, Long.MAX_VALUE));
+    assertTrue(store.read(21, 30, Integer.MAX_VALUE, Long.MAX_VALUE).isEmpty());
+  }
+
+  @Test
+  void readFollowsTruncationAndStopsWhereTheLogWasCompacted() {
+    fill(store, 10);
+    store.persist(new PersistBatch(new HardState(3, 1), 8, sets(8, 12, 3)));
+    List<LogEntry> expected = new ArrayList<>(sets(6, 7, 2));
+    expected.addAll(sets(8, 12, 3));
+    assertEquals(expected, store.read(6, 12, Integer.MAX_VALUE, Long.MAX_VALUE));
+
+    store.createSnapshot();
+    store.purgeLog(7);
+    assertTrue(store.read(5, 12, Integer.MAX_VALUE, Long.MAX_VALUE).isEmpty(), "the start was compacted");
+    assertEquals(sets(8, 12, 3), store.read(8, 12, Integer.MAX_VALUE, Long.MAX_VALUE));
+    store = restart(store);
+    assertEquals(sets(8, 12, 3), store.read(8, 12, Integer.MAX_VALUE, Long.MAX_VALUE));
+  }
+
+  @Test
+  void recoverGivesTheLogsShapeWithoutItsEntries() {
+    List<LogEntry> log = new ArrayList<>();
+    log.add(config(1, 1, ONE));
+    log.addAll(sets(2, 4, 1));
+    log.addAll(sets(5, 6, 3));
+    log.add(config(7, 3, ONE_PLUS_LEARNER));
+    log.addAll(sets(8, 9, 5));
+    store.persist(new PersistBatch(new HardState(5, 1), 0, log));
+
+    store = restart(store);
+    StoredLog shape = store.recover().storedLog();
+    assertEquals(0, shape.baseIndex());
+    assertEquals(9, shape.lastIndex());
+    assertEquals(
+        List.of(new StoredLog.TermRun(1, 1), new StoredLog.TermRun(5, 3), new StoredLog.TermRun(8, 5)),
+        shape.termRuns());
+    assertEquals(List.of(config(1, 1, ONE), config(7, 3, ONE_PLUS_LEARNER)), shape.configEntries());
+
+    // After a purge the runs start right after the base, and compacted configs are gone.
+    store.apply(log.subList(0, 6));
+    store.createSnapshot();
+    store.purgeLog(5);
+    shape = store.recover().storedLog();
+    assertEquals(5, shape.baseIndex());
+    assertEquals(3, shape.baseTerm());
+    assertEquals(List.of(new StoredLog.TermRun(6, 3), new StoredLog.TermRun(8, 5)), shape.termRuns());
+    assertEquals(List.of(config(7, 3, ONE_PLUS_LEARNER)), shape.configEntries());
+  }
+
+  @Test
+  void recoverCountsWhatWasAppliedSinceTheLatestSnapshot() {
+    fill(store, 6);
+    store.createSnapshot();
+    List<LogEntry> more = sets(7, 10, 2);
+    store.persist(append(more));
+    store.apply(more.subList(0, 3));
+
+    store = restart(store);
+    Recovered r = store.recover();
+    assertEquals(6, r.snapshotIndex());
+    assertEquals(3, r.appliedEntriesSinceSnapshot());
+    long bytes = 0;
+    for (LogEntry e : more.subList(0, 3)) bytes += e.sizeBytes();
+    assertEquals(bytes, r.appliedBytesSinceSnapshot(), "only applied entries after the snapshot count");
   }
 
   // ---- state machine ----
@@ -365,6 +455,72 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
   }
 
   @Test
+  void scanPagesStartStrictlyAfterAKeyAndStopAtTheByteBudget() {
+    // Keys of 2 bytes and values of 8: each item counts 10 bytes against the budget.
+    store.apply(List.of(
+        set(1, 1, "p1", "aaaaaaaa"), set(2, 1, "p2", "bbbbbbbb"), set(3, 1, "p3", "cccccccc"),
+        set(4, 1, "p4", "dddddddd"), set(5, 1, "q1", "other")));
+    KvPage first = store.scan("p", null, 100, 25);
+    assertEquals(List.of("p1", "p2"), first.items().stream().map(KvPair::key).toList());
+    assertTrue(first.more());
+    assertEquals("p2", first.nextKey());
+    KvPage second = store.scan("p", first.nextKey(), 100, 25);
+    assertEquals(List.of("p3", "p4"), second.items().stream().map(KvPair::key).toList());
+    assertFalse(second.more(), "q1 does not match the prefix, so nothing follows p4");
+    assertNull(second.nextKey());
+    // A budget of exactly two items holds two; the item limit cuts and reports the rest too.
+    assertEquals(2, store.scan("p", null, 100, 20).items().size());
+    KvPage limited = store.scan("p", "p1", 1, 1000);
+    assertEquals(List.of(new KvPair("p2", "bbbbbbbb")), limited.items());
+    assertTrue(limited.more());
+    // A page holds at least one item even when that item alone is over the budget.
+    KvPage tiny = store.scan("p", null, 100, 1);
+    assertEquals(List.of(new KvPair("p1", "aaaaaaaa")), tiny.items());
+    assertTrue(tiny.more());
+    // Start-after keys before the prefix, between matches, or after them all.
+    assertEquals(4, store.scan("p", "a", 100, 1000).items().size());
+    assertEquals(List.of("p3", "p4"), store.scan("p", "p2x", 100, 1000).items().stream().map(KvPair::key).toList());
+    assertEquals(new KvPage(List.of(), false), store.scan("p", "p4", 100, 1000));
+    assertEquals(new KvPage(List.of(), false), store.scan("p", "z", 100, 1000));
+    assertEquals(new KvPage(List.of(), true), store.scan("p", null, 0, 1000));
+  }
+
+  @Test
+  void scanPagesFollowUtf8OrderAcrossAstralKeys() {
+    store.apply(List.of(set(1, 1, "p\uD83D\uDE00", "emoji"), set(2, 1, "p\uFF5E", "tilde"), set(3, 1, "pa", "ascii")));
+    List<String> keys = new ArrayList<>();
+    String after = null;
+    do {
+      KvPage page = store.scan("p", after, 1, 1000);
+      page.items().forEach(p -> keys.add(p.key()));
+      after = page.nextKey();
+    } while (after != null);
+    assertEquals(List.of("pa", "p\uFF5E", "p\uD83D\uDE00"), keys);
+  }
+
+  @Test
+  void resultsAreBuiltOnlyWhereWantedWhileTheStateIsTheSame() {
+    List<LogEntry> entries = List.of(
+        set(1, 1, "a", "1"),
+        command(2, 1, new KvCommand.Txn(
+            List.of(), List.of(new KvCommand.Set("a", "2"), new KvCommand.Delete("b")), List.of(), true)),
+        command(3, 1, new KvCommand.GetSet("a", "3")),
+        command(4, 1, new KvCommand.Txn(List.of(), List.of(new KvCommand.Set("c", "x")), List.of(), true)));
+    List<KvResult> results = store.apply(entries, index -> index == 4);
+    assertEquals(
+        List.of(KvResult.NONE, KvResult.NONE, KvResult.NONE, new KvResult.TxnApplied(true, Arrays.asList((String) null))),
+        results);
+    assertEquals(new TreeMap<>(Map.of("a", "3", "c", "x")), dump(store));
+    try (S other = openOther()) {
+      assertEquals(
+          List.of(new KvResult.Applied(null), new KvResult.TxnApplied(true, Arrays.asList("1", null)),
+              new KvResult.GetSetApplied("2"), new KvResult.TxnApplied(true, Arrays.asList((String) null))),
+          other.apply(entries));
+      assertEquals(dump(store), dump(other));
+    }
+  }
+
+  @Test
   void scanSeesOnlyAppliedState() {
     store.persist(append(sets(1, 2, 1)));
     assertEquals(List.of(), store.scan("k", 10));
@@ -405,7 +561,7 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
     assertEquals(0, r.baseIndex());
     assertEquals(0, r.baseTerm());
     assertEquals(ONE, r.baseMembership());
-    assertEquals(10, r.log().size());
+    assertEquals(10, entriesOf(store).size());
   }
 
   @Test
@@ -458,12 +614,12 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
       assertEquals(10, r.baseIndex());
       assertEquals(2, r.baseTerm());
       assertEquals(ONE, r.baseMembership());
-      assertEquals(sets(11, 20, 2), r.log());
+      assertEquals(sets(11, 20, 2), entriesOf(store));
       assertEquals(10, r.appliedIndex());
       assertEquals(dump(leader), dump(store));
       assertEquals(new HardState(2, 1), r.hardState());
       // Applying continues right after the snapshot.
-      store.apply(r.log());
+      store.apply(entriesOf(store));
       assertEquals(20, store.appliedIndex());
     } finally {
       leader.close();
@@ -484,7 +640,7 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
       assertEquals(10, store.appliedIndex());
       store = restart(store);
       Recovered r = store.recover();
-      assertTrue(r.log().isEmpty());
+      assertTrue(entriesOf(store).isEmpty());
       assertEquals(10, r.baseIndex());
       assertEquals(2, r.baseTerm());
       assertFalse(r.isEmpty());
@@ -492,7 +648,7 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
       // A compacted log must continue right after its base.
       assertThrows(IllegalArgumentException.class, () -> store.persist(append(sets(12, 12, 3))));
       store.persist(append(sets(11, 12, 3)));
-      assertEquals(sets(11, 12, 3), store.recover().log());
+      assertEquals(sets(11, 12, 3), entriesOf(store));
     } finally {
       leader.close();
     }
@@ -517,7 +673,7 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
       assertEquals(before, dump(store));
       assertEquals(5, store.appliedIndex());
       assertEquals(ONE, appliedMembership(store));
-      assertEquals(5, store.recover().log().size());
+      assertEquals(5, entriesOf(store).size());
       assertEquals(0, store.recover().baseIndex());
       assertEquals(Optional.empty(), store.latestSnapshot());
 
@@ -575,20 +731,20 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
     assertEquals(ONE, r.baseMembership());
     List<LogEntry> expected = new ArrayList<>(sets(16, 20, 2));
     expected.addAll(sets(21, 25, 3));
-    assertEquals(expected, r.log());
+    assertEquals(expected, entriesOf(store));
 
     store = restart(store);
     r = store.recover();
     assertEquals(15, r.baseIndex());
     assertEquals(2, r.baseTerm());
-    assertEquals(expected, r.log());
+    assertEquals(expected, entriesOf(store));
     store.persist(append(sets(26, 26, 3)));
 
     // Purging everything the snapshot covers, then truncating all that is left, still keeps
     // appends tied to the base.
     store.purgeLog(20);
     store.persist(new PersistBatch(null, 21, List.of()));
-    assertTrue(store.recover().log().isEmpty());
+    assertTrue(entriesOf(store).isEmpty());
     assertThrows(IllegalArgumentException.class, () -> store.persist(append(sets(22, 22, 4))));
     store.persist(append(sets(21, 21, 4)));
     assertEquals(20, store.recover().baseIndex());
@@ -609,7 +765,7 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
       store.createSnapshot();
       assertThrows(IllegalArgumentException.class, () -> store.purgeLog(13));
       store.purgeLog(12);
-      assertEquals(sets(13, 15, 2), store.recover().log());
+      assertEquals(sets(13, 15, 2), entriesOf(store));
     } finally {
       leader.close();
     }

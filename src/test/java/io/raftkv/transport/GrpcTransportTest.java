@@ -144,7 +144,9 @@ class GrpcTransportTest {
     assertEquals(new AdminOutcome.Done("Node 4 joined the cluster successfully"),
         await(transportA.join(serverB.address(), four, false)));
     assertEquals(four, inboundB.joined.poll(WAIT_SECONDS, TimeUnit.SECONDS));
-    assertEquals(new AdminOutcome.Invalid("node 9 is not a member"), await(transportA.leave(serverB.address(), 9, true)));
+    assertEquals(new AdminOutcome.Invalid("node 9 is not a member"), await(transportA.leave(serverB.address(), 9, false, true)));
+    assertEquals(new AdminOutcome.Done("Node 9 left the cluster successfully"),
+        await(transportA.leave(serverB.address(), 9, true, true)), "force travels with the request");
   }
 
   @Test

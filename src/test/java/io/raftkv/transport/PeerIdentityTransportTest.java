@@ -84,7 +84,7 @@ class PeerIdentityTransportTest {
         identity(2, incarnationOfB::get, rejectedByB)));
     inboundB.raftAddr = serverB.address();
     transportA = new GrpcTransport(kitA.system(), 1, Map.of(2L, serverB.address()),
-        GrpcTransport.Settings.defaults().withRaftDeadline(Duration.ofSeconds(2)));
+        GrpcTransport.Settings.defaults().withRaftDeadline(Duration.ofSeconds(8)));
     transportA.useIdentity(identity(1, () -> 0x11, rejectedByA));
   }
 

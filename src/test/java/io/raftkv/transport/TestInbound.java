@@ -91,7 +91,10 @@ final class TestInbound implements RaftInbound {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded) {
+  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded) {
+    if (force) {
+      return CompletableFuture.completedFuture(new AdminOutcome.Done("Node " + nodeId + " left the cluster successfully"));
+    }
     return CompletableFuture.completedFuture(new AdminOutcome.Invalid("node " + nodeId + " is not a member"));
   }
 

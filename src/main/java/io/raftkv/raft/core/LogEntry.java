@@ -37,7 +37,12 @@ public record LogEntry(long index, long term, Kind kind, byte[] data) {
 
   /** Approximate bytes on the wire, used to keep AppendEntries under the message size limit. */
   public int sizeBytes() {
-    return data.length + 24;
+    return sizeBytes(data.length);
+  }
+
+  /** {@link #sizeBytes()} of an entry whose payload has {@code dataBytes}, known without the entry. */
+  public static int sizeBytes(int dataBytes) {
+    return dataBytes + 24;
   }
 
   @Override

@@ -28,9 +28,46 @@ final class Progress {
   boolean recentActive;
   /** Highest heartbeat round (readSeq) this follower acknowledged in the current term. */
   long readAck;
+  /**
+   * The highest log index this leader has sent the follower, in AppendEntries or as a snapshot.
+   * A follower can only have stored what it was sent, so a reported matchIndex above this is a
+   * lie or a bug, and is clamped to it before it can count towards a commit or a promotion.
+   */
+  long highestSent;
+  /** The leader's tick when this follower last answered, or -1 if it has not in this term. */
+  long lastHeardTick = -1;
+  /** The leader's tick when it started tracking this follower (its election, or the follower's join). */
+  final long sinceTick;
 
-  Progress(long nextIndex) {
+  Progress(long nextIndex, long nowTick) {
     this.nextIndex = nextIndex;
+    this.sinceTick = nowTick;
+  }
+
+  /** The follower answered at {@code nowTick}. */
+  void heard(long nowTick) {
+    recentActive = true;
+    lastHeardTick = nowTick;
+  }
+
+  /** Heard from within the last {@code ticks} ticks. */
+  boolean heardWithin(long nowTick, int ticks) {
+    return lastHeardTick >= 0 && nowTick - lastHeardTick < ticks;
+  }
+
+  /** Ticks since the follower last answered, counted from when tracking began if it never did. */
+  long silentTicks(long nowTick) {
+    return nowTick - Math.max(lastHeardTick, sinceTick);
+  }
+
+  /** A matchIndex the follower reported, bounded by what it was actually sent. */
+  long clampToSent(long reported) {
+    return Math.min(reported, highestSent);
+  }
+
+  /** A snapshot up to {@code index} is on its way to the follower. */
+  void snapshotSent(long index) {
+    highestSent = Math.max(highestSent, index);
   }
 
   void becomeProbe() {
@@ -70,6 +107,7 @@ final class Progress {
   }
 
   void sent(long lastIndex) {
+    highestSent = Math.max(highestSent, lastIndex);
     if (state == State.PROBE) {
       probeSent = true;
     } else {

@@ -10,4 +10,19 @@ public sealed interface ProposeResult {
 
   /** This node leads but cannot take the proposal now; {@code reason} says why and what to do. */
   record Rejected(String reason) implements ProposeResult {}
+
+  /**
+   * A membership change this leader will not propose as asked; unlike {@link Rejected}, trying
+   * the same request again fails the same way until what {@code reason} names has changed.
+   */
+  record Refused(Rule rule, String reason) implements ProposeResult {
+    public enum Rule {
+      /** The change does not apply to the current configuration (unknown node, already a member). */
+      INVALID,
+      /** It would leave fewer than three voters, which the caller must confirm with force. */
+      NEEDS_FORCE,
+      /** Too few voters of the new configuration answer for it to commit (strict reconfiguration check). */
+      VOTERS_UNREACHABLE
+    }
+  }
 }

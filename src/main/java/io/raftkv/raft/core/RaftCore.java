@@ -42,6 +42,8 @@ public final class RaftCore {
   private Membership baseMembership;
   private int electionElapsed;
   private int randomizedElectionTimeout;
+  /** Ticks since this core started: the logical clock for when each follower was last heard. */
+  private long ticks;
   private int heartbeatElapsed;
 
   // Candidate state: votes received in the current (pre-)election, keyed by voter.
@@ -69,13 +71,16 @@ public final class RaftCore {
   private final ArrayList<Long> snapshotTo = new ArrayList<>();
   /** Highest index handed to the driver for applying. */
   private long handedToApply;
+  /** Committed entries handed out for applying and not yet reported applied. */
+  private final ApplyWindow applying;
 
   private record PendingRead(long requestId, long index, long seq) {}
 
   /**
+   * A core over a log whose entries are all at hand, taken as synced; everything stays in
+   * memory. For tests and tools; a node recovering from storage uses the other constructor.
+   *
    * @param recoveredLog the synced log, in order, starting right after {@code baseIndex}
-   * @param appliedIndex how far the state machine has applied; entries up to it are not handed
-   *     out again, and since only committed entries are applied, it is a lower bound of commit
    */
   public RaftCore(
       long id,
@@ -87,13 +92,36 @@ public final class RaftCore {
       List<LogEntry> recoveredLog,
       long appliedIndex,
       Membership baseMembership) {
+    this(id, config, random, hardState, StoredLog.of(baseIndex, baseTerm, recoveredLog),
+        LogEntryReader.of(recoveredLog), appliedIndex, baseMembership, LogLimits.UNBOUNDED);
+  }
+
+  /**
+   * A core over a log that stays in storage: only its shape is loaded, entries are read through
+   * {@code reader} when needed, and at most {@code limits} of them are kept in memory.
+   *
+   * @param stored the shape of the synced log (bounds, term runs, CONFIG entries)
+   * @param appliedIndex how far the state machine has applied; entries up to it are not handed
+   *     out again, and since only committed entries are applied, it is a lower bound of commit
+   */
+  public RaftCore(
+      long id,
+      RaftConfig config,
+      Random random,
+      HardState hardState,
+      StoredLog stored,
+      LogEntryReader reader,
+      long appliedIndex,
+      Membership baseMembership,
+      LogLimits limits) {
     this.id = id;
     this.config = config;
     this.random = random;
+    this.applying = new ApplyWindow(limits.maxApplyingBytes());
     this.currentTerm = hardState.term();
     this.votedFor = hardState.votedFor();
-    this.log = new RaftLog(baseIndex, baseTerm, recoveredLog);
-    this.commitIndex = Math.max(appliedIndex, baseIndex);
+    this.log = new RaftLog(stored, reader, limits);
+    this.commitIndex = Math.max(appliedIndex, stored.baseIndex());
     this.handedToApply = commitIndex;
     this.selfPersistedIndex = log.lastIndex();
     this.baseMembership = baseMembership;
@@ -184,6 +212,7 @@ public final class RaftCore {
 
   /** One logical tick of time: drives election timeouts and heartbeats. */
   public void tick() {
+    ticks++;
     electionElapsed++;
     if (role == Role.LEADER) {
       tickLeader();
@@ -267,12 +296,18 @@ public final class RaftCore {
     return new ProposeResult.Accepted(index, currentTerm);
   }
 
-  /**
-   * Proposes a single-server membership change (thesis §4.1). Refused while another change is
-   * uncommitted, and until this leader has committed an entry of its own term: without that, a
-   * change could be decided against a configuration an earlier leader already replaced.
-   */
+  /** {@link #proposeConfChange(ConfChange, boolean)} without force. */
   public ProposeResult proposeConfChange(ConfChange change) {
+    return proposeConfChange(change, false);
+  }
+
+  /**
+   * Proposes a single-server membership change (thesis §4.1). Rejected for now while another
+   * change is uncommitted, and until this leader has committed an entry of its own term: without
+   * that, a change could be decided against a configuration an earlier leader already replaced.
+   * Refused outright if {@link #confChangeRefusal} finds a reason.
+   */
+  public ProposeResult proposeConfChange(ConfChange change, boolean force) {
     if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
     if (!hasCommittedInTerm()) {
       return new ProposeResult.Rejected("the new leader has not committed an entry of its term yet; retry shortly");
@@ -280,13 +315,46 @@ public final class RaftCore {
     if (configPending()) {
       return new ProposeResult.Rejected("another membership change is in progress; retry when it completes");
     }
+    ProposeResult.Refused refused = confChangeRefusal(change, force);
+    if (refused != null) return refused;
+    return propose(LogEntry.Kind.CONFIG, MembershipCodec.encode(ConfChange.apply(change, membership)));
+  }
+
+  /**
+   * Why this leader would refuse {@code change} against the current configuration, or null if
+   * it would propose it: the change must apply, the new configuration must have a quorum of
+   * voters that answered within the last election timeout (the strict reconfiguration check),
+   * and going below three voters needs {@code force}.
+   */
+  public ProposeResult.Refused confChangeRefusal(ConfChange change, boolean force) {
     Membership next;
     try {
       next = ConfChange.apply(change, membership);
     } catch (IllegalArgumentException e) {
-      return new ProposeResult.Rejected(e.getMessage());
+      return new ProposeResult.Refused(ProposeResult.Refused.Rule.INVALID, e.getMessage());
     }
-    return propose(LogEntry.Kind.CONFIG, MembershipCodec.encode(next));
+    String unreachable = ReconfigurationRules.unreachableVotersRefusal(next, id, this::recentlyHeard);
+    if (unreachable != null) {
+      return new ProposeResult.Refused(ProposeResult.Refused.Rule.VOTERS_UNREACHABLE, unreachable);
+    }
+    String needsForce = ReconfigurationRules.forceRefusal(change, membership, force);
+    if (needsForce != null) return new ProposeResult.Refused(ProposeResult.Refused.Rule.NEEDS_FORCE, needsForce);
+    return null;
+  }
+
+  /** A leader heard from {@code peer} within the last election timeout. */
+  private boolean recentlyHeard(long peer) {
+    Progress pr = progress.get(peer);
+    return role == Role.LEADER && pr != null && pr.heardWithin(ticks, config.electionTicksMin());
+  }
+
+  /**
+   * Ticks since this leader last heard from {@code peer} (counted from when it began tracking
+   * the peer, if never), or 0 when this node does not lead or does not track it.
+   */
+  public long silentTicks(long peer) {
+    Progress pr = progress.get(peer);
+    return role == Role.LEADER && pr != null ? pr.silentTicks(ticks) : 0;
   }
 
   /** True while the newest configuration in the log is not yet committed. */
@@ -318,12 +386,22 @@ public final class RaftCore {
     return leadTransferee;
   }
 
-  /** The voter whose log matches the most of ours, the best transfer target, or 0. */
+  /**
+   * The voter whose log matches the most of ours, the best transfer target, or 0. Voters heard
+   * from within the last election timeout come first: a transfer to one that is down cannot
+   * succeed, however much of the log it had.
+   */
   public long mostCaughtUpVoter() {
+    long best = mostCaughtUpVoter(true);
+    return best != 0 ? best : mostCaughtUpVoter(false);
+  }
+
+  private long mostCaughtUpVoter(boolean onlyRecentlyHeard) {
     long best = 0;
     long bestMatch = -1;
     for (var e : progress.entrySet()) {
-      if (membership.isVoter(e.getKey()) && e.getValue().matchIndex > bestMatch) {
+      if (!membership.isVoter(e.getKey()) || (onlyRecentlyHeard && !recentlyHeard(e.getKey()))) continue;
+      if (e.getValue().matchIndex > bestMatch) {
         best = e.getKey();
         bestMatch = e.getValue().matchIndex;
       }
@@ -353,6 +431,7 @@ public final class RaftCore {
    */
   public void persisted(long index, long term) {
     if (log.term(index) != term) return; // truncated and rewritten meanwhile
+    log.stableTo(index, term);
     if (index > selfPersistedIndex) {
       selfPersistedIndex = index;
       if (role == Role.LEADER) maybeCommit();
@@ -375,11 +454,7 @@ public final class RaftCore {
       newEntries = log.slice(Math.max(dirtyFrom, log.firstIndex()), log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
     }
     if (truncated) tf = Math.max(dirtyFrom, log.firstIndex());
-    List<LogEntry> committed = List.of();
-    if (commitIndex > handedToApply) {
-      committed = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, Long.MAX_VALUE);
-      handedToApply = commitIndex;
-    }
+    List<LogEntry> committed = nextToApply();
     Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates, pendingInstall, snapshotTo);
     pendingInstall = null;
     snapshotTo.clear();
@@ -389,6 +464,44 @@ public final class RaftCore {
     outbox.clear();
     readStates.clear();
     return r;
+  }
+
+  /**
+   * The driver applied every entry up to {@code index}: the bytes handed out up to there no
+   * longer count against {@link LogLimits#maxApplyingBytes}, so the next Ready may carry more.
+   */
+  public void appliedTo(long index) {
+    applying.appliedTo(index);
+  }
+
+  /** Whether committed entries wait to be handed out (the apply window was full); a Ready would carry them. */
+  public boolean hasCommittedToHandOut() {
+    return commitIndex > handedToApply && !applying.isFull();
+  }
+
+  /** Bytes of log entries this core holds on the heap: the cache of synced ones and the unsynced tail. */
+  public long logBytesInMemory() {
+    return log.bytesInMemory();
+  }
+
+  /**
+   * The next committed entries to apply, read in one batch bounded by what is still free of
+   * {@link LogLimits#maxApplyingBytes} (its first entry always goes, so the window is exceeded by
+   * at most one entry and a larger entry never stalls applying), so that applying a long backlog (after a restart, or a
+   * follower catching up) never materializes it whole.
+   */
+  private List<LogEntry> nextToApply() {
+    if (commitIndex <= handedToApply || applying.isFull()) return List.of();
+    List<LogEntry> batch = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, applying.room());
+    if (batch.isEmpty()) {
+      // Storage compacts only what the state machine applied, so this entry must still be there.
+      throw new IllegalStateException("committed entry " + (handedToApply + 1) + " is missing from storage");
+    }
+    long bytes = 0;
+    for (LogEntry e : batch) bytes += e.sizeBytes();
+    handedToApply = batch.get(batch.size() - 1).index();
+    applying.handedOut(handedToApply, bytes);
+    return batch;
   }
 
   // ---------------------------------------------------------------- elections (§5.2)
@@ -552,7 +665,7 @@ public final class RaftCore {
     readSeq = 0;
     progress.clear();
     for (long peer : membership.allIds()) {
-      if (peer != id) progress.put(peer, new Progress(log.lastIndex() + 1));
+      if (peer != id) progress.put(peer, new Progress(log.lastIndex() + 1, ticks));
     }
     // §8 / §5.4.2: an entry of the new term lets the leader commit everything before it and
     // learn the commit index it needs for ReadIndex.
@@ -645,7 +758,7 @@ public final class RaftCore {
     if (role != Role.LEADER || m.term() != currentTerm) return;
     Progress pr = progress.get(m.from());
     if (pr == null) return;
-    pr.recentActive = true;
+    pr.heard(ticks);
     if (m.readSeq() > pr.readAck) {
       pr.readAck = m.readSeq();
       releaseReads();
@@ -654,7 +767,7 @@ public final class RaftCore {
     // acting on their rejections would start a second transfer of the same snapshot.
     if (pr.state == Progress.State.SNAPSHOT) return;
     if (m.success()) {
-      if (pr.updateMatch(m.matchIndex())) {
+      if (pr.updateMatch(pr.clampToSent(m.matchIndex()))) {
         if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
         maybeCommit();
         if (role != Role.LEADER) return;
@@ -723,6 +836,13 @@ public final class RaftCore {
       long prev = pr.nextIndex - 1;
       List<LogEntry> batch =
           log.slice(pr.nextIndex, log.lastIndex(), config.maxEntriesPerAppend(), config.maxBytesPerAppend());
+      if (batch.isEmpty()) {
+        // Storage compacted these entries behind a snapshot before this core heard of it (§7).
+        pr.becomeSnapshot();
+        snapshotTo.add(peer);
+        if (force) outbox.add(heartbeatFor(peer, pr, readSeq));
+        return;
+      }
       outbox.add(new AppendEntries(id, peer, currentTerm, prev, log.term(prev), batch, commitIndex, readSeq));
       pr.sent(prev + batch.size());
       sentAny = true;
@@ -815,6 +935,8 @@ public final class RaftCore {
     refreshMembership();
     commitIndex = index;
     handedToApply = index;
+    // What was handed out before is applied (or overtaken by the snapshot) in order, ahead of it.
+    applying.clear();
     pendingInstall = new Ready.SnapshotInstall(index, m.lastIncludedTerm(), m.membership(), keep);
     return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
   }
@@ -827,11 +949,20 @@ public final class RaftCore {
     if (role != Role.LEADER || m.term() != currentTerm) return;
     Progress pr = progress.get(m.from());
     if (pr == null || pr.state != Progress.State.SNAPSHOT) return;
-    pr.recentActive = true;
-    if (m.success()) pr.updateMatch(m.matchIndex());
+    pr.heard(ticks);
+    if (m.success()) pr.updateMatch(pr.clampToSent(m.matchIndex()));
     pr.becomeProbe();
     if (m.success()) maybeCommit();
     sendAppend(m.from(), pr, false);
+  }
+
+  /**
+   * The driver is sending {@code peer} the snapshot up to {@code index}. Every driver must say so
+   * before the transfer: the follower's answer is believed only up to what it was sent.
+   */
+  public void snapshotSent(long peer, long index) {
+    Progress pr = progress.get(peer);
+    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.snapshotSent(index);
   }
 
   /** The driver could not deliver a snapshot to {@code peer}; it is retried on a later heartbeat. */
@@ -905,7 +1036,7 @@ public final class RaftCore {
       for (long peer : membership.allIds()) {
         // Start a new member at the newest entry (the configuration that added it), so it is
         // probed at once rather than at the next proposal; its reply says where it really is.
-        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(Math.max(1, log.lastIndex())));
+        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(Math.max(1, log.lastIndex()), ticks));
       }
       progress.keySet().retainAll(new TreeSet<>(membership.allIds()));
     }

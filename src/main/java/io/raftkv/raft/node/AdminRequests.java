@@ -1,7 +1,9 @@
 package io.raftkv.raft.node;
 
 import io.raftkv.api.AdminOutcome;
+import io.raftkv.raft.core.ConfChange;
 import io.raftkv.raft.core.Member;
+import io.raftkv.raft.core.ProposeResult;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.transport.Transport;
 import java.time.Duration;
@@ -28,7 +30,7 @@ final class AdminRequests {
   private final NodeSettings settings;
   private final RaftCore core;
   private final Transport transport;
-  private final MembershipChanges membershipChanges = new MembershipChanges();
+  private final MembershipChanges membershipChanges;
   /** Requests for this node to leave, waiting for leadership to move elsewhere. */
   private final List<RaftNode.Leave> selfLeaves = new ArrayList<>();
   private final List<Long> selfLeaveDeadlines = new ArrayList<>();
@@ -43,6 +45,12 @@ final class AdminRequests {
     this.core = core;
     this.transport = transport;
     this.vetting = vetting;
+    // A learner that has not answered for a request timeout (at least an election timeout) is
+    // taken as down or unreachable: waiting the whole join bound for it would hold every later
+    // membership change behind it.
+    long tickMs = Math.max(1, settings.tick().toMillis());
+    long silenceTicks = Math.max(settings.raft().electionTicksMax(), settings.requestTimeout().toMillis() / tickMs);
+    this.membershipChanges = new MembershipChanges(settings.maxMembers(), silenceTicks, ADMIN_TIMEOUT.toNanos());
   }
 
   // ---------------------------------------------------------------- on the leader
@@ -75,10 +83,18 @@ final class AdminRequests {
 
   void leaveAsLeader(RaftNode.Leave l) {
     if (l.nodeId() == settings.nodeId()) {
+      // Checked before leadership moves: a removal the new leader would refuse must not cost
+      // this one its leadership.
+      ProposeResult.Refused refused =
+          core.membership().contains(l.nodeId()) ? core.confChangeRefusal(new ConfChange.Remove(l.nodeId()), l.force()) : null;
+      if (refused != null) {
+        l.replyTo().tell(MembershipChanges.outcomeOf(refused));
+        return;
+      }
       selfLeaves.add(l);
       selfLeaveDeadlines.add(adminDeadline());
     } else {
-      membershipChanges.leave(l.nodeId(), l.replyTo(), adminDeadline());
+      membershipChanges.leave(l.nodeId(), l.force(), l.replyTo(), adminDeadline());
     }
   }
 
@@ -122,7 +138,7 @@ final class AdminRequests {
       ctx.getLog().info("handing leadership to node {} before leaving the cluster", target);
       core.transferLeadership(target);
     } else if (core.leaderId() != 0) {
-      for (RaftNode.Leave l : selfLeaves) leaveViaLeader(new RaftNode.Leave(l.nodeId(), false, l.replyTo()));
+      for (RaftNode.Leave l : selfLeaves) leaveViaLeader(new RaftNode.Leave(l.nodeId(), l.force(), false, l.replyTo()));
       selfLeaves.clear();
       selfLeaveDeadlines.clear();
     }
@@ -144,7 +160,7 @@ final class AdminRequests {
       l.replyTo().tell(new AdminOutcome.Done("Node " + l.nodeId() + " left the cluster successfully"));
       return;
     }
-    forwardAdmin(l.forwarded(), l.replyTo(), addr -> transport.leave(addr, l.nodeId(), true));
+    forwardAdmin(l.forwarded(), l.replyTo(), addr -> transport.leave(addr, l.nodeId(), l.force(), true));
   }
 
   private void forwardAdmin(

@@ -4,7 +4,6 @@ import io.raftkv.api.ReadOutcome;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.core.ReadState;
 import io.raftkv.raft.core.Role;
-import io.raftkv.storage.StateMachineStore;
 import io.raftkv.transport.ReadIndexReply;
 import io.raftkv.transport.Transport;
 import java.time.Duration;
@@ -21,8 +20,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * the bookkeeping is the same whichever role handles the read and is independent of writes. On
  * the leader a read asks the core for a read index and waits for its ReadState; a follower asks
  * the leader for one, batching the reads that arrive while a call is in flight. Either way the
- * read then waits in {@link PendingReads} until the state machine has applied that index.
- * Runs only on the node actor's thread.
+ * read then waits in {@link PendingReads} until the state machine has applied that index, and
+ * its caller is granted the read: the query itself runs on the caller's read executor, never on
+ * this actor's thread, so a long scan cannot delay heartbeats, votes or appends. Runs only on the
+ * node actor's thread.
  */
 final class LinearizableReads {
   private static final Duration READ_INDEX_RETRY = Duration.ofMillis(50);
@@ -32,7 +33,6 @@ final class LinearizableReads {
   private final NodeSettings settings;
   private final RaftCore core;
   private final Transport transport;
-  private final StateMachineStore stateMachine;
   private final PendingReads pendingReads;
   /** The node's applied index, which moves as entries are applied or a snapshot installed. */
   private final LongSupplier appliedIndex;
@@ -54,7 +54,6 @@ final class LinearizableReads {
       NodeSettings settings,
       RaftCore core,
       Transport transport,
-      StateMachineStore stateMachine,
       PendingReads pendingReads,
       LongSupplier appliedIndex,
       Runnable scheduleFlush) {
@@ -63,7 +62,6 @@ final class LinearizableReads {
     this.settings = settings;
     this.core = core;
     this.transport = transport;
-    this.stateMachine = stateMachine;
     this.pendingReads = pendingReads;
     this.appliedIndex = appliedIndex;
     this.scheduleFlush = scheduleFlush;
@@ -117,7 +115,7 @@ final class LinearizableReads {
    */
   void readViaLeader(RaftNode.ClientRead r) {
     if (core.leaderId() == 0) {
-      r.replyTo().tell(new ReadOutcome.NoLeader(RaftNode.noLeaderText()));
+      r.replyTo().tell(ReadPermit.refused(new ReadOutcome.NoLeader(RaftNode.noLeaderText())));
       return;
     }
     followerReadsQueued.add(readWaiter(r));
@@ -202,14 +200,14 @@ final class LinearizableReads {
     return new PendingReads.Waiter() {
       @Override
       public void serve() {
-        r.replyTo().tell(r.query().runOn(stateMachine));
+        r.replyTo().tell(ReadPermit.GRANTED);
       }
 
       @Override
       public void timeout() {
-        r.replyTo().tell(core.leaderId() == 0
+        r.replyTo().tell(ReadPermit.refused(core.leaderId() == 0
             ? new ReadOutcome.NoLeader(RaftNode.noLeaderText())
-            : new ReadOutcome.Timeout("the read could not be confirmed with the leader in time; retry"));
+            : new ReadOutcome.Timeout("the read could not be confirmed with the leader in time; retry")));
       }
 
       @Override

@@ -3,6 +3,7 @@ package io.raftkv.raft.node;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ClientApi;
 import io.raftkv.raft.core.Member;
+import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.ReadQuery;
@@ -21,8 +22,10 @@ import io.raftkv.transport.PeerInfo;
 import io.raftkv.transport.RaftInbound;
 import io.raftkv.transport.ReadIndexReply;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -31,11 +34,15 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 /**
  * The node as its clients (HTTP) and peers (gRPC) see it: each call becomes a message to the
  * Raft node actor, with a deadline. A deadline that passes is an outcome (504), never an
- * exception, because the request may still take effect.
+ * exception, because the request may still take effect. The queries of reads run on the read
+ * executor once the actor has granted them, never on the actor's thread.
  */
 public final class NodeGateway implements ClientApi, RaftInbound {
   /** Longer than the node's own bound on a membership change, so the node's answer wins. */
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(115);
+
+  /** The dispatcher (application.conf) whose threads run the queries of reads. */
+  public static final String READ_DISPATCHER = "raftkv-read-dispatcher";
 
   private final ActorRef<RaftNode.Command> node;
   private final Scheduler scheduler;
@@ -49,15 +56,28 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   public void useIdentity(NodeIdentity identity) {
     this.identity = identity;
   }
+  private final DiskQuota quota;
+  private final ReadinessRules readiness;
+  private final Executor readExecutor;
 
+  /**
+   * {@code readExecutor} runs the queries of reads (the raftkv-read-dispatcher in a node): never
+   * the node actor's dispatcher thread, and never the caller's.
+   */
   public NodeGateway(
       ActorRef<RaftNode.Command> node,
       Scheduler scheduler,
       StatusBoard status,
       StateMachineStore stateMachine,
       NodeSettings settings,
-      Materializer materializer) {
+      Materializer materializer,
+      Executor readExecutor,
+      DiskQuota quota,
+      ReadinessRules readiness) {
     this.materializer = materializer;
+    this.readExecutor = readExecutor;
+    this.quota = quota;
+    this.readiness = readiness;
     this.node = node;
     this.scheduler = scheduler;
     this.status = status;
@@ -70,7 +90,15 @@ public final class NodeGateway implements ClientApi, RaftInbound {
     return writeInternal(command, false);
   }
 
+  /**
+   * The quota is checked where a write enters: on the node a client sent it to, and again on the
+   * leader when a follower forwards it, so the leader's alarm holds for the whole cluster's
+   * writes. A refused write is never proposed.
+   */
   private CompletionStage<WriteOutcome> writeInternal(KvCommand command, boolean forwarded) {
+    if (!quota.admit(command)) {
+      return CompletableFuture.completedFuture(new WriteOutcome.NoSpace(quota.noSpaceMessage(settings.nodeId())));
+    }
     return ask(
         replyTo -> new RaftNode.ClientWrite(command, forwarded, replyTo),
         settings.requestTimeout(),
@@ -80,12 +108,16 @@ public final class NodeGateway implements ClientApi, RaftInbound {
 
   @Override
   public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
-    if (!linearizable) return CompletableFuture.completedFuture(query.runOn(stateMachine));
-    return ask(
-        replyTo -> new RaftNode.ClientRead(query, replyTo),
+    if (!linearizable) return CompletableFuture.supplyAsync(() -> query.runOn(stateMachine), readExecutor);
+    // The node actor only says when the state machine has reached the read index (thesis §6.4);
+    // the query runs here, on the read executor, so a scan never occupies the actor's thread.
+    CompletionStage<ReadPermit> permit = ask(
+        RaftNode.ClientRead::new,
         settings.requestTimeout(),
-        new ReadOutcome.Timeout("the read was not confirmed within "
-            + settings.requestTimeout().toMillis() + " ms; retry"));
+        ReadPermit.refused(new ReadOutcome.Timeout("the read was not confirmed within "
+            + settings.requestTimeout().toMillis() + " ms; retry")));
+    return permit.thenApplyAsync(
+        p -> p.granted() ? query.runOn(stateMachine) : p.refusal(), readExecutor);
   }
 
   @Override
@@ -94,8 +126,8 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> leave(long nodeId) {
-    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, false, replyTo));
+  public CompletionStage<AdminOutcome> leave(long nodeId, boolean force) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, force, false, replyTo));
   }
 
   @Override
@@ -104,8 +136,8 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean forwarded) {
-    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, forwarded, replyTo));
+  public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded) {
+    return adminAsk(replyTo -> new RaftNode.Leave(nodeId, force, forwarded, replyTo));
   }
 
   private CompletionStage<AdminOutcome> adminAsk(Function<ActorRef<AdminOutcome>, RaftNode.Command> message) {
@@ -116,6 +148,14 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   @Override
   public NodeStatus status() {
     return status.get();
+  }
+
+  @Override
+  public NodeHealth health() {
+    NodeStatus s = status.get();
+    long age = status.leaderContact().ageNanos(s, System.nanoTime());
+    List<String> alarmReasons = quota.raised() ? List.of(quota.alarmReason()) : List.of();
+    return new NodeHealth(quota.alarms(), readiness.reasons(s, age, alarmReasons), quota.usageBytes(), quota.quotaBytes());
   }
 
   @Override

@@ -193,7 +193,8 @@ public final class NodeIdentity implements PeerIdentity {
         + ", but this node is incarnation " + Long.toUnsignedString(incarnation, 16)
         + " (its storage was wiped or replaced), so it may not vote or count towards a quorum;"
         + " remove the old member with POST /leave {\"node_id\": " + nodeId
-        + "} on any member, then this node joins again by itself";
+        + "} on any member (add \"force\": true if fewer than three voters would remain),"
+        + " then this node joins again by itself";
   }
 
   private PeerAdmission.Self self() {

@@ -1,5 +1,6 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.RaftConfig;
 import java.time.Duration;
 
@@ -39,4 +40,13 @@ public record NodeSettings(
     int maxPendingProposals,
     long maxPendingProposalBytes,
     int maxMembers,
-    long quotaBackendBytes) {}
+    long quotaBackendBytes) {
+
+  /**
+   * How much of the log the core keeps on the heap. Committed entries handed out for applying and
+   * not yet applied count against the same byte budget as the cache: both are log in memory.
+   */
+  public LogLimits logLimits() {
+    return new LogLimits(logCacheEntries, logCacheBytes, Math.max(1, logCacheBytes));
+  }
+}

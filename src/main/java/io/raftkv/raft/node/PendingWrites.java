@@ -3,9 +3,13 @@ package io.raftkv.raft.node;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.LogEntry;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongPredicate;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -21,6 +25,21 @@ final class PendingWrites {
 
   void add(long index, long term, ActorRef<WriteOutcome> replyTo, long deadlineNanos) {
     byIndex.put(index, new Waiter(term, replyTo, deadlineNanos));
+  }
+
+  /**
+   * The indices among {@code entries} whose result a client here waits for: the entry there is
+   * the one it proposed (same term). The answer is a copy, safe to read on the storage thread,
+   * so the applier builds results (previous values and the like) only for these.
+   */
+  LongPredicate waitingFor(List<LogEntry> entries) {
+    Set<Long> wanted = new HashSet<>();
+    for (LogEntry e : entries) {
+      Waiter w = byIndex.get(e.index());
+      if (w != null && w.term == e.term()) wanted.add(e.index());
+    }
+    if (wanted.isEmpty()) return index -> false;
+    return wanted::contains;
   }
 
   void onApplied(LogEntry entry, KvResult result) {

@@ -2,7 +2,6 @@ package io.raftkv.raft.node;
 
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.NodeStatus;
-import io.raftkv.api.ReadQuery;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
@@ -21,7 +20,6 @@ import io.raftkv.storage.PersistBatch;
 import io.raftkv.storage.SnapshotMeta;
 import io.raftkv.storage.SnapshotSink;
 import io.raftkv.storage.SnapshotSource;
-import io.raftkv.storage.StateMachineStore;
 import io.raftkv.transport.ReadIndexReply;
 import io.raftkv.transport.Transport;
 import java.util.List;
@@ -29,6 +27,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
@@ -49,20 +48,34 @@ public final class RaftNode {
   public sealed interface Command
       permits ClientWrite, ClientRead, Join, Leave, AdminForwardDone, TriggerSnapshot, PurgeLog, BeginInstall,
           InstallReceived, SnapshotTaken, LogPurged, SnapshotOpened, SnapshotSendFailed, SnapshotRetry, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
-          PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex, JoinVetted {}
+          PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex, HandOffLeadership, JoinVetted {}
 
   /** A client write. {@code forwarded} marks one a follower sent here; it is never forwarded again. */
   public record ClientWrite(KvCommand command, boolean forwarded, ActorRef<WriteOutcome> replyTo)
       implements Command {}
 
-  /** A linearizable read. */
-  public record ClientRead(ReadQuery query, ActorRef<ReadOutcome> replyTo) implements Command {}
+  /**
+   * A linearizable read: {@code replyTo} hears {@link ReadPermit#GRANTED} once this node has
+   * applied a confirmed read index, and the caller then runs the query off this actor.
+   */
+  public record ClientRead(ActorRef<ReadPermit> replyTo) implements Command {}
 
   /** Adds a node (learner first, then voter). {@code forwarded}: sent here by a follower. */
   public record Join(Member member, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
 
-  /** Removes a node; the leader hands its leadership over first if it is the one leaving. */
-  public record Leave(long nodeId, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements Command {}
+  /**
+   * Removes a node; the leader hands its leadership over first if it is the one leaving.
+   * {@code force}: the operator confirmed a removal that leaves fewer than three voters.
+   */
+  public record Leave(long nodeId, boolean force, boolean forwarded, ActorRef<AdminOutcome> replyTo)
+      implements Command {}
+
+  /**
+   * Before a shutdown: a leader hands its leadership to the most caught-up voter and answers with
+   * the new leader's id once another node leads (0 if none did within {@code within}); any other
+   * node answers at once.
+   */
+  public record HandOffLeadership(java.time.Duration within, ActorRef<Long> replyTo) implements Command {}
 
   record AdminForwardDone(AdminOutcome outcome, ActorRef<AdminOutcome> replyTo) implements Command {}
 
@@ -149,9 +162,11 @@ public final class RaftNode {
   private final StatusBoard statusBoard;
   private final ReadyPipeline pipeline;
   private final PendingWrites pendingWrites = new PendingWrites();
+  private final ProposalAdmission admission;
   private final LinearizableReads reads;
   private final SnapshotCoordinator snapshots;
   private final AdminRequests admin;
+  private final LeadershipHandOff handOff;
   private long appliedIndex;
   private long appliedTerm;
   private boolean flushScheduled;
@@ -165,11 +180,11 @@ public final class RaftNode {
       RaftCore core,
       long appliedIndex,
       long appliedTerm,
+      SnapshotBacklog sinceSnapshot,
       Behavior<StorageActor.Command> storageBehavior,
-      StateMachineStore stateMachine,
       Transport transport,
       StatusBoard statusBoard) {
-    return create(settings, core, appliedIndex, appliedTerm, storageBehavior, stateMachine, transport, statusBoard, null);
+    return create(settings, core, appliedIndex, appliedTerm, sinceSnapshot, storageBehavior, transport, statusBoard, null);
   }
 
   /**
@@ -181,8 +196,8 @@ public final class RaftNode {
       RaftCore core,
       long appliedIndex,
       long appliedTerm,
+      SnapshotBacklog sinceSnapshot,
       Behavior<StorageActor.Command> storageBehavior,
-      StateMachineStore stateMachine,
       Transport transport,
       StatusBoard statusBoard,
       NodeIdentity identity) {
@@ -196,7 +211,7 @@ public final class RaftNode {
           org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("raftkv-storage-dispatcher"));
       ctx.watch(storage);
       RaftNode node = new RaftNode(
-          ctx, timers, settings, core, appliedIndex, appliedTerm, storage, stateMachine, transport, statusBoard, vetting);
+          ctx, timers, settings, core, appliedIndex, appliedTerm, sinceSnapshot, storage, transport, statusBoard, vetting);
       return node.behaviorFor(core.role());
     }));
   }
@@ -208,8 +223,8 @@ public final class RaftNode {
       RaftCore core,
       long appliedIndex,
       long appliedTerm,
+      SnapshotBacklog sinceSnapshot,
       ActorRef<StorageActor.Command> storage,
-      StateMachineStore stateMachine,
       Transport transport,
       StatusBoard statusBoard,
       JoinVetting vetting) {
@@ -222,11 +237,14 @@ public final class RaftNode {
     this.transport = transport;
     this.statusBoard = statusBoard;
     this.pipeline = new ReadyPipeline(new PipelineEffects());
+    this.admission = new ProposalAdmission(settings.maxPendingProposals(), settings.maxPendingProposalBytes());
     this.reads = new LinearizableReads(
-        ctx, timers, settings, core, transport, stateMachine, new PendingReads(),
+        ctx, timers, settings, core, transport, new PendingReads(),
         () -> this.appliedIndex, this::scheduleFlush);
-    this.snapshots = new SnapshotCoordinator(ctx, timers, settings, core, storage, transport, statusBoard, pipeline);
+    this.snapshots = new SnapshotCoordinator(
+        ctx, timers, settings, core, storage, transport, statusBoard, pipeline, sinceSnapshot);
     this.admin = new AdminRequests(ctx, settings, core, transport, vetting);
+    this.handOff = new LeadershipHandOff(ctx, core);
     this.behaviorRole = core.role();
     timers.startTimerAtFixedRate("tick", Tick.INSTANCE, settings.tick());
     syncPeers();
@@ -275,7 +293,7 @@ public final class RaftNode {
               return Behaviors.same();
             })
             .onMessage(ClientRead.class, r -> {
-              r.replyTo().tell(new ReadOutcome.NoLeader(noLeaderText()));
+              r.replyTo().tell(ReadPermit.refused(new ReadOutcome.NoLeader(noLeaderText())));
               return Behaviors.same();
             })
             .onMessage(PeerReadIndex.class, this::refuseReadIndex)
@@ -321,6 +339,9 @@ public final class RaftNode {
         })
         .onMessage(PeerRequest.class, this::onPeerRequest)
         .onMessage(PeerResponse.class, r -> {
+          if (r.response().term() == core.term()) {
+            statusBoard.leaderContact().acknowledged(r.response().from(), core.term(), System.nanoTime());
+          }
           core.step(r.response());
           return afterInput(null);
         })
@@ -388,20 +409,29 @@ public final class RaftNode {
           return Behaviors.same();
         })
         .onMessage(Bootstrap.class, this::onBootstrap)
+        .onMessage(HandOffLeadership.class, h -> {
+          handOff.start(h);
+          return afterInput(null);
+        })
         .onMessage(GetStatus.class, g -> {
           g.replyTo().tell(statusBoard.get());
           return Behaviors.same();
         })
         .onSignal(Terminated.class, t -> {
-          // Only the storage actor is watched: it stops when a write or fsync failed.
-          ctx.getLog().error("storage failed; stopping the node so that nothing unsynced is acknowledged");
-          throw new IllegalStateException("storage actor stopped");
+          // Only the storage actor is watched. It stops when it threw: a failed write, fsync or
+          // read (a StorageException), or a bug in it. The node stops with the same cause, so
+          // that nothing unsynced is acknowledged and the guardian can tell which it was.
+          Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
+          ctx.getLog().error("the storage actor stopped ({}); stopping the node so that nothing unsynced is acknowledged",
+              cause == null ? "without an error" : NodeFailure.messages(cause));
+          throw new IllegalStateException("the storage actor stopped", cause);
         })
         .onSignal(org.apache.pekko.actor.typed.PostStop.class, s -> {
           String reason = "the node is shutting down; the outcome of this request is unknown";
           pendingWrites.failAll(reason);
           reads.failAll();
           admin.failAll();
+          handOff.failAll();
           return Behaviors.same();
         });
   }
@@ -422,12 +452,22 @@ public final class RaftNode {
   private Behavior<Command> onPeerRequest(PeerRequest r) {
     transport.peerSeen(r.request().from());
     RaftMessage.Response response = core.step(r.request());
+    if (!core.isLeader() && core.leaderId() == r.request().from()) {
+      statusBoard.leaderContact().heardFromLeader(System.nanoTime());
+    }
     return afterInput(() -> r.replyTo().tell(response));
   }
 
   private Behavior<Command> propose(ClientWrite w) {
-    ProposeResult result = core.propose(LogEntry.Kind.COMMAND, KvCommandCodec.encode(w.command()));
+    byte[] payload = KvCommandCodec.encode(w.command());
+    WriteOutcome.Overloaded overloaded = admission.refusal(payload.length);
+    if (overloaded != null) {
+      w.replyTo().tell(overloaded);
+      return Behaviors.same();
+    }
+    ProposeResult result = core.propose(LogEntry.Kind.COMMAND, payload);
     if (result instanceof ProposeResult.Accepted a) {
+      admission.admitted(a.index(), payload.length);
       pendingWrites.add(a.index(), a.term(), w.replyTo(), deadline());
       if (++proposalsSinceFlush >= settings.maxBatchEntries()) return afterInput(null);
       scheduleFlush();
@@ -468,8 +508,12 @@ public final class RaftNode {
       appliedIndex = Math.max(appliedIndex, e.index());
       appliedTerm = e.term();
     }
+    admission.applied(appliedIndex);
     reads.onApplied(appliedIndex);
-    snapshots.onApplied(a.entries().size());
+    snapshots.onApplied(a.entries());
+    core.appliedTo(appliedIndex);
+    // The core hands out a long backlog in bounded batches: ask for the next one now.
+    if (core.hasCommittedToHandOut()) return afterInput(null);
     publishStatus();
     return Behaviors.same();
   }
@@ -478,6 +522,7 @@ public final class RaftNode {
   private void onSnapshotInstalled(Ready.SnapshotInstall install) {
     appliedIndex = Math.max(appliedIndex, install.index());
     appliedTerm = install.term();
+    core.appliedTo(install.index());
     snapshots.onInstalled(install);
     reads.onApplied(appliedIndex);
   }
@@ -498,12 +543,16 @@ public final class RaftNode {
   private Behavior<Command> afterInput(Runnable reply) {
     proposalsSinceFlush = 0;
     admin.drive();
+    handOff.drive();
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();
     Role role = core.role();
     if (sameBehavior(role, behaviorRole)) return Behaviors.same();
     ctx.getLog().info("node {} is now {} in term {}", settings.nodeId(), role.displayName(), core.term());
+    // A new role starts with nothing of its own pending: a former leader's proposals are the new
+    // leader's to commit or overwrite.
+    admission.clear();
     behaviorRole = role;
     return behaviorFor(role);
   }
@@ -537,7 +586,10 @@ public final class RaftNode {
       if (ready.install() != null) onSnapshotInstalled(ready.install());
       for (RaftMessage m : ready.messages()) send((RaftMessage.Request) m);
       for (Runnable r : replies) r.run();
-      if (!ready.committed().isEmpty()) storage.tell(new StorageActor.Apply(ready.committed(), ctx.getSelf()));
+      if (!ready.committed().isEmpty()) {
+        storage.tell(new StorageActor.Apply(
+            ready.committed(), pendingWrites.waitingFor(ready.committed()), ctx.getSelf()));
+      }
       for (ReadState rs : ready.readStates()) reads.onReadState(rs);
       for (long peer : ready.sendSnapshotTo()) storage.tell(new StorageActor.OpenSnapshot(peer, ctx.getSelf()));
     }

@@ -1,6 +1,7 @@
 package io.raftkv.raft.node;
 
 import io.raftkv.api.AdminOutcome;
+import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.raft.core.Ready;
@@ -43,9 +44,14 @@ final class SnapshotCoordinator {
 
   /** A received snapshot waiting for the core's Ready to make it live. */
   private SnapshotSink stagedSnapshot;
-  private long appliedSinceSnapshot;
+  private long entriesSinceSnapshot;
+  private long bytesSinceSnapshot;
   private boolean snapshotRunning;
+  private boolean runningCompacts;
+  // An operator asked for a snapshot while an automatic one (which does not compact) was running.
+  private boolean compactRequested;
   private final List<ActorRef<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
+  private final List<ActorRef<SnapshotMeta>> nextSnapshotWaiters = new ArrayList<>();
   private final List<RaftNode.PurgeLog> purgeWaiters = new ArrayList<>();
 
   SnapshotCoordinator(
@@ -56,7 +62,8 @@ final class SnapshotCoordinator {
       ActorRef<StorageActor.Command> storage,
       Transport transport,
       StatusBoard statusBoard,
-      ReadyPipeline pipeline) {
+      ReadyPipeline pipeline,
+      SnapshotBacklog sinceSnapshot) {
     this.ctx = ctx;
     this.timers = timers;
     this.settings = settings;
@@ -65,39 +72,75 @@ final class SnapshotCoordinator {
     this.transport = transport;
     this.statusBoard = statusBoard;
     this.pipeline = pipeline;
+    this.entriesSinceSnapshot = sinceSnapshot.entries();
+    this.bytesSinceSnapshot = sinceSnapshot.bytes();
   }
 
   // ---------------------------------------------------------------- taking snapshots, compacting
 
-  /** Counts applied entries and takes a snapshot every {@code snapshotIntervalEntries}. */
-  void onApplied(int entries) {
-    appliedSinceSnapshot += entries;
-    if (settings.snapshotIntervalEntries() > 0 && appliedSinceSnapshot >= settings.snapshotIntervalEntries()) {
-      startSnapshot();
-    }
+  /**
+   * Counts applied entries and their bytes, and takes a snapshot once either reaches its interval
+   * ({@code snapshotIntervalEntries}, {@code snapshotIntervalBytes}; 0 turns a trigger off): the
+   * byte trigger keeps a log of large values from growing to many times the entry interval's size.
+   */
+  void onApplied(List<LogEntry> entries) {
+    entriesSinceSnapshot += entries.size();
+    for (LogEntry e : entries) bytesSinceSnapshot += e.sizeBytes();
+    if (snapshotDue()) startSnapshot();
   }
 
+  /** Whether either automatic trigger has been reached. */
+  private boolean snapshotDue() {
+    long everyEntries = settings.snapshotIntervalEntries();
+    long everyBytes = settings.snapshotIntervalBytes();
+    return (everyEntries > 0 && entriesSinceSnapshot >= everyEntries)
+        || (everyBytes > 0 && bytesSinceSnapshot >= everyBytes);
+  }
+
+  /**
+   * An operator's snapshot compacts the state machine first, so that deleting keys and then
+   * snapshotting and purging frees their disk space (how a node gets back under its quota).
+   * One asked for while an automatic snapshot runs waits for a compacting one after it.
+   */
   void trigger(RaftNode.TriggerSnapshot t) {
-    snapshotWaiters.add(t.replyTo());
-    startSnapshot();
+    if (!snapshotRunning) {
+      snapshotWaiters.add(t.replyTo());
+      compactRequested = true;
+      startSnapshot();
+    } else if (runningCompacts) {
+      snapshotWaiters.add(t.replyTo()); // the running snapshot compacts: it answers this one too
+    } else {
+      nextSnapshotWaiters.add(t.replyTo());
+      compactRequested = true;
+    }
   }
 
   private void startSnapshot() {
     if (snapshotRunning) return;
     snapshotRunning = true;
-    storage.tell(new StorageActor.CreateSnapshot(settings.snapshotKeepLogEntries(), ctx.getSelf()));
+    runningCompacts = compactRequested;
+    compactRequested = false;
+    storage.tell(new StorageActor.CreateSnapshot(settings.snapshotKeepLogEntries(), runningCompacts, ctx.getSelf()));
   }
 
   /** Steps the core (compaction); the caller collects its Ready. */
   void onSnapshotTaken(RaftNode.SnapshotTaken t) {
     snapshotRunning = false;
-    appliedSinceSnapshot = 0;
+    // Every Applied that arrived before this covers an apply the storage actor did before the
+    // snapshot (it serves requests in order), so the snapshot holds all that was counted.
+    entriesSinceSnapshot = 0;
+    bytesSinceSnapshot = 0;
     statusBoard.publishSnapshot(t.meta());
     if (t.purgedTo() > 0) core.compact(t.purgedTo(), t.meta().membership());
     ctx.getLog().info("snapshot at index {} (term {}), {} bytes; log compacted up to {}",
         t.meta().index(), t.meta().term(), t.meta().sizeBytes(), t.purgedTo());
     for (ActorRef<SnapshotMeta> w : snapshotWaiters) w.tell(t.meta());
     snapshotWaiters.clear();
+    if (compactRequested) {
+      snapshotWaiters.addAll(nextSnapshotWaiters);
+      nextSnapshotWaiters.clear();
+      startSnapshot();
+    }
   }
 
   void purgeLog(RaftNode.PurgeLog p) {
@@ -148,7 +191,8 @@ final class SnapshotCoordinator {
 
   /** A received snapshot is durable and live (the caller moves the applied index to it). */
   void onInstalled(Ready.SnapshotInstall install) {
-    appliedSinceSnapshot = 0;
+    entriesSinceSnapshot = 0;
+    bytesSinceSnapshot = 0;
     statusBoard.publishSnapshot(new SnapshotMeta(
         install.index(), install.term(), install.membership(), 0, System.currentTimeMillis()));
     ctx.getLog().info("installed the leader's snapshot at index {} (term {})", install.index(), install.term());
@@ -169,6 +213,8 @@ final class SnapshotCoordinator {
     }
     SnapshotSource source = o.source();
     SnapshotMeta meta = source.meta();
+    // The follower's answer is believed only up to the index it was actually sent.
+    core.snapshotSent(o.peer(), meta.index());
     RaftMessage.InstallSnapshot header = new RaftMessage.InstallSnapshot(
         settings.nodeId(), o.peer(), core.term(), meta.index(), meta.term(), meta.membership());
     int chunkBytes = settings.snapshotChunkBytes();

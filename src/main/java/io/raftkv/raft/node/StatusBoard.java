@@ -9,6 +9,7 @@ import io.raftkv.api.NodeStatus;
 public final class StatusBoard {
   private volatile NodeStatus status;
   private volatile io.raftkv.storage.SnapshotMeta snapshot;
+  private final LeaderContact leaderContact = new LeaderContact();
 
   public StatusBoard(NodeStatus initial) {
     this.status = initial;
@@ -32,6 +33,11 @@ public final class StatusBoard {
 
   void publish(NodeStatus s) {
     status = s;
+  }
+
+  /** When the node last heard from its leader, or (as leader) from a majority of voters. */
+  public LeaderContact leaderContact() {
+    return leaderContact;
   }
 
   /** The node's latest snapshot, or null. */

@@ -10,8 +10,13 @@ import io.raftkv.storage.SnapshotSource;
 import io.raftkv.storage.SnapshotStore;
 import io.raftkv.storage.StateMachineStore;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.function.LongPredicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -29,7 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
 
   public sealed interface Command
-      permits Persist, Apply, CreateSnapshot, PurgeLog, OpenSnapshot, BeginInstall {}
+      permits Persist, Apply, CreateSnapshot, PurgeLog, OpenSnapshot, BeginInstall, CompactionFailed {}
 
   /**
    * Durably write {@code batch}, after making {@code install} live if it is set (a received
@@ -39,17 +44,29 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
       long seq, PersistBatch batch, SnapshotSink install, boolean keepLogAfterIndex, ActorRef<RaftNode.Command> replyTo)
       implements Command {}
 
-  /** Apply committed entries, then tell {@code replyTo} what each produced. */
-  public record Apply(List<LogEntry> entries, ActorRef<RaftNode.Command> replyTo) implements Command {}
+  /**
+   * Apply committed entries, then tell {@code replyTo} what each produced. Results are built only
+   * for the indices {@code resultWanted} accepts (those a client on this node waits for).
+   */
+  public record Apply(List<LogEntry> entries, LongPredicate resultWanted, ActorRef<RaftNode.Command> replyTo)
+      implements Command {}
 
-  /** Snapshot the applied state; {@code purgeTo} > 0 also compacts the log up to there after it. */
-  public record CreateSnapshot(long keepLogEntries, ActorRef<RaftNode.Command> replyTo) implements Command {}
+  /**
+   * Snapshot the applied state, keeping {@code keepLogEntries} of the log behind it (negative:
+   * keep all). {@code compactFirst}: compact the state machine before, so deleted data frees its
+   * space (asked for by an operator, not by the automatic snapshots, as it rewrites every file).
+   */
+  public record CreateSnapshot(long keepLogEntries, boolean compactFirst, ActorRef<RaftNode.Command> replyTo)
+      implements Command {}
 
   /** Compact the log up to {@code uptoIndex} (at most the latest snapshot's index). */
   public record PurgeLog(long uptoIndex, ActorRef<RaftNode.Command> replyTo) implements Command {}
 
   /** Open the latest snapshot for streaming to {@code peer}. */
   public record OpenSnapshot(long peer, ActorRef<RaftNode.Command> replyTo) implements Command {}
+
+  /** The compaction before a snapshot failed on its own thread; the actor fails with it. */
+  record CompactionFailed(Throwable cause) implements Command {}
 
   /** Start receiving a snapshot from the leader. */
   public record BeginInstall(SnapshotMeta meta, ActorRef<SnapshotSink> replyTo) implements Command {}
@@ -78,6 +95,10 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
         .onMessage(CreateSnapshot.class, this::onCreateSnapshot)
         .onMessage(PurgeLog.class, this::onPurge)
         .onMessage(OpenSnapshot.class, this::onOpen)
+        .onMessage(CompactionFailed.class, f -> {
+          // A storage failure like any other: the node must stop (see the class comment).
+          throw f.cause() instanceof RuntimeException r ? r : new IllegalStateException(f.cause());
+        })
         .onMessage(BeginInstall.class, b -> {
           b.replyTo().tell(snapshots.beginInstall(b.meta()));
           return this;
@@ -97,12 +118,25 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   }
 
   private Behavior<Command> onApply(Apply a) {
-    List<KvResult> results = stateMachine.apply(a.entries());
+    List<KvResult> results = stateMachine.apply(a.entries(), a.resultWanted());
     a.replyTo().tell(new RaftNode.Applied(a.entries(), results));
     return this;
   }
 
   private Behavior<Command> onCreateSnapshot(CreateSnapshot c) {
+    if (c.compactFirst()) {
+      // Compacting rewrites every file of the state machine and may take seconds. It runs on a
+      // thread of its own, so log writes and applies go on meanwhile (RocksDB compacts under
+      // concurrent writes); the snapshot itself is taken here, in order, once it is done.
+      Executor blocking = getContext().getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+      getContext().pipeToSelf(
+          CompletableFuture.runAsync(snapshots::compactStateMachine, blocking),
+          (done, failure) -> failure == null
+              ? new CreateSnapshot(c.keepLogEntries(), false, c.replyTo())
+              : new CompactionFailed(failure instanceof CompletionException && failure.getCause() != null
+                  ? failure.getCause() : failure));
+      return this;
+    }
     SnapshotMeta meta = snapshots.createSnapshot();
     long purgeTo = meta.index() - c.keepLogEntries();
     long purged = 0;

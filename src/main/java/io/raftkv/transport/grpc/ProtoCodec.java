@@ -191,6 +191,14 @@ public final class ProtoCodec {
     if (outcome instanceof WriteOutcome.Rejected r) {
       return withReason(b.setStatus(ForwardResponse.Status.REJECTED), r.reason()).build();
     }
+    if (outcome instanceof WriteOutcome.NoSpace n) {
+      return withReason(b.setStatus(ForwardResponse.Status.NO_SPACE), n.reason()).build();
+    }
+    if (outcome instanceof WriteOutcome.Overloaded o) {
+      return withReason(b.setStatus(ForwardResponse.Status.OVERLOADED), o.reason())
+          .setRetryAfterMs(o.retryAfterMs())
+          .build();
+    }
     throw new IllegalArgumentException("unmapped write outcome " + outcome);
   }
 
@@ -211,6 +219,10 @@ public final class ProtoCodec {
         return new WriteOutcome.Timeout(reason);
       case REJECTED:
         return new WriteOutcome.Rejected(reason);
+      case NO_SPACE:
+        return new WriteOutcome.NoSpace(reason);
+      case OVERLOADED:
+        return new WriteOutcome.Overloaded(reason, p.getRetryAfterMs());
       default:
         throw new IllegalArgumentException("unknown forward status on the wire: " + p.getStatus());
     }

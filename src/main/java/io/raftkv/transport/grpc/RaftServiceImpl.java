@@ -226,7 +226,7 @@ public final class RaftServiceImpl implements RaftService {
           admitClientCall("Leave", stamp, stamp.fromId());
           return in.getNodeId();
         },
-        id -> inbound.onLeave(id, in.getForwarded()),
+        id -> inbound.onLeave(id, in.getForce(), in.getForwarded()),
         outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 

@@ -444,6 +444,8 @@ class RaftCoreTest {
     c.ready();
     c.persisted(3, 4);
     c.step(new AppendEntriesResponse(2, 1, 4, true, 3, 0, 2, 0));
+    // The strict reconfiguration check: 1, 2 and the learner must answer to make 3 of 4 voters.
+    c.step(new AppendEntriesResponse(4, 1, 4, true, 3, 0, 2, 0));
     assertInstanceOf(ProposeResult.Accepted.class, c.proposeConfChange(new ConfChange.Promote(4)));
     assertTrue(c.membership().isVoter(4));
   }
@@ -451,9 +453,9 @@ class RaftCoreTest {
   @Test
   void invalidConfChangesAreRejected() {
     RaftCore c = committedLeader();
-    assertInstanceOf(ProposeResult.Rejected.class, c.proposeConfChange(new ConfChange.Promote(9)));
-    assertInstanceOf(ProposeResult.Rejected.class, c.proposeConfChange(new ConfChange.Remove(9)));
-    assertInstanceOf(ProposeResult.Rejected.class,
+    assertInstanceOf(ProposeResult.Refused.class, c.proposeConfChange(new ConfChange.Promote(9)));
+    assertInstanceOf(ProposeResult.Refused.class, c.proposeConfChange(new ConfChange.Remove(9)));
+    assertInstanceOf(ProposeResult.Refused.class,
         c.proposeConfChange(new ConfChange.AddLearner(new Member(2, "x:1", "x:2"))));
   }
 
@@ -506,7 +508,7 @@ class RaftCoreTest {
   void removedLeaderStepsDownOnceRemovalCommits() {
     RaftCore c = committedLeader();
     c.step(new AppendEntriesResponse(3, 1, 4, true, 2, 0, 1, 0));
-    assertInstanceOf(ProposeResult.Accepted.class, c.proposeConfChange(new ConfChange.Remove(1)));
+    assertInstanceOf(ProposeResult.Accepted.class, c.proposeConfChange(new ConfChange.Remove(1), true));
     assertEquals(Role.LEADER, c.role(), "thesis §4.2.2: it leads until the change commits");
     c.ready();
     c.step(new AppendEntriesResponse(2, 1, 4, true, 3, 0, 2, 0));
@@ -535,6 +537,7 @@ class RaftCoreTest {
     // A heartbeat reply while the snapshot travels (node 3 still rejects) starts no second transfer.
     c.step(new AppendEntriesResponse(3, 1, 4, false, 0, 1, 0, 0));
     assertTrue(c.ready().sendSnapshotTo().isEmpty(), "one transfer at a time");
+    c.snapshotSent(3, 4);
     c.step(new RaftMessage.InstallSnapshotResponse(3, 1, 4, true, 4));
     Ready after = c.ready();
     AppendEntries next = sent(after, AppendEntries.class).stream().filter(a -> a.to() == 3).findFirst().orElseThrow();

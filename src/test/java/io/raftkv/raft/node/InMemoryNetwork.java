@@ -85,10 +85,10 @@ final class InMemoryNetwork {
       }
 
       @Override
-      public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean forwarded) {
+      public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean force, boolean forwarded) {
         Long id = idByAddr.get(raftAddr);
         RaftInbound target = id == null ? null : reachable(self, id);
-        return target == null ? unreachable(-1) : target.onLeave(nodeId, forwarded);
+        return target == null ? unreachable(-1) : target.onLeave(nodeId, force, forwarded);
       }
 
       @Override

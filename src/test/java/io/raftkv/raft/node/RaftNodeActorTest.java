@@ -68,17 +68,21 @@ class RaftNodeActorTest {
     InMemoryStorage store = new InMemoryStorage();
     stores.put(id, store);
     Recovered r = store.recover();
-    RaftCore core = new RaftCore(id, RAFT, new Random(id), r.hardState(), 0, 0, r.log(), r.appliedIndex(), Membership.EMPTY);
     NodeSettings settings = new NodeSettings(
         id, "mem:" + id, "h:" + id, RAFT, TICK, Duration.ofSeconds(2), true, 64, 0, 100, 64 * 1024,
         0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
+    RaftCore core = new RaftCore(id, RAFT, new Random(id), r.hardState(), r.storedLog(), store, r.appliedIndex(),
+        Membership.EMPTY, settings.logLimits());
     StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
-        settings, core, r.appliedIndex(), r.appliedTerm(), StorageActor.create(store, store, store), store,
+        settings, core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE, StorageActor.create(store, store, store),
         network.transportFor(id), board), "node-" + id);
     NodeGateway gateway = new NodeGateway(
         node, kit.system().scheduler(), board, store, settings,
-        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()));
+        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()),
+        kit.system().dispatchers().lookup(
+            org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)),
+        new DiskQuota(0), new ReadinessRules(Duration.ofSeconds(1), 1000));
     network.register(id, "mem:" + id, gateway);
     boards.put(id, board);
     gateways.put(id, gateway);

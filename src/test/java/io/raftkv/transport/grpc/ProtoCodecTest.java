@@ -120,7 +120,16 @@ class ProtoCodecTest {
         new WriteOutcome.NoLeader("election in progress"),
         new WriteOutcome.NoLeader(null),
         new WriteOutcome.Timeout("no commit within 5000 ms"),
-        new WriteOutcome.Rejected("term changed"));
+        new WriteOutcome.Rejected("term changed"),
+        new WriteOutcome.Overloaded("4096 writes are waiting to be applied", 1000),
+        new WriteOutcome.NoSpace("the NOSPACE alarm is raised on node 1"));
+  }
+
+  @Test
+  void noSpaceTravelsAsStatusSeven() {
+    ForwardResponse p = ProtoCodec.toProto(new WriteOutcome.NoSpace("full"));
+    assertEquals(7, p.getStatusValue());
+    assertEquals("full", p.getReason());
   }
 
   @Test
