@@ -16,6 +16,7 @@ import io.raftkv.raft.node.DiskUsageMonitor;
 import io.raftkv.raft.node.NodeGateway;
 import io.raftkv.raft.node.NodeFailure;
 import io.raftkv.raft.node.NodeGuardian;
+import io.raftkv.raft.node.NodeIdentity;
 import io.raftkv.raft.node.NodeSettings;
 import io.raftkv.raft.node.RaftNode;
 import io.raftkv.raft.node.ReadinessRules;
@@ -65,6 +66,7 @@ public final class RaftKvServer {
   private final ActorRef<RaftNode.Command> node;
   private final GrpcServer raftServer;
   private final boolean hadState;
+  private final NodeIdentity identity;
   private volatile ServerBinding httpBinding;
   private volatile ClusterBootstrap bootstrap;
   private final CompletableFuture<Done> closed = new CompletableFuture<>();
@@ -98,15 +100,21 @@ public final class RaftKvServer {
       this.status = new StatusBoard(new NodeStatus(
           config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
           core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
+      StatusBoard board = status;
+      this.identity = NodeIdentity.load(config.nodeId(), storage, new SecureRandom(), board::membership);
+      status.identityProblemFrom(identity::problem);
       sys = ActorSystem.create(NodeGuardian.create(f -> failure.compareAndSet(null, f)), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
       this.system = sys;
+      ActorSystem<NodeGuardian.Command> stopOnFailure = sys;
+      identity.onStorageFailure(stopOnFailure::terminate);
       this.transport = new GrpcTransport(system, config.nodeId(), Map.of(), transportSettings(config));
+      transport.useIdentity(identity);
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
                   settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
                   new SnapshotBacklog(recovered.appliedEntriesSinceSnapshot(), recovered.appliedBytesSinceSnapshot()),
-                  StorageActor.create(storage, storage, storage), transport, status), replyTo),
+                  StorageActor.create(storage, storage, storage), transport, status, identity), replyTo),
               Duration.ofSeconds(10),
               system.scheduler())
           .toCompletableFuture()
@@ -115,11 +123,13 @@ public final class RaftKvServer {
           node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system),
           system.dispatchers().lookup(DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)), quota,
           new ReadinessRules(Duration.ofMillis(config.electionTimeoutMsMax()), config.readyMaxApplyLag()));
+      gateway.useIdentity(identity);
       diskUsage.start(system);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
       HostPort raft = config.raftHostPort();
       this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port(),
-              Duration.ofMillis(config.peerKeepaliveIntervalMs()), Duration.ofMillis(config.peerKeepaliveTimeoutMs()))
+              Duration.ofMillis(config.peerKeepaliveIntervalMs()), Duration.ofMillis(config.peerKeepaliveTimeoutMs()),
+              identity)
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       registerShutdownTasks();
@@ -153,7 +163,7 @@ public final class RaftKvServer {
     RaftKvServer server = new RaftKvServer(config, out);
     try {
       server.joinCluster(out);
-      server.serveHttp(out);
+      if (server.httpBinding == null) server.serveHttp(out);
       return server;
     } catch (Exception | Error e) {
       server.stop();
@@ -178,8 +188,20 @@ public final class RaftKvServer {
         system.scheduler(),
         system.executionContext(),
         Duration.ofMillis(config.joinRetryIntervalMs()),
-        out);
-    ClusterBootstrap.Outcome outcome = bootstrap.run().toCompletableFuture().get();
+        out,
+        identity);
+    CompletableFuture<ClusterBootstrap.Outcome> joining = bootstrap.run().toCompletableFuture();
+    ClusterBootstrap.Outcome outcome;
+    while (true) {
+      try {
+        outcome = joining.get(100, TimeUnit.MILLISECONDS);
+        break;
+      } catch (java.util.concurrent.TimeoutException notYet) {
+        // A node whose identity keeps it out of the cluster (its storage was wiped while it was a
+        // member) may wait here until an operator acts: serve HTTP meanwhile so /health says why.
+        if (httpBinding == null && identity.problem() != null) serveHttp(out);
+      }
+    }
     if (outcome == ClusterBootstrap.Outcome.JOINED) out.accept("✓ Joined the cluster");
     out.accept("Waiting for initial log to be committed...");
     while (status.get().lastAppliedIndex() < 1) {

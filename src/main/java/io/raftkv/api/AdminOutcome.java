@@ -11,6 +11,12 @@ public sealed interface AdminOutcome {
   /** No leader is known, or the leader cannot take the change now: HTTP 503, retry. */
   record Unavailable(String reason) implements AdminOutcome {}
 
+  /**
+   * Refused because it contradicts the cluster's state (the node belongs to another cluster, or
+   * an older incarnation of it is still a member): HTTP 409, with what to do instead.
+   */
+  record Conflict(String reason) implements AdminOutcome {}
+
   /** Proposed, but not committed in time; the change may still happen: HTTP 504. */
   record Timeout(String reason) implements AdminOutcome {}
 }

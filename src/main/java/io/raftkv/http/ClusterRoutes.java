@@ -150,6 +150,7 @@ final class ClusterRoutes {
             return responses.ok(out);
           }
           if (outcome instanceof AdminOutcome.Invalid i) return responses.error(StatusCodes.BAD_REQUEST, i.reason());
+          if (outcome instanceof AdminOutcome.Conflict c) return responses.error(StatusCodes.CONFLICT, c.reason());
           if (outcome instanceof AdminOutcome.Unavailable u) {
             return complete(Responses.retryLater(responses.json(StatusCodes.SERVICE_UNAVAILABLE, responses.errorBody(u.reason()))));
           }

@@ -56,6 +56,7 @@ final class StatusRoutes {
     putLeader(body, s.currentLeader());
     body.put("current_term", s.currentTerm());
     body.put("state", s.state());
+    if (s.identityProblem() != null) body.put("identity_problem", s.identityProblem());
     ArrayNode alarms = body.putArray("alarms");
     for (String a : h.alarms()) alarms.add(a);
     return responses.ok(body);

@@ -36,7 +36,7 @@ import java.util.function.LongSupplier;
  * synchronized only so the class stays safe if a test happens to read from another thread; the
  * simulator itself is single-threaded.
  */
-public final class InMemoryStorage implements RaftLogStore, StateMachineStore, SnapshotStore {
+public final class InMemoryStorage implements RaftLogStore, StateMachineStore, SnapshotStore, IdentityStore {
   /** A durable snapshot: its metadata and a private copy of the state it holds. */
   private record Snapshot(SnapshotMeta meta, TreeMap<String, String> kv) {}
 
@@ -65,6 +65,9 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   private LogBounds bounds;
   private Sink activeSink;
   private boolean closed;
+  // Identity is saved synchronously, so it is always durable and survives a crash.
+  private long incarnation;
+  private long clusterId;
 
   public InMemoryStorage() {
     // A fixed time keeps simulated runs reproducible; callers who want real times pass a clock.
@@ -114,7 +117,7 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
     closed = true;
     // An install still receiving chunks lived only in the dead process; its staging is gone.
     activeSink = null;
-    return new InMemoryStorage(
+    InMemoryStorage recovered = new InMemoryStorage(
         clockMillis,
         hardState,
         new TreeMap<>(log),
@@ -125,6 +128,31 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
         baseIndex,
         baseTerm,
         latest);
+    recovered.incarnation = incarnation;
+    recovered.clusterId = clusterId;
+    return recovered;
+  }
+
+  @Override
+  public synchronized long incarnation() {
+    return incarnation;
+  }
+
+  @Override
+  public synchronized long clusterId() {
+    return clusterId;
+  }
+
+  @Override
+  public synchronized void saveIncarnation(long incarnation) {
+    if (closed) throw new StorageException("storage is closed");
+    this.incarnation = incarnation;
+  }
+
+  @Override
+  public synchronized void saveClusterId(long clusterId) {
+    if (closed) throw new StorageException("storage is closed");
+    this.clusterId = clusterId;
   }
 
   /** A sorted copy of the applied key-value state as reads currently see it. */

@@ -61,7 +61,7 @@ import org.rocksdb.WriteOptions;
  * {@link #close} and out of the switch of the live kv column family, because touching a freed
  * RocksDB handle crashes the JVM rather than throwing.
  */
-public final class RocksDbStorage implements RaftLogStore, StateMachineStore, SnapshotStore {
+public final class RocksDbStorage implements RaftLogStore, StateMachineStore, SnapshotStore, IdentityStore {
   static final String CF_LOG = "log";
   static final String CF_META = "meta";
   static final String CF_KV = "kv";
@@ -72,6 +72,8 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
   private static final byte[] LOG_BASE_KEY = "log_base".getBytes(StandardCharsets.UTF_8);
   static final byte[] KV_CF_KEY = "kv_cf".getBytes(StandardCharsets.UTF_8);
   private static final byte[] SNAPSHOT_PENDING_KEY = "snapshot_pending".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] INCARNATION_KEY = "incarnation".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] CLUSTER_ID_KEY = "cluster_id".getBytes(StandardCharsets.UTF_8);
   private static final int LOG_HEADER_BYTES = 9;
 
   static {
@@ -402,6 +404,54 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
         throw new StorageException("synced write of the log failed", e);
       }
       bounds = next;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  // ---- IdentityStore ----
+
+  @Override
+  public long incarnation() {
+    return readMetaLong(INCARNATION_KEY, "incarnation");
+  }
+
+  @Override
+  public long clusterId() {
+    return readMetaLong(CLUSTER_ID_KEY, "cluster id");
+  }
+
+  @Override
+  public void saveIncarnation(long incarnation) {
+    writeMetaLong(INCARNATION_KEY, incarnation, "incarnation");
+  }
+
+  @Override
+  public void saveClusterId(long clusterId) {
+    writeMetaLong(CLUSTER_ID_KEY, clusterId, "cluster id");
+  }
+
+  private long readMetaLong(byte[] key, String what) {
+    ensureOpen();
+    try {
+      byte[] v = db.get(metaCf, key);
+      if (v == null) return 0;
+      if (v.length != Long.BYTES) throw new StorageException("corrupt " + what + " record: " + v.length + " bytes");
+      return ByteBuffer.wrap(v).getLong();
+    } catch (RocksDBException e) {
+      throw new StorageException("reading the " + what + " failed", e);
+    }
+  }
+
+  private void writeMetaLong(byte[] key, long value, String what) {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      if (failed) throw new StorageException("storage at " + dir + " failed earlier; refusing further writes");
+      db.put(metaCf, syncWrite, key, ByteBuffer.allocate(Long.BYTES).putLong(value).array());
+    } catch (RocksDBException e) {
+      failed = true;
+      throw new StorageException("synced write of the " + what + " failed", e);
     } finally {
       lock.readLock().unlock();
     }

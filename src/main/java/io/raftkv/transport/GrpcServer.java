@@ -42,20 +42,35 @@ public final class GrpcServer {
    * socket is bound, or exceptionally when it cannot be (port in use, bad host).
    */
   public static CompletionStage<GrpcServer> start(ActorSystem<?> system, RaftInbound inbound, String host, int port) {
-    return start(system, inbound, host, port, DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT);
+    return start(system, inbound, host, port, DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT, PeerIdentity.OPEN);
+  }
+
+  /** As {@link #start(ActorSystem, RaftInbound, String, int)}, admitting peer messages by {@code identity}. */
+  public static CompletionStage<GrpcServer> start(
+      ActorSystem<?> system, RaftInbound inbound, String host, int port, PeerIdentity identity) {
+    return start(system, inbound, host, port, DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT, identity);
+  }
+
+  /** As {@link #start(ActorSystem, RaftInbound, String, int)}, with the keepalive settings below. */
+  public static CompletionStage<GrpcServer> start(
+      ActorSystem<?> system, RaftInbound inbound, String host, int port, Duration pingInterval, Duration pingTimeout) {
+    return start(system, inbound, host, port, pingInterval, pingTimeout, PeerIdentity.OPEN);
   }
 
   /**
-   * Like {@link #start(ActorSystem, RaftInbound, String, int)}, with keepalive: a connection
-   * that carries an open call (a peer stream, a snapshot transfer) but no data for
-   * {@code pingInterval} is pinged, and closed when the ping goes unanswered for
-   * {@code pingTimeout}, so a peer that vanished does not hold its calls open here until TCP
-   * gives up. Peers' own pings are answered whatever their rate: Pekko HTTP polices no pings.
+   * Binds with keepalive, admitting peer messages by {@code identity}: a connection that carries
+   * an open call (a peer stream, a snapshot transfer) but no data for {@code pingInterval} is
+   * pinged, and closed when the ping goes unanswered for {@code pingTimeout}, so a peer that
+   * vanished does not hold its calls open here until TCP gives up. Peers' own pings are answered
+   * whatever their rate: Pekko HTTP polices no pings.
    */
   public static CompletionStage<GrpcServer> start(
-      ActorSystem<?> system, RaftInbound inbound, String host, int port, Duration pingInterval, Duration pingTimeout) {
+      ActorSystem<?> system, RaftInbound inbound, String host, int port, Duration pingInterval, Duration pingTimeout,
+      PeerIdentity identity) {
     var service = RaftServiceHandlerFactory.create(
-        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system)), system);
+        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system), identity),
+        undecodableIsInvalid(identity),
+        system);
     // Every message of every call, unary or streamed, is held to the cluster's message limit.
     Function<HttpRequest, CompletionStage<HttpResponse>> handler = request -> service.apply(request.withEntity(
         HttpEntities.create(request.entity().getContentType(),
@@ -82,6 +97,31 @@ public final class GrpcServer {
     long t = Math.max(1, Math.min(wanted.toMillis(), intervalMs));
     while (intervalMs % t != 0) t--;
     return Duration.ofMillis(t);
+  }
+
+  /**
+   * A request body that is not a protobuf message at all (garbage, a truncated frame) fails in
+   * the generated handler before any of our code runs. The default mapping answers INTERNAL and
+   * logs a stack trace per message, which lets anyone who reaches the port flood the log; it is
+   * the peer's mistake, so answer INVALID_ARGUMENT and count it like any other dropped message
+   * (logged at most every few seconds).
+   */
+  private static org.apache.pekko.japi.Function<org.apache.pekko.actor.ActorSystem,
+      org.apache.pekko.japi.Function<Throwable, org.apache.pekko.grpc.Trailers>> undecodableIsInvalid(PeerIdentity identity) {
+    var fallback = org.apache.pekko.grpc.javadsl.GrpcExceptionHandler.defaultMapper();
+    return sys -> error -> {
+      Throwable cause = error;
+      while ((cause instanceof java.util.concurrent.CompletionException
+              || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof com.google.protobuf.InvalidProtocolBufferException) {
+        identity.rejected("message", "undecodable request body: " + cause.getMessage());
+        return new org.apache.pekko.grpc.Trailers(
+            io.grpc.Status.INVALID_ARGUMENT.withDescription("undecodable request: " + cause.getMessage()));
+      }
+      return fallback.apply(sys).apply(error);
+    };
   }
 
   public ServerBinding binding() {

@@ -5,6 +5,18 @@ import io.grpc.StatusRuntimeException;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.raft.core.Member;
+import io.raftkv.transport.grpc.AppendEntriesRequest;
+import io.raftkv.transport.grpc.AppendEntriesResponse;
+import io.raftkv.transport.grpc.AppendStreamMessage;
+import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.JoinRequest;
+import io.raftkv.transport.grpc.PeerHeader;
+import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.ReadIndexResponse;
+import io.raftkv.transport.grpc.RequestVoteRequest;
+import io.raftkv.transport.grpc.TimeoutNowRequest;
+import io.raftkv.transport.grpc.InstallSnapshotChunk;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import io.raftkv.transport.grpc.LeaveRequest;
@@ -176,6 +188,7 @@ public final class GrpcTransport implements Transport {
   private final Object lock = new Object();
   private volatile Map<Long, String> peers;
   private volatile boolean closed;
+  private volatile PeerIdentity identity = PeerIdentity.OPEN;
 
   public GrpcTransport(ActorSystem<?> system, long selfId, Map<Long, String> initialPeers) {
     this(system, selfId, initialPeers, Settings.defaults());
@@ -198,6 +211,14 @@ public final class GrpcTransport implements Transport {
     return selfId;
   }
 
+  /**
+   * Stamps every peer message with {@code identity} from now on, and drops responses it does not
+   * admit (a response from another cluster, or from a wiped member, counts as lost).
+   */
+  public void useIdentity(PeerIdentity identity) {
+    this.identity = identity;
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -209,12 +230,17 @@ public final class GrpcTransport implements Transport {
 
   @Override
   public CompletionStage<RaftMessage.Response> send(long peerId, RaftMessage.Request request) {
+    PeerIdentity id = identity;
     if (request instanceof RaftMessage.RequestVote rv) {
-      return callPeer(peerId, c -> c.requestVote(ProtoCodec.toProto(rv)), ProtoCodec::fromProto);
+      RequestVoteRequest wire = ProtoCodec.toProto(rv).toBuilder().setHeader(PeerHeaders.to(id, peerId)).build();
+      return callPeer(peerId, c -> c.requestVote(wire),
+          r -> PeerHeaders.admitted(id, "RequestVoteResponse", r.getHeader(), ProtoCodec.fromProto(r)));
     }
     if (request instanceof RaftMessage.AppendEntries ae) return sendOnStream(peerId, ae);
     if (request instanceof RaftMessage.TimeoutNow tn) {
-      return callPeer(peerId, c -> c.timeoutNow(ProtoCodec.toProto(tn)), ProtoCodec::fromProto);
+      TimeoutNowRequest wire = ProtoCodec.toProto(tn).toBuilder().setHeader(PeerHeaders.to(id, peerId)).build();
+      return callPeer(peerId, c -> c.timeoutNow(wire),
+          r -> PeerHeaders.admitted(id, "TimeoutNowResponse", r.getHeader(), ProtoCodec.fromProto(r)));
     }
     return CompletableFuture.failedFuture(new IllegalArgumentException("no RPC for " + request));
   }
@@ -232,7 +258,10 @@ public final class GrpcTransport implements Transport {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return stream.send(ae, settings.raftDeadline());
+    PeerIdentity id = identity;
+    AppendEntriesRequest wire = ProtoCodec.toProto(ae).toBuilder().setHeader(PeerHeaders.to(id, peerId)).build();
+    return stream.send(wire, settings.raftDeadline())
+        .thenApply(r -> PeerHeaders.admitted(id, "AppendEntriesResponse", r.getHeader(), ProtoCodec.fromProto(r)));
   }
 
   private PeerStream streamTo(long peerId) {
@@ -273,12 +302,24 @@ public final class GrpcTransport implements Transport {
       chunks.runWith(Sink.cancelled(), materializer);
       return CompletableFuture.failedFuture(e);
     }
-    return observe(addr, pc, snapshotSender.send(addr, pc.client, header, chunks), ProtoCodec::fromProto);
+    PeerIdentity id = identity;
+    PeerHeader stamp = PeerHeaders.to(id, peerId);
+    return observe(addr, pc,
+        snapshotSender.send(addr, pc.client, header, stamp,
+            r -> PeerHeaders.check(id, "InstallSnapshotResponse", r.getHeader(), peerId, selfId), chunks),
+        r -> PeerHeaders.admitted(id, "InstallSnapshotResponse", r.getHeader(), ProtoCodec.fromProto(r)));
   }
 
   @Override
   public CompletionStage<WriteOutcome> forward(long peerId, KvCommand command) {
-    return callPeer(peerId, c -> c.forward(ProtoCodec.toForwardRequest(command)), ProtoCodec::fromProto);
+    PeerIdentity id = identity;
+    ForwardRequest wire = ProtoCodec.toForwardRequest(command).toBuilder()
+        .setHeader(PeerHeaders.to(id, peerId)).build();
+    // A dropped answer fails the call: the caller reports the write's outcome as unknown.
+    return callPeer(peerId, c -> c.forward(wire), r -> {
+      PeerHeaders.check(id, "ForwardResponse", r.getHeader(), peerId, selfId);
+      return ProtoCodec.fromProto(r);
+    });
   }
 
   @Override
@@ -289,24 +330,37 @@ public final class GrpcTransport implements Transport {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return stream.readIndex(selfId, settings.clientCallDeadline());
+    PeerIdentity id = identity;
+    return stream.readIndex(ProtoCodec.toReadIndexRequest(selfId).toBuilder()
+            .setHeader(PeerHeaders.to(id, peerId)).build(), settings.clientCallDeadline())
+        .thenApply(r -> {
+          PeerHeaders.check(id, "ReadIndexResponse", r.getHeader(), peerId, selfId);
+          return ProtoCodec.fromProto(r);
+        });
   }
 
   @Override
   public CompletionStage<AdminOutcome> join(String raftAddr, Member member, boolean forwarded) {
-    return call(raftAddr, c -> c.join(ProtoCodec.toJoinRequest(member, forwarded)), ProtoCodec::fromProto);
+    JoinRequest wire = ProtoCodec.toJoinRequest(member, forwarded).toBuilder().setHeader(stampFor(raftAddr)).build();
+    return call(raftAddr, c -> c.join(wire), ProtoCodec::fromProto);
   }
 
   @Override
   public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean force, boolean forwarded) {
     return call(raftAddr,
-        c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).setForce(force).build()),
+        c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).setForce(force)
+            .setHeader(stampFor(raftAddr)).build()),
         ProtoCodec::fromProto);
   }
 
   @Override
   public CompletionStage<PeerInfo> hello(String raftAddr) {
-    return call(raftAddr, c -> c.hello(HelloRequest.getDefaultInstance()), ProtoCodec::fromProto);
+    HelloRequest wire = HelloRequest.newBuilder().setHeader(stampFor(raftAddr)).build();
+    return call(raftAddr, c -> c.hello(wire), ProtoCodec::fromProto);
+  }
+
+  private PeerHeader stampFor(String raftAddr) {
+    return PeerHeaders.forAddress(identity, peers, raftAddr);
   }
 
   /**

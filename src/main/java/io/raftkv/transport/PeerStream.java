@@ -1,8 +1,10 @@
 package io.raftkv.transport;
 
-import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.transport.grpc.AppendEntriesRequest;
+import io.raftkv.transport.grpc.AppendEntriesResponse;
 import io.raftkv.transport.grpc.AppendStreamMessage;
-import io.raftkv.transport.grpc.ProtoCodec;
+import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.ReadIndexResponse;
 import io.raftkv.transport.grpc.RaftServiceClient;
 import java.time.Duration;
 import java.util.List;
@@ -91,14 +93,19 @@ final class PeerStream {
     return closed;
   }
 
-  CompletionStage<RaftMessage.Response> send(RaftMessage.AppendEntries ae, Duration deadline) {
-    return request(AppendStreamMessage.newBuilder().setRequest(ProtoCodec.toProto(ae)), deadline)
-        .thenApply(o -> (RaftMessage.Response) o);
+  /**
+   * Sends an AppendEntries as it goes on the wire (with its peer header) and completes with the
+   * response as it came back, header included, for the caller to admit.
+   */
+  CompletionStage<AppendEntriesResponse> send(AppendEntriesRequest ae, Duration deadline) {
+    return request(AppendStreamMessage.newBuilder().setRequest(ae), deadline)
+        .thenApply(o -> (AppendEntriesResponse) o);
   }
 
-  CompletionStage<ReadIndexReply> readIndex(long selfId, Duration deadline) {
-    return request(AppendStreamMessage.newBuilder().setReadIndexRequest(ProtoCodec.toReadIndexRequest(selfId)), deadline)
-        .thenApply(o -> (ReadIndexReply) o);
+  /** As {@link #send}, for a ReadIndex request. */
+  CompletionStage<ReadIndexResponse> readIndex(ReadIndexRequest request, Duration deadline) {
+    return request(AppendStreamMessage.newBuilder().setReadIndexRequest(request), deadline)
+        .thenApply(o -> (ReadIndexResponse) o);
   }
 
   private CompletableFuture<Object> request(AppendStreamMessage.Builder message, Duration deadline) {
@@ -128,9 +135,9 @@ final class PeerStream {
     CompletableFuture<Object> f = pending.remove(m.getId());
     if (f == null) return;
     if (m.hasReadIndexResponse()) {
-      f.complete(ProtoCodec.fromProto(m.getReadIndexResponse()));
+      f.complete(m.getReadIndexResponse());
     } else {
-      f.complete(ProtoCodec.fromProto(m.getResponse()));
+      f.complete(m.getResponse());
     }
   }
 

@@ -3,6 +3,7 @@ package io.raftkv.transport;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.InstallSnapshotChunk;
 import io.raftkv.transport.grpc.InstallSnapshotResponse;
+import io.raftkv.transport.grpc.PeerHeader;
 import io.raftkv.transport.grpc.ProtoCodec;
 import io.raftkv.transport.grpc.RaftServiceClient;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -53,14 +55,21 @@ final class SnapshotSender {
    * Sends the snapshot {@code header} describes, whose data {@code chunks} yields from the
    * start, and completes with the follower's answer. {@code chunks} is run exactly once, or
    * cancelled when the transfer fails before it starts, so whatever it holds open is released.
+   * Both calls carry the peer header {@code stamp}; {@code checkProbe} throws when the probe's
+   * answer does not come from the member asked, so a stranger cannot steer where data resumes.
    */
   CompletionStage<InstallSnapshotResponse> send(
-      String addr, RaftServiceClient client, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
+      String addr, RaftServiceClient client, RaftMessage.InstallSnapshot header, PeerHeader stamp,
+      Consumer<InstallSnapshotResponse> checkProbe, Source<byte[], NotUsed> chunks) {
     CompletableFuture<InstallSnapshotResponse> probe;
     try {
-      probe = client.installSnapshot(Source.single(ProtoCodec.probeChunk(header)))
+      probe = client.installSnapshot(Source.single(ProtoCodec.probeChunk(header).toBuilder().setHeader(stamp).build()))
           .toCompletableFuture()
-          .orTimeout(chunkTimeout.toMillis(), TimeUnit.MILLISECONDS);
+          .orTimeout(chunkTimeout.toMillis(), TimeUnit.MILLISECONDS)
+          .thenApply(answer -> {
+            checkProbe.accept(answer);
+            return answer;
+          });
     } catch (RuntimeException e) {
       probe = CompletableFuture.failedFuture(e);
     }
@@ -68,13 +77,13 @@ final class SnapshotSender {
     return probe.handleAsync((answer, failure) -> {
       if (failure != null && knowsNoProbes(failure)) {
         // A follower of an earlier version: it cannot resume, so it gets the whole snapshot.
-        return stream(addr, client, header, chunks, 0);
+        return stream(addr, client, header, stamp, chunks, 0);
       }
       if (failure != null) {
         chunks.runWith(Sink.cancelled(), materializer);
         return CompletableFuture.<InstallSnapshotResponse>failedFuture(failure);
       }
-      return stream(addr, client, header, chunks, answer.getStagedChunks());
+      return stream(addr, client, header, stamp, chunks, answer.getStagedChunks());
     }, executor).thenCompose(f -> f);
   }
 
@@ -87,14 +96,14 @@ final class SnapshotSender {
   }
 
   private CompletionStage<InstallSnapshotResponse> stream(
-      String addr, RaftServiceClient client, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks,
-      long firstChunk) {
+      String addr, RaftServiceClient client, RaftMessage.InstallSnapshot header, PeerHeader stamp,
+      Source<byte[], NotUsed> chunks, long firstChunk) {
     if (firstChunk > 0) {
       log.info("resuming the snapshot at index {} to {} at chunk {}: the follower holds the chunks before it",
           header.lastIncludedIndex(), addr, firstChunk);
     }
     CompletableFuture<InstallSnapshotResponse> answer = new CompletableFuture<>();
-    Source<InstallSnapshotChunk, NotUsed> wire = Source.single(ProtoCodec.resumeChunk(header, firstChunk))
+    Source<InstallSnapshotChunk, NotUsed> wire = Source.single(ProtoCodec.resumeChunk(header, firstChunk).toBuilder().setHeader(stamp).build())
         .concat(chunks
             // Before the skip, so that chunks read only to be skipped count as progress too.
             .idleTimeout(chunkTimeout)

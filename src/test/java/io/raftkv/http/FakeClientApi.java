@@ -37,6 +37,8 @@ final class FakeClientApi implements ClientApi {
   volatile WriteMode writeMode = WriteMode.APPLY;
   volatile ReadMode readMode = ReadMode.VALUE;
   volatile boolean statusThrows;
+  /** What join answers; null for Done. */
+  volatile AdminOutcome joinOutcome;
   volatile NodeStatus status = leaderStatus();
   volatile NodeHealth health = HEALTHY;
   volatile KvCommand lastCommand;
@@ -63,6 +65,7 @@ final class FakeClientApi implements ClientApi {
     writeMode = WriteMode.APPLY;
     readMode = ReadMode.VALUE;
     statusThrows = false;
+    joinOutcome = null;
     status = leaderStatus();
     health = HEALTHY;
     lastCommand = null;
@@ -169,8 +172,9 @@ final class FakeClientApi implements ClientApi {
   @Override
   public CompletionStage<AdminOutcome> join(Member member) {
     lastJoin = member;
-    return CompletableFuture.completedFuture(
-        new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
+    AdminOutcome planned = joinOutcome;
+    return CompletableFuture.completedFuture(planned != null ? planned
+        : new AdminOutcome.Done("Node " + member.id() + " joined the cluster successfully"));
   }
 
   @Override

@@ -145,6 +145,20 @@ class HttpApiTest {
   }
 
   @Test
+  void healthShowsTheIdentityProblemWhenThereIsOne() throws Exception {
+    fake.status = new NodeStatus(2, 0, null, 0, "Follower", 0, 0, 0, 0, Membership.EMPTY,
+        "the cluster knows node 2 as incarnation 1a; remove it with POST /leave");
+    HttpResponse<String> r = get("/health");
+    assertEquals(200, r.statusCode());
+    assertEquals(
+        "{\"status\":\"ok\",\"node_id\":2,\"is_leader\":false,\"current_leader\":null,"
+            + "\"current_term\":0,\"state\":\"Follower\","
+            + "\"identity_problem\":\"the cluster knows node 2 as incarnation 1a; remove it with POST /leave\","
+            + "\"alarms\":[]}",
+        r.body());
+  }
+
+  @Test
   void metricsShapeInOrder() throws Exception {
     HttpResponse<String> r = get("/metrics");
     assertEquals(200, r.statusCode());

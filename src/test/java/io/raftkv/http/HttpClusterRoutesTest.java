@@ -71,6 +71,14 @@ class HttpClusterRoutesTest {
   }
 
   @Test
+  void joinOfANodeOfAnotherClusterIsAConflict() throws Exception {
+    fake.joinOutcome = new io.raftkv.api.AdminOutcome.Conflict("node 4 at 127.0.0.1:7004 already belongs to another cluster");
+    HttpResponse<String> r = post("/join", "{\"node_id\":4,\"endpoint\":\"127.0.0.1:7004\"}");
+    assertEquals(409, r.statusCode(), r.body());
+    assertEquals("{\"error\":\"node 4 at 127.0.0.1:7004 already belongs to another cluster\"}", r.body());
+  }
+
+  @Test
   void joinRejectsBadInput() throws Exception {
     assertEquals(400, post("/join", "{\"node_id\":4,\"endpoint\":\"nowhere\"}").statusCode());
     assertEquals(400, post("/join", "{\"node_id\":4,\"endpoint\":\"h:0\"}").statusCode());

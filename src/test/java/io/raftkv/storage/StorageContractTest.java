@@ -67,6 +67,21 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
     store.close();
   }
 
+  @Test
+  void identityIsDurableAcrossRestartsAndCrashes() {
+    IdentityStore ids = (IdentityStore) store;
+    assertEquals(0, ids.incarnation(), "a new store has no incarnation yet");
+    assertEquals(0, ids.clusterId(), "nor a cluster");
+    ids.saveIncarnation(0x1234_5678_9abcL);
+    ids.saveClusterId(-42L);
+    store = crash(store);
+    assertEquals(0x1234_5678_9abcL, ((IdentityStore) store).incarnation(), "saved identity is synced");
+    assertEquals(-42L, ((IdentityStore) store).clusterId());
+    store = restart(store);
+    assertEquals(0x1234_5678_9abcL, ((IdentityStore) store).incarnation());
+    assertEquals(-42L, ((IdentityStore) store).clusterId());
+  }
+
   // ---- helpers ----
 
   static LogEntry set(long index, long term, String key, String value) {

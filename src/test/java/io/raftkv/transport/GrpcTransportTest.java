@@ -177,7 +177,7 @@ class GrpcTransportTest {
     assertEquals(TestInbound.answer(heartbeat), await(transportA.send(2, heartbeat)));
     assertEquals(heartbeat, inboundB.requests.poll(WAIT_SECONDS, TimeUnit.SECONDS));
 
-    var stale = new RaftMessage.AppendEntries(1, 2, 3, 9, 4, List.of(), 7, 19);
+    var stale = new RaftMessage.AppendEntries(1, 2, 3, 9, 1, List.of(), 7, 19);
     var rejection = (RaftMessage.AppendEntriesResponse) await(transportA.send(2, stale));
     assertEquals(TestInbound.answer(stale), rejection);
     assertEquals(false, rejection.success());
@@ -203,7 +203,7 @@ class GrpcTransportTest {
   void manyConcurrentCallsAllAnswer() throws Exception {
     List<CompletableFuture<RaftMessage.Response>> calls = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      var hb = new RaftMessage.AppendEntries(1, 2, 3, i, 3, List.of(), i, i);
+      var hb = new RaftMessage.AppendEntries(1, 2, 3, i, i == 0 ? 0 : 3, List.of(), i, i);
       calls.add(transportA.send(2, hb).toCompletableFuture());
     }
     for (int i = 0; i < calls.size(); i++) {
@@ -345,10 +345,11 @@ class GrpcTransportTest {
       GrpcServer server = await(GrpcServer.start(kitB.system(), inboundC, "127.0.0.1", port));
       assertEquals(TestInbound.answer(hb), await(transport.send(3, hb)));
 
-      // It stops: calls fail fast instead of hanging on the closed connection.
+      // It stops: calls fail fast instead of hanging on the closed connection. A call may find
+      // the peer stream already ended by the unbind rather than the connection refused.
       await(server.unbind());
       start = System.nanoTime();
-      assertStatus(Status.Code.UNAVAILABLE, failure(transport.send(3, hb)));
+      assertUnavailableOrStreamClosed(failure(transport.send(3, hb)));
       assertTrue(System.nanoTime() - start < SETTINGS.raftDeadline().toNanos());
 
       // It restarts on the same port: reached again, by Raft RPCs and by Hello.
@@ -417,6 +418,11 @@ class GrpcTransportTest {
       while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) t = t.getCause();
       return t;
     }
+  }
+
+  private static void assertUnavailableOrStreamClosed(Throwable failure) {
+    if (failure instanceof IllegalStateException && String.valueOf(failure.getMessage()).contains("closed")) return;
+    assertStatus(Status.Code.UNAVAILABLE, failure);
   }
 
   private static void assertStatus(Status.Code expected, Throwable failure) {

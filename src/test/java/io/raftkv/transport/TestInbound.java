@@ -53,7 +53,8 @@ final class TestInbound implements RaftInbound {
       return new RaftMessage.TimeoutNowResponse(t.to(), t.from(), t.term(), true);
     }
     RaftMessage.AppendEntries a = (RaftMessage.AppendEntries) r;
-    boolean success = a.prevLogTerm() <= a.term();
+    // A made-up rule that gives both outcomes: a prevLogTerm more than one term behind "mismatches".
+    boolean success = a.prevLogTerm() >= a.term() - 1 || a.prevLogIndex() == 0;
     return new RaftMessage.AppendEntriesResponse(
         a.to(), a.from(), a.term(), success, success ? a.lastIndex() : 0, success ? 0 : a.prevLogIndex(),
         a.prevLogIndex(), a.readSeq());

@@ -9,9 +9,14 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Binary form of a {@link Membership}, carried in CONFIG log entries and in stored metadata. */
+/**
+ * Binary form of a {@link Membership}, carried in CONFIG log entries and in stored metadata.
+ * Version 2 adds each member's incarnation; version 1 records (written before incarnations
+ * existed) still decode, with every incarnation 0 ("not known").
+ */
 public final class MembershipCodec {
-  private static final int VERSION = 1;
+  private static final int VERSION_1 = 1;
+  private static final int VERSION = 2;
 
   private MembershipCodec() {}
 
@@ -33,12 +38,16 @@ public final class MembershipCodec {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
       int version = in.readUnsignedByte();
-      if (version != VERSION) throw new IllegalArgumentException("unknown membership encoding " + version);
-      TreeMap<Long, Member> voters = readGroup(in);
-      TreeMap<Long, Member> learners = readGroup(in);
+      if (version != VERSION && version != VERSION_1) {
+        throw new IllegalArgumentException("unknown membership encoding " + version);
+      }
+      boolean withIncarnation = version == VERSION;
+      TreeMap<Long, Member> voters = readGroup(in, withIncarnation);
+      TreeMap<Long, Member> learners = readGroup(in, withIncarnation);
+      if (in.available() > 0) throw new IOException("trailing bytes after the membership");
       return new Membership(voters, learners);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("corrupt membership record", e);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("corrupt membership record: " + e.getMessage(), e);
     }
   }
 
@@ -48,15 +57,16 @@ public final class MembershipCodec {
       out.writeLong(m.id());
       out.writeUTF(m.raftAddr());
       out.writeUTF(m.httpAddr());
+      out.writeLong(m.incarnation());
     }
   }
 
-  private static TreeMap<Long, Member> readGroup(DataInputStream in) throws IOException {
+  private static TreeMap<Long, Member> readGroup(DataInputStream in, boolean withIncarnation) throws IOException {
     int n = in.readInt();
     if (n < 0 || n > 10_000) throw new IOException("bad member count " + n);
     TreeMap<Long, Member> group = new TreeMap<>();
     for (int i = 0; i < n; i++) {
-      Member m = new Member(in.readLong(), in.readUTF(), in.readUTF());
+      Member m = new Member(in.readLong(), in.readUTF(), in.readUTF(), withIncarnation ? in.readLong() : 0);
       group.put(m.id(), m);
     }
     return group;

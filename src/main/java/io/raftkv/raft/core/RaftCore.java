@@ -255,6 +255,11 @@ public final class RaftCore {
    * this step's Ready may only be sent after the Ready's state has been persisted.
    */
   public RaftMessage.Response step(RaftMessage.Request request) {
+    if (PeerMessageValidator.check(request) != null) {
+      // The driver drops malformed messages before they get here; refusing them here as well
+      // keeps a driver bug from moving the term or throwing inside the core.
+      return PeerMessageValidator.refusal(request, id, currentTerm);
+    }
     if (request instanceof RequestVote rv) return handleRequestVote(rv);
     if (request instanceof AppendEntries ae) return handleAppendEntries(ae);
     if (request instanceof TimeoutNow tn) return handleTimeoutNow(tn);
@@ -264,6 +269,7 @@ public final class RaftCore {
 
   /** A response to a request this node sent earlier. Stale responses are ignored. */
   public void step(RaftMessage.Response response) {
+    if (PeerMessageValidator.check(response) != null) return; // malformed: as if lost
     if (response instanceof RequestVoteResponse r) {
       handleVoteResponse(r);
     } else if (response instanceof AppendEntriesResponse r) {
@@ -705,6 +711,12 @@ public final class RaftCore {
       // A stale leader learns the newer term from the response and steps down.
       return new AppendEntriesResponse(id, m.from(), currentTerm, false, 0, 0, m.prevLogIndex(), m.readSeq());
     }
+    if (conflictsWithCommitted(m)) {
+      // Committed entries never conflict with a legitimate leader's log (Leader Completeness,
+      // §5.4): such a message comes from a broken or foreign peer. Refuse it and keep our term,
+      // leader and log exactly as they are.
+      return reject(m, commitIndex + 1);
+    }
     if (m.term() > currentTerm || role != Role.FOLLOWER || leaderId != m.from()) {
       becomeFollower(m.term(), m.from());
     }
@@ -723,11 +735,8 @@ public final class RaftCore {
       long existing = log.term(e.index());
       if (existing == e.term()) continue; // already have it: a duplicate or reordered message
       if (existing != -1) {
-        // §5.3: a conflicting entry and all that follow it are deleted. Committed entries never
-        // conflict (Leader Completeness, §5.4), so reaching one is a broken invariant.
-        if (e.index() <= commitIndex) {
-          throw new IllegalStateException("conflict at committed index " + e.index() + " on node " + id);
-        }
+        // §5.3: a conflicting entry and all that follow it are deleted. conflictsWithCommitted
+        // has already refused any message that would reach a committed one.
         truncateLocal(e.index());
       }
       appendLocal(e);
@@ -738,6 +747,17 @@ public final class RaftCore {
       commitIndex = Math.max(commitIndex, Math.min(m.leaderCommit(), lastNew));
     }
     return new AppendEntriesResponse(id, m.from(), currentTerm, true, lastNew, 0, m.prevLogIndex(), m.readSeq());
+  }
+
+  /** True when {@code m} carries an entry whose term differs from one of our committed entries. */
+  private boolean conflictsWithCommitted(AppendEntries m) {
+    for (LogEntry e : m.entries()) {
+      if (e.index() > commitIndex) return false;
+      if (e.index() < log.firstIndex()) continue;
+      long existing = log.term(e.index());
+      if (existing != -1 && existing != e.term()) return true;
+    }
+    return false;
   }
 
   private AppendEntriesResponse reject(AppendEntries m, long conflictIndex) {

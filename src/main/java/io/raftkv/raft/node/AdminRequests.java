@@ -35,11 +35,16 @@ final class AdminRequests {
   private final List<RaftNode.Leave> selfLeaves = new ArrayList<>();
   private final List<Long> selfLeaveDeadlines = new ArrayList<>();
 
-  AdminRequests(ActorContext<RaftNode.Command> ctx, NodeSettings settings, RaftCore core, Transport transport) {
+  /** Null when joins are not vetted (nodes without an identity, in tests of other things). */
+  private final JoinVetting vetting;
+
+  AdminRequests(
+      ActorContext<RaftNode.Command> ctx, NodeSettings settings, RaftCore core, Transport transport, JoinVetting vetting) {
     this.ctx = ctx;
     this.settings = settings;
     this.core = core;
     this.transport = transport;
+    this.vetting = vetting;
     // A learner that has not answered for a request timeout (at least an election timeout) is
     // taken as down or unreachable: waiting the whole join bound for it would hold every later
     // membership change behind it.
@@ -50,8 +55,30 @@ final class AdminRequests {
 
   // ---------------------------------------------------------------- on the leader
 
+  /**
+   * A join reaching the leader (from its own clients or forwarded) first has its endpoint vetted
+   * ({@link JoinVetting}); only a node that answers as the one named, and belongs to no other
+   * cluster, is queued, with the incarnation it reported.
+   */
   void joinAsLeader(RaftNode.Join j) {
-    membershipChanges.join(j.member(), j.replyTo(), adminDeadline());
+    if (vetting == null) {
+      membershipChanges.join(j.member(), j.replyTo(), adminDeadline());
+      return;
+    }
+    ctx.pipeToSelf(vetting.vet(j.member()), (verdict, failure) -> new RaftNode.JoinVetted(
+        j, verdict != null ? verdict
+            : new JoinVetting.Verdict(null, new AdminOutcome.Unavailable("the join check failed: " + failure + "; retry"))));
+  }
+
+  /** The endpoint's answer is in; queue the join if this node still leads. */
+  void onJoinVetted(RaftNode.JoinVetted v) {
+    if (v.verdict().refusal() != null) {
+      v.join().replyTo().tell(v.verdict().refusal());
+    } else if (!core.isLeader()) {
+      v.join().replyTo().tell(new AdminOutcome.Unavailable("leadership changed before the join started; retry"));
+    } else {
+      membershipChanges.join(v.verdict().member(), v.join().replyTo(), adminDeadline());
+    }
   }
 
   void leaveAsLeader(RaftNode.Leave l) {

@@ -52,6 +52,9 @@ public final class ClusterBootstrap {
   private final Duration retryInterval;
   private final Consumer<String> progress;
   private final CompletableFuture<Outcome> result = new CompletableFuture<>();
+  private final NodeIdentity identity;
+  /** The id of the cluster this node founds, drawn on the first attempt to found it. */
+  private long foundingClusterId;
   private String lastNote = "";
 
   public ClusterBootstrap(
@@ -64,7 +67,9 @@ public final class ClusterBootstrap {
       Scheduler scheduler,
       Executor executor,
       Duration retryInterval,
-      Consumer<String> progress) {
+      Consumer<String> progress,
+      NodeIdentity identity) {
+    this.identity = identity;
     this.selfId = settings.nodeId();
     this.selfRaftAddr = settings.raftAddr();
     this.selfHttpAddr = settings.httpAddr();
@@ -81,6 +86,8 @@ public final class ClusterBootstrap {
 
   /** Completes once this node belongs to a cluster, founded here or joined. */
   public CompletionStage<Outcome> run() {
+    // Once in a cluster, nothing from the start-up loop stands in the node's way any more.
+    result.whenComplete((outcome, e) -> identity.reportBootstrapProblem(null));
     attempt();
     return result;
   }
@@ -127,16 +134,24 @@ public final class ClusterBootstrap {
         allAnswered = false;
         continue;
       }
-      if (!p.membership().isEmpty()) {
-        if (p.membership().contains(selfId)) {
+      if (!p.membership().isEmpty() || p.clusterId() != 0) {
+        Member listed = p.membership().member(selfId);
+        if (listed != null && listed.isIncarnation(identity.incarnation())) {
           note("Waiting for cluster to be ready... (a member at " + join.get(i) + " lists this node)");
           retryLater();
         } else {
+          if (listed != null) {
+            // The cluster knows this node id as an older incarnation: this node's storage was
+            // wiped. Its join is refused until an operator removes the old member.
+            String problem = NodeIdentity.wipedText(selfId, listed.incarnation(), identity.incarnation());
+            identity.reportBootstrapProblem(problem);
+            note("Cannot rejoin yet: " + problem);
+          }
           askToJoin(join.get(i));
         }
         return;
       }
-      heard.add(new Member(p.nodeId(), p.raftAddr(), p.httpAddr()));
+      heard.add(new Member(p.nodeId(), p.raftAddr(), p.httpAddr(), p.incarnation()));
     }
     boolean lowest = heard.stream().allMatch(m -> m.id() >= selfId);
     if (allAnswered && lowest) {
@@ -165,6 +180,14 @@ public final class ClusterBootstrap {
   }
 
   private void found(Membership membership) {
+    if (foundingClusterId == 0) foundingClusterId = NodeIdentity.nonZero(new java.security.SecureRandom());
+    // The cluster id is on disk before the first entry exists, so every message this node ever
+    // sends as a member carries it.
+    if (!identity.joinCluster(foundingClusterId)) {
+      note("Waiting for cluster to be ready... (this node already belongs to a cluster)");
+      retryLater();
+      return;
+    }
     progress.accept("Initializing " + membership.voters().size() + "-node cluster...");
     AskPattern.<RaftNode.Command, Boolean>ask(
             node, replyTo -> new RaftNode.Bootstrap(membership, replyTo), Duration.ofSeconds(10), scheduler)
@@ -195,6 +218,6 @@ public final class ClusterBootstrap {
   }
 
   private Member self() {
-    return new Member(selfId, selfRaftAddr, selfHttpAddr);
+    return new Member(selfId, selfRaftAddr, selfHttpAddr, identity.incarnation());
   }
 }

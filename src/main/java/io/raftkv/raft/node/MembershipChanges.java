@@ -192,6 +192,17 @@ final class MembershipChanges {
   private AdminOutcome start(RaftCore core, Job job) {
     long id = job.nodeId();
     if (job.joining != null) {
+      Member known = core.membership().member(id);
+      if (known != null && job.joining.incarnation() != 0 && !known.isIncarnation(job.joining.incarnation())) {
+        // The node's storage was wiped since it became a member: it forgot its votes and log,
+        // so it must not take over the old member's place (§5.2, §5.4). The old member has to be
+        // removed first; the node then joins as a new learner.
+        return new AdminOutcome.Conflict("node " + id + " is still a member as incarnation "
+            + Long.toUnsignedString(known.incarnation(), 16) + ", but the node at " + job.joining.raftAddr()
+            + " is incarnation " + Long.toUnsignedString(job.joining.incarnation(), 16)
+            + " (its storage was wiped or replaced); remove the old member first with POST /leave {\"node_id\": "
+            + id + "} (add \"force\": true if fewer than three voters would remain), then the node joins again");
+      }
       if (core.membership().isVoter(id)) {
         Member current = core.membership().member(id);
         if (!current.raftAddr().equals(job.joining.raftAddr())) {

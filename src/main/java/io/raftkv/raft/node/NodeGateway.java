@@ -48,6 +48,12 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   private final StateMachineStore stateMachine;
   private final NodeSettings settings;
   private final SnapshotReceiver snapshotReceiver;
+  private volatile NodeIdentity identity;
+
+  /** Hello answers report this identity (cluster id, incarnation) from now on. */
+  public void useIdentity(NodeIdentity identity) {
+    this.identity = identity;
+  }
   private final DiskQuota quota;
   private final ReadinessRules readiness;
   private final Executor readExecutor;
@@ -211,7 +217,10 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   @Override
   public PeerInfo onHello() {
     NodeStatus s = status.get();
-    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), s.membership(), s.currentLeader());
+    NodeIdentity id = identity;
+    boolean hasState = s.lastLogIndex() > 0 || s.currentTerm() > 0 || !s.membership().isEmpty();
+    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), s.membership(), s.currentLeader(),
+        id == null ? 0 : id.clusterId(), id == null ? 0 : id.incarnation(), hasState);
   }
 
   private <T> CompletionStage<T> ask(Function<ActorRef<T>, RaftNode.Command> message, Duration timeout, T onTimeout) {

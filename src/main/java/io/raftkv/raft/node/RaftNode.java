@@ -48,7 +48,7 @@ public final class RaftNode {
   public sealed interface Command
       permits ClientWrite, ClientRead, Join, Leave, AdminForwardDone, TriggerSnapshot, PurgeLog, BeginInstall,
           InstallReceived, SnapshotTaken, LogPurged, SnapshotOpened, SnapshotSendFailed, SnapshotRetry, PeerRequest, PeerReadIndex, Bootstrap, GetStatus, Tick, Flush, RetryReadIndex, PeerResponse,
-          PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex, HandOffLeadership {}
+          PeerUnreachable, Persisted, Applied, ForwardDone, LeaderReadIndex, HandOffLeadership, JoinVetted {}
 
   /** A client write. {@code forwarded} marks one a follower sent here; it is never forwarded again. */
   public record ClientWrite(KvCommand command, boolean forwarded, ActorRef<WriteOutcome> replyTo)
@@ -78,6 +78,9 @@ public final class RaftNode {
   public record HandOffLeadership(java.time.Duration within, ActorRef<Long> replyTo) implements Command {}
 
   record AdminForwardDone(AdminOutcome outcome, ActorRef<AdminOutcome> replyTo) implements Command {}
+
+  /** The leader's Hello to a joining node's endpoint answered (or failed): {@link JoinVetting}. */
+  record JoinVetted(Join join, JoinVetting.Verdict verdict) implements Command {}
 
   /** Snapshot the applied state now (and compact the log behind it as configured). */
   public record TriggerSnapshot(ActorRef<SnapshotMeta> replyTo) implements Command {}
@@ -184,6 +187,24 @@ public final class RaftNode {
       Behavior<StorageActor.Command> storageBehavior,
       Transport transport,
       StatusBoard statusBoard) {
+    return create(settings, core, appliedIndex, appliedTerm, sinceSnapshot, storageBehavior, transport, statusBoard, null);
+  }
+
+  /**
+   * As above; with {@code identity} set, the leader vets every join by a Hello to the joining
+   * node's endpoint and records the member with the incarnation it reports.
+   */
+  public static Behavior<Command> create(
+      NodeSettings settings,
+      RaftCore core,
+      long appliedIndex,
+      long appliedTerm,
+      SnapshotBacklog sinceSnapshot,
+      Behavior<StorageActor.Command> storageBehavior,
+      Transport transport,
+      StatusBoard statusBoard,
+      NodeIdentity identity) {
+    JoinVetting vetting = identity == null ? null : new JoinVetting(transport, identity::clusterId);
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       // Log under this class's name, not Pekko's ActorCell, which logback.xml quiets.
       ctx.setLoggerName(RaftNode.class);
@@ -193,7 +214,7 @@ public final class RaftNode {
           org.apache.pekko.actor.typed.DispatcherSelector.fromConfig("raftkv-storage-dispatcher"));
       ctx.watch(storage);
       RaftNode node = new RaftNode(
-          ctx, timers, settings, core, appliedIndex, appliedTerm, sinceSnapshot, storage, transport, statusBoard);
+          ctx, timers, settings, core, appliedIndex, appliedTerm, sinceSnapshot, storage, transport, statusBoard, vetting);
       return node.behaviorFor(core.role());
     }));
   }
@@ -208,7 +229,8 @@ public final class RaftNode {
       SnapshotBacklog sinceSnapshot,
       ActorRef<StorageActor.Command> storage,
       Transport transport,
-      StatusBoard statusBoard) {
+      StatusBoard statusBoard,
+      JoinVetting vetting) {
     this.ctx = ctx;
     this.settings = settings;
     this.core = core;
@@ -224,7 +246,7 @@ public final class RaftNode {
         () -> this.appliedIndex, this::scheduleFlush);
     this.snapshots = new SnapshotCoordinator(
         ctx, timers, settings, core, storage, transport, statusBoard, pipeline, sinceSnapshot);
-    this.admin = new AdminRequests(ctx, settings, core, transport);
+    this.admin = new AdminRequests(ctx, settings, core, transport, vetting);
     this.handOff = new LeadershipHandOff(ctx, core);
     this.behaviorRole = core.role();
     timers.startTimerAtFixedRate("tick", Tick.INSTANCE, settings.tick());
@@ -336,6 +358,10 @@ public final class RaftNode {
           return afterInput(null);
         })
         .onMessage(Applied.class, this::onApplied)
+        .onMessage(JoinVetted.class, v -> {
+          admin.onJoinVetted(v);
+          return afterInput(null);
+        })
         .onMessage(AdminForwardDone.class, f -> {
           f.replyTo().tell(f.outcome());
           return Behaviors.same();

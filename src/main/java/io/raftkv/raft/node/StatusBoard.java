@@ -15,8 +15,20 @@ public final class StatusBoard {
     this.status = initial;
   }
 
+  private volatile java.util.function.Supplier<String> identityProblem = () -> null;
+
   public NodeStatus get() {
-    return status;
+    return status.withIdentityProblem(identityProblem.get());
+  }
+
+  /** Where {@link #get()} reads the node's identity problem from (see {@link NodeIdentity#problem()}). */
+  public void identityProblemFrom(java.util.function.Supplier<String> source) {
+    identityProblem = source;
+  }
+
+  /** The membership as last published (read without the identity overlay of {@link #get()}). */
+  public io.raftkv.raft.core.Membership membership() {
+    return status.membership();
   }
 
   void publish(NodeStatus s) {

@@ -293,6 +293,9 @@ public final class ProtoCodec {
         .setHttpAddr(nullToEmpty(info.httpAddr()))
         .setMembership(ByteString.copyFrom(membership))
         .setLeaderId(info.leaderId())
+        .setClusterId(info.clusterId())
+        .setIncarnation(info.incarnation())
+        .setHasState(info.hasState())
         .build();
   }
 
@@ -300,7 +303,26 @@ public final class ProtoCodec {
     Membership membership = p.getMembership().isEmpty()
         ? Membership.EMPTY
         : MembershipCodec.decode(p.getMembership().toByteArray());
-    return new PeerInfo(p.getNodeId(), p.getRaftAddr(), p.getHttpAddr(), membership, p.getLeaderId());
+    return new PeerInfo(p.getNodeId(), p.getRaftAddr(), p.getHttpAddr(), membership, p.getLeaderId(),
+        p.getClusterId(), p.getIncarnation(), p.getHasState());
+  }
+
+  // ---- PeerHeader ----
+
+  public static PeerHeader toProto(io.raftkv.transport.PeerStamp s) {
+    return PeerHeader.newBuilder()
+        .setClusterId(s.clusterId())
+        .setFromId(s.fromId())
+        .setFromIncarnation(s.fromIncarnation())
+        .setToId(s.toId())
+        .setToIncarnation(s.toIncarnation())
+        .build();
+  }
+
+  /** A message without a header reads as {@link io.raftkv.transport.PeerStamp#NONE}, which no node admits. */
+  public static io.raftkv.transport.PeerStamp fromProto(PeerHeader p) {
+    return new io.raftkv.transport.PeerStamp(
+        p.getClusterId(), p.getFromId(), p.getFromIncarnation(), p.getToId(), p.getToIncarnation());
   }
 
   private static String nullToEmpty(String s) {
@@ -351,6 +373,9 @@ public final class ProtoCodec {
     if (o instanceof io.raftkv.api.AdminOutcome.Timeout t) {
       return b.setStatus(AdminResponse.Status.TIMEOUT).setMessage(t.reason()).build();
     }
+    if (o instanceof io.raftkv.api.AdminOutcome.Conflict c) {
+      return b.setStatus(AdminResponse.Status.CONFLICT).setMessage(c.reason()).build();
+    }
     throw new IllegalArgumentException("unknown admin outcome " + o);
   }
 
@@ -364,6 +389,8 @@ public final class ProtoCodec {
         return new io.raftkv.api.AdminOutcome.Unavailable(p.getMessage());
       case TIMEOUT:
         return new io.raftkv.api.AdminOutcome.Timeout(p.getMessage());
+      case CONFLICT:
+        return new io.raftkv.api.AdminOutcome.Conflict(p.getMessage());
       default:
         throw new IllegalArgumentException("unknown admin status " + p.getStatus());
     }

@@ -1,7 +1,10 @@
 package io.raftkv.transport.grpc;
 
 import io.grpc.Status;
+import io.raftkv.raft.core.PeerMessageValidator;
 import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.transport.PeerIdentity;
+import io.raftkv.transport.PeerStamp;
 import io.raftkv.transport.RaftInbound;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -29,29 +32,77 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class RaftServiceImpl implements RaftService {
   private final RaftInbound inbound;
   private final Executor executor;
+  private final PeerIdentity identity;
 
   private final Materializer materializer;
 
   public RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer) {
+    this(inbound, executor, materializer, PeerIdentity.OPEN);
+  }
+
+  /**
+   * @param identity decides which peer messages are admitted (cluster, sender and receiver
+   *     identity) and stamps the responses
+   */
+  public RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer, PeerIdentity identity) {
     this.inbound = inbound;
     this.executor = executor;
     this.materializer = materializer;
+    this.identity = identity;
   }
 
   @Override
   public CompletionStage<RequestVoteResponse> requestVote(RequestVoteRequest in) {
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
     return call(
-        () -> ProtoCodec.fromProto(in),
+        () -> admitted(ProtoCodec.fromProto(in), stamp, false),
         request -> inbound.onRequest(request),
-        response -> ProtoCodec.toProto(expect(RaftMessage.RequestVoteResponse.class, response)));
+        response -> ProtoCodec.toProto(expect(RaftMessage.RequestVoteResponse.class, response)).toBuilder()
+            .setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
   @Override
   public CompletionStage<AppendEntriesResponse> appendEntries(AppendEntriesRequest in) {
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
     return call(
-        () -> ProtoCodec.fromProto(in),
+        () -> admitted(ProtoCodec.fromProto(in), stamp, true),
         request -> inbound.onRequest(request),
-        response -> ProtoCodec.toProto(expect(RaftMessage.AppendEntriesResponse.class, response)));
+        response -> ProtoCodec.toProto(expect(RaftMessage.AppendEntriesResponse.class, response)).toBuilder()
+            .setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
+  }
+
+  /**
+   * Lets a decoded Raft request through only if it is well formed ({@link PeerMessageValidator})
+   * and admitted by this node's identity rules; otherwise throws {@link Refused}, which becomes
+   * an error status with the reason. Validation comes first, so a node with no cluster yet learns
+   * its cluster id only from a message it will actually act on.
+   */
+  private <T extends RaftMessage.Request> T admitted(T request, PeerStamp stamp, boolean mayLearnCluster) {
+    String bad = PeerMessageValidator.check(request);
+    if (bad != null) {
+      identity.rejected(kind(request), bad);
+      throw new Refused(Status.INVALID_ARGUMENT, "malformed " + kind(request) + ": " + bad);
+    }
+    String refused = identity.admitRequest(stamp, request.from(), request.to(), mayLearnCluster);
+    if (refused != null) {
+      identity.rejected(kind(request), refused);
+      throw new Refused(Status.PERMISSION_DENIED, kind(request) + " refused: " + refused);
+    }
+    return request;
+  }
+
+  private static String kind(RaftMessage m) {
+    return m.getClass().getSimpleName();
+  }
+
+  /** A request refused before it reached the node, with the status to answer. */
+  private static final class Refused extends RuntimeException {
+    final Status status;
+
+    Refused(Status status, String message) {
+      super(message, null, false, false);
+      this.status = status;
+    }
   }
 
   /**
@@ -70,16 +121,30 @@ public final class RaftServiceImpl implements RaftService {
     java.util.Optional<AppendStreamMessage> none = java.util.Optional.empty();
     try {
       if (m.hasReadIndexRequest()) {
+        PeerStamp stamp = ProtoCodec.fromProto(m.getReadIndexRequest().getHeader());
+        String refused = identity.admitRequest(stamp, m.getReadIndexRequest().getFrom(), stamp.toId(), false);
+        if (refused != null) {
+          identity.rejected("ReadIndex", refused);
+          return CompletableFuture.completedFuture(none);
+        }
         return inbound.onReadIndex().handle((reply, failure) -> failure != null || reply == null
             ? none
             : java.util.Optional.of(AppendStreamMessage.newBuilder()
-                .setId(m.getId()).setReadIndexResponse(ProtoCodec.toProto(reply)).build()));
+                .setId(m.getId())
+                .setReadIndexResponse(ProtoCodec.toProto(reply).toBuilder()
+                    .setHeader(ProtoCodec.toProto(identity.replyTo(stamp))))
+                .build()));
       }
-      RaftMessage.AppendEntries request = ProtoCodec.fromProto(m.getRequest());
+      PeerStamp stamp = ProtoCodec.fromProto(m.getRequest().getHeader());
+      // A refused message gets no answer on the stream (it has no error channel per message);
+      // the sender counts it as lost after its deadline.
+      RaftMessage.AppendEntries request = admitted(ProtoCodec.fromProto(m.getRequest()), stamp, true);
       return inbound.onRequest(request).handle((response, failure) -> {
         if (failure != null || !(response instanceof RaftMessage.AppendEntriesResponse r)) return none;
-        return java.util.Optional.of(
-            AppendStreamMessage.newBuilder().setId(m.getId()).setResponse(ProtoCodec.toProto(r)).build());
+        return java.util.Optional.of(AppendStreamMessage.newBuilder()
+            .setId(m.getId())
+            .setResponse(ProtoCodec.toProto(r).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))))
+            .build());
       });
     } catch (RuntimeException e) {
       // Undecodable, or the node refused at once: no answer; the sender counts the message lost.
@@ -92,30 +157,77 @@ public final class RaftServiceImpl implements RaftService {
 
   @Override
   public CompletionStage<ForwardResponse> forward(ForwardRequest in) {
-    return call(() -> ProtoCodec.fromProto(in), inbound::onForward, ProtoCodec::toProto);
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
+    return call(
+        () -> {
+          admitClientCall("Forward", stamp, stamp.fromId());
+          return ProtoCodec.fromProto(in);
+        },
+        inbound::onForward,
+        outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
   @Override
   public CompletionStage<ReadIndexResponse> readIndex(ReadIndexRequest in) {
-    return call(() -> in.getFrom(), from -> inbound.onReadIndex(), ProtoCodec::toProto);
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
+    return call(
+        () -> {
+          admitClientCall("ReadIndex", stamp, in.getFrom());
+          return in.getFrom();
+        },
+        from -> inbound.onReadIndex(),
+        reply -> ProtoCodec.toProto(reply).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
+  }
+
+  /** Forward and ReadIndex come from fellow members only; the same identity rules apply. */
+  private void admitClientCall(String what, PeerStamp stamp, long from) {
+    String refused = identity.admitRequest(stamp, from, stamp.toId(), false);
+    if (refused != null) {
+      identity.rejected(what, refused);
+      throw new Refused(Status.PERMISSION_DENIED, what + " refused: " + refused);
+    }
   }
 
   @Override
   public CompletionStage<TimeoutNowResponse> timeoutNow(TimeoutNowRequest in) {
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
     return call(
-        () -> ProtoCodec.fromProto(in),
+        () -> admitted(ProtoCodec.fromProto(in), stamp, false),
         request -> inbound.onRequest(request),
-        response -> ProtoCodec.toProto(expect(RaftMessage.TimeoutNowResponse.class, response)));
+        response -> ProtoCodec.toProto(expect(RaftMessage.TimeoutNowResponse.class, response)).toBuilder()
+            .setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
   @Override
   public CompletionStage<AdminResponse> join(JoinRequest in) {
-    return call(() -> ProtoCodec.fromProto(in), m -> inbound.onJoin(m, in.getForwarded()), ProtoCodec::toProto);
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
+    return call(
+        () -> {
+          // A node asking to join is not a member yet, so only a join a member forwards to its
+          // leader must come from a member of this cluster. The leader vets the joining node
+          // itself with a Hello either way.
+          if (in.getForwarded()) admitClientCall("forwarded Join", stamp, stamp.fromId());
+          return ProtoCodec.fromProto(in);
+        },
+        m -> inbound.onJoin(m, in.getForwarded()),
+        outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
+  /**
+   * Nodes send Leave over gRPC only to forward an operator's /leave to their leader, so it must
+   * come from a member of this cluster: otherwise any process that reaches the port could remove
+   * members.
+   */
   @Override
   public CompletionStage<AdminResponse> leave(LeaveRequest in) {
-    return call(() -> in.getNodeId(), id -> inbound.onLeave(id, in.getForce(), in.getForwarded()), ProtoCodec::toProto);
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
+    return call(
+        () -> {
+          admitClientCall("Leave", stamp, stamp.fromId());
+          return in.getNodeId();
+        },
+        id -> inbound.onLeave(id, in.getForce(), in.getForwarded()),
+        outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
   @Override
@@ -129,16 +241,39 @@ public final class RaftServiceImpl implements RaftService {
           }
           InstallSnapshotChunk first = split.first().get(0);
           if (first.getProbe()) {
-            // A probe carries no data; nothing more is read from its stream.
+            // A probe carries no data; nothing more is read from its stream. It is admitted by
+            // the same identity rules as the transfer it prepares.
             split.second().runWith(Sink.cancelled(), materializer);
-            return call(() -> ProtoCodec.probeOf(first), inbound::onSnapshotProbe,
-                staged -> ProtoCodec.probeResponse(ProtoCodec.probeOf(first), staged));
+            PeerStamp probeStamp = ProtoCodec.fromProto(first.getHeader());
+            return call(
+                () -> {
+                  RaftMessage.InstallSnapshot probe = ProtoCodec.probeOf(first);
+                  String refused = identity.admitRequest(probeStamp, probe.from(), probe.to(), true);
+                  if (refused != null) {
+                    identity.rejected("InstallSnapshot probe", refused);
+                    throw new Refused(Status.PERMISSION_DENIED, "InstallSnapshot probe refused: " + refused);
+                  }
+                  return probe;
+                },
+                inbound::onSnapshotProbe,
+                staged -> ProtoCodec.probeResponse(ProtoCodec.probeOf(first), staged).toBuilder()
+                    .setHeader(ProtoCodec.toProto(identity.replyTo(probeStamp))).build());
           }
           RaftMessage.InstallSnapshot header;
+          PeerStamp stamp = ProtoCodec.fromProto(first.getHeader());
           try {
             header = ProtoCodec.headerOf(first);
           } catch (RuntimeException e) {
+            identity.rejected("InstallSnapshot", "undecodable header: " + e.getMessage());
+            // The rest of the stream is not wanted: cancel it rather than leave it hanging.
+            split.second().runWith(Sink.cancelled(), materializer);
             return failed(Status.INVALID_ARGUMENT, "undecodable snapshot header: " + e.getMessage(), e);
+          }
+          try {
+            admitted(header, stamp, true);
+          } catch (Refused r) {
+            split.second().runWith(Sink.cancelled(), materializer);
+            return failed(r.status, r.getMessage(), null);
           }
           // The sender may put the header on a chunk of its own, with no data: skip empty slices.
           Source<byte[], NotUsed> data = Source.single(first.getData().toByteArray())
@@ -147,16 +282,19 @@ public final class RaftServiceImpl implements RaftService {
           return call(
               () -> header,
               h -> inbound.onInstallSnapshot(h, first.getFirstChunk(), data),
-              response -> ProtoCodec.toProto(expect(RaftMessage.InstallSnapshotResponse.class, response)));
+              response -> ProtoCodec.toProto(expect(RaftMessage.InstallSnapshotResponse.class, response)).toBuilder()
+                  .setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
         });
   }
 
+  /** Anyone may ask who this node is: Hello is how nodes find each other before they share a cluster. */
   @Override
   public CompletionStage<HelloResponse> hello(HelloRequest in) {
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
     return call(
         () -> in,
         ignored -> CompletableFuture.completedFuture(inbound.onHello()),
-        ProtoCodec::toProto);
+        info -> ProtoCodec.toProto(info).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 
   /**
@@ -169,6 +307,8 @@ public final class RaftServiceImpl implements RaftService {
     P request;
     try {
       request = decode.get();
+    } catch (Refused e) {
+      return failed(e.status, e.getMessage(), null);
     } catch (RuntimeException e) {
       return failed(Status.INVALID_ARGUMENT, "undecodable request: " + e.getMessage(), e);
     }

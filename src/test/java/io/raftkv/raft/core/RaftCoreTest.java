@@ -574,4 +574,50 @@ class RaftCoreTest {
     assertTrue(old.success());
     assertNull(c.ready().install(), "an older snapshot than what is committed installs nothing");
   }
+
+  @Test
+  void appendThatWouldRewriteACommittedEntryIsRejectedWithoutChangingAnything() {
+    RaftCore c = node(2, 3, 2, 2, 2);
+    c.step(new AppendEntries(1, 2, 3, 3, 2, List.of(), 3, 0));
+    assertEquals(3, c.commitIndex());
+    c.ready();
+    // A message from term 9 whose entry 3 has term 9: index 3 is committed with term 2 here.
+    var resp = (AppendEntriesResponse) c.step(new AppendEntries(3, 2, 9, 2, 2, List.of(cmd(3, 9)), 3, 0));
+    assertFalse(resp.success(), "§5.4: a committed entry is never replaced");
+    assertEquals(3, c.term(), "the refused message must not move the term");
+    assertEquals(1, c.leaderId(), "nor change who this node follows");
+    assertEquals(2, c.termAt(3));
+    assertEquals(4, c.lastIndex());
+    Ready r = c.ready();
+    assertFalse(r.needsPersist(), "nothing changed, so nothing is to be persisted");
+  }
+
+  @Test
+  void absurdTermsAreRefusedWithoutThrowingOrChangingTheTerm() {
+    RaftCore c = node(2, 3, 2, 2);
+    List<RaftMessage.Request> hostile = List.of(
+        new AppendEntries(1, 2, Long.MAX_VALUE, 3, 2, List.of(), 3, 0),
+        new AppendEntries(1, 2, -5, 3, 2, List.of(), 3, 0),
+        new AppendEntries(1, 2, 4, 3, 2, List.of(cmd(5, 4)), 3, 0), // a gap: 5 follows prev 3
+        new AppendEntries(1, 2, 4, 3, 2, List.of(cmd(4, Long.MAX_VALUE)), 3, 0),
+        new RequestVote(3, 2, Long.MAX_VALUE, 100, 100, false),
+        new RequestVote(3, 2, 1L << 48, 100, 100, true),
+        new RaftMessage.TimeoutNow(1, 2, Long.MAX_VALUE),
+        new RaftMessage.InstallSnapshot(1, 2, Long.MAX_VALUE, 10, 10, THREE));
+    for (RaftMessage.Request m : hostile) {
+      RaftMessage.Response resp = c.step(m);
+      assertEquals(3, resp.term(), "refused in our own term: " + m);
+      assertEquals(3, c.term(), "the term stays 3 after " + m);
+      assertEquals(Role.FOLLOWER, c.role());
+    }
+    assertEquals(3, c.lastIndex(), "no entry of a refused message was appended");
+    assertFalse(c.ready().needsPersist());
+    // A response with an absurd term is dropped like a lost one.
+    RaftCore leader = leader(3);
+    long term = leader.term();
+    leader.step(new AppendEntriesResponse(2, 1, Long.MAX_VALUE, false, 0, 0, 0, 0));
+    leader.step(new RequestVoteResponse(3, 1, -1, false, false));
+    assertEquals(term, leader.term());
+    assertEquals(Role.LEADER, leader.role());
+  }
 }

@@ -219,4 +219,14 @@ class ProtoCodecTest {
     assertEquals(42, answer.getStagedChunks());
     assertEquals(new RaftMessage.InstallSnapshotResponse(2, 1, 7, true, 0), ProtoCodec.fromProto(answer));
   }
+
+  @Test
+  void helloCarriesIdentityAndPeerHeadersRoundTrip() {
+    var info = new PeerInfo(2, "127.0.0.1:7002", "", threeVoters(), 1, 0xC1L, -5L, true);
+    assertEquals(info, ProtoCodec.fromProto(ProtoCodec.toProto(info)));
+    var stamp = new io.raftkv.transport.PeerStamp(-1L, 1, 0x11, 2, Long.MIN_VALUE);
+    assertEquals(stamp, ProtoCodec.fromProto(ProtoCodec.toProto(stamp)));
+    assertEquals(io.raftkv.transport.PeerStamp.NONE, ProtoCodec.fromProto(AppendEntriesRequest.getDefaultInstance().getHeader()),
+        "a message without header reads as no identity");
+  }
 }
