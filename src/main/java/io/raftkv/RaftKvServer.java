@@ -107,7 +107,7 @@ public final class RaftKvServer {
       this.system = sys;
       ActorSystem<NodeGuardian.Command> stopOnFailure = sys;
       identity.onStorageFailure(stopOnFailure::terminate);
-      this.transport = new GrpcTransport(system, config.nodeId(), Map.of());
+      this.transport = new GrpcTransport(system, config.nodeId(), Map.of(), transportSettings(config));
       transport.useIdentity(identity);
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
@@ -127,7 +127,9 @@ public final class RaftKvServer {
       diskUsage.start(system);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
       HostPort raft = config.raftHostPort();
-      this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port(), identity)
+      this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port(),
+              Duration.ofMillis(config.peerKeepaliveIntervalMs()), Duration.ofMillis(config.peerKeepaliveTimeoutMs()),
+              identity)
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       registerShutdownTasks();
@@ -322,5 +324,12 @@ public final class RaftKvServer {
         c.snapshotIntervalEntries(), c.snapshotKeepLogEntries(), c.snapshotChunkBytes(),
         c.snapshotIntervalBytes(), c.logCacheEntries(), c.logCacheBytes(), c.maxPendingProposals(),
         c.maxPendingProposalBytes(), c.maxMembers(), c.quotaBackendBytes());
+  }
+
+  /** The transport's defaults, with the configured keepalive and snapshot chunk timeout. */
+  static GrpcTransport.Settings transportSettings(NodeConfig c) {
+    return GrpcTransport.Settings.defaults()
+        .withKeepalive(Duration.ofMillis(c.peerKeepaliveIntervalMs()), Duration.ofMillis(c.peerKeepaliveTimeoutMs()))
+        .withSnapshotChunkTimeout(Duration.ofMillis(c.snapshotChunkTimeoutMs()));
   }
 }

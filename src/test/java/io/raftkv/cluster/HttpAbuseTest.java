@@ -179,7 +179,8 @@ class HttpAbuseTest {
   }
 
   private static byte[] wrongTypes(Random r) {
-    String[] odd = {"1", "-1", "1.5", "true", "false", "null", "[]", "[\"a\"]", "{}", "{\"a\":1}", "\"\""};
+    // No "[]": an empty list is a valid /batch_write (nothing to apply) and a valid /txn condition list.
+    String[] odd = {"1", "-1", "1.5", "true", "false", "null", "[[]]", "[\"a\"]", "{}", "{\"a\":1}", "\"\""};
     String x = pick(r, odd);
     String[] bodies = {
       "{\"key\":" + x + ",\"value\":\"v\"}",

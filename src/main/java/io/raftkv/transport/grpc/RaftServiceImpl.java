@@ -240,6 +240,24 @@ public final class RaftServiceImpl implements RaftService {
             return failed(Status.INVALID_ARGUMENT, "empty snapshot stream", null);
           }
           InstallSnapshotChunk first = split.first().get(0);
+          if (first.getProbe()) {
+            // A probe carries no data; nothing more is read from its stream.
+            split.second().runWith(Sink.cancelled(), materializer);
+            PeerStamp probeStamp = ProtoCodec.fromProto(first.getHeader());
+            return call(() -> {
+                  RaftMessage.InstallSnapshot probe = ProtoCodec.probeOf(first);
+                  // A probe only asks what is staged, but it is a leader's message like the
+                  // snapshot it announces, and is admitted by the same rules.
+                  String refused = identity.admitRequest(probeStamp, probe.from(), probe.to(), true);
+                  if (refused != null) {
+                    identity.rejected("snapshot probe", refused);
+                    throw new Refused(Status.PERMISSION_DENIED, "snapshot probe refused: " + refused);
+                  }
+                  return probe;
+                }, inbound::onSnapshotProbe,
+                staged -> ProtoCodec.probeResponse(ProtoCodec.probeOf(first), staged).toBuilder()
+                    .setHeader(ProtoCodec.toProto(identity.replyTo(probeStamp))).build());
+          }
           RaftMessage.InstallSnapshot header;
           PeerStamp stamp = ProtoCodec.fromProto(first.getHeader());
           try {
@@ -262,7 +280,7 @@ public final class RaftServiceImpl implements RaftService {
               .filter(bytes -> bytes.length > 0);
           return call(
               () -> header,
-              h -> inbound.onInstallSnapshot(h, data),
+              h -> inbound.onInstallSnapshot(h, first.getFirstChunk(), data),
               response -> ProtoCodec.toProto(expect(RaftMessage.InstallSnapshotResponse.class, response)).toBuilder()
                   .setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
         });
