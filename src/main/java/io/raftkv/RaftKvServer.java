@@ -100,7 +100,7 @@ public final class RaftKvServer {
           core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
       sys = ActorSystem.create(NodeGuardian.create(f -> failure.compareAndSet(null, f)), "raftkv-node-" + config.nodeId(), pekkoConfig(config));
       this.system = sys;
-      this.transport = new GrpcTransport(system, config.nodeId(), Map.of());
+      this.transport = new GrpcTransport(system, config.nodeId(), Map.of(), transportSettings(config));
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
@@ -118,7 +118,8 @@ public final class RaftKvServer {
       diskUsage.start(system);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
       HostPort raft = config.raftHostPort();
-      this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port())
+      this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port(),
+              Duration.ofMillis(config.peerKeepaliveIntervalMs()), Duration.ofMillis(config.peerKeepaliveTimeoutMs()))
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       registerShutdownTasks();
@@ -301,5 +302,12 @@ public final class RaftKvServer {
         c.snapshotIntervalEntries(), c.snapshotKeepLogEntries(), c.snapshotChunkBytes(),
         c.snapshotIntervalBytes(), c.logCacheEntries(), c.logCacheBytes(), c.maxPendingProposals(),
         c.maxPendingProposalBytes(), c.maxMembers(), c.quotaBackendBytes());
+  }
+
+  /** The transport's defaults, with the configured keepalive and snapshot chunk timeout. */
+  static GrpcTransport.Settings transportSettings(NodeConfig c) {
+    return GrpcTransport.Settings.defaults()
+        .withKeepalive(Duration.ofMillis(c.peerKeepaliveIntervalMs()), Duration.ofMillis(c.peerKeepaliveTimeoutMs()))
+        .withSnapshotChunkTimeout(Duration.ofMillis(c.snapshotChunkTimeoutMs()));
   }
 }

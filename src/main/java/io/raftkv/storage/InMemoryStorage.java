@@ -301,9 +301,18 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
 
   @Override
   public synchronized SnapshotSink beginInstall(SnapshotMeta meta) {
+    return resumeInstall(meta, Sink.NOT_RESUMABLE);
+  }
+
+  @Override
+  public synchronized SnapshotSink resumeInstall(SnapshotMeta meta, long leaderTerm) {
     ensureOpen();
+    if (activeSink != null && activeSink.resumes(meta, leaderTerm)) {
+      activeSink.meta = meta;
+      return activeSink;
+    }
     if (activeSink != null) activeSink.abort();
-    activeSink = new Sink(meta);
+    activeSink = new Sink(meta, leaderTerm);
     return activeSink;
   }
 
@@ -431,11 +440,29 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
   }
 
   private final class Sink implements SnapshotSink {
-    private final SnapshotMeta meta;
+    /** The leader term of an install begun by {@link #beginInstall}, which nothing resumes. */
+    static final long NOT_RESUMABLE = -1;
+    /** Replaced by the latest caller's, which names the same snapshot: see resumeInstall. */
+    private SnapshotMeta meta;
+    private final long leaderTerm;
     private TreeMap<String, String> staging = new TreeMap<>();
+    private long chunks;
 
-    Sink(SnapshotMeta meta) {
+    Sink(SnapshotMeta meta, long leaderTerm) {
       this.meta = meta;
+      this.leaderTerm = leaderTerm;
+    }
+
+    boolean resumes(SnapshotMeta other, long otherLeaderTerm) {
+      return leaderTerm != NOT_RESUMABLE && staging != null && leaderTerm == otherLeaderTerm
+          && meta.index() == other.index() && meta.term() == other.term();
+    }
+
+    @Override
+    public long stagedChunks() {
+      synchronized (InMemoryStorage.this) {
+        return chunks;
+      }
     }
 
     @Override
@@ -446,6 +473,7 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
         SnapshotChunks.decode(
             chunk,
             (k, v) -> target.put(new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8)));
+        chunks++;
       }
     }
 

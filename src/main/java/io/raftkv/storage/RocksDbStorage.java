@@ -635,16 +635,25 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
 
   @Override
   public SnapshotSink beginInstall(SnapshotMeta meta) {
+    return resumeInstall(meta, Sink.NOT_RESUMABLE);
+  }
+
+  @Override
+  public SnapshotSink resumeInstall(SnapshotMeta meta, long leaderTerm) {
     lock.writeLock().lock();
     try {
       ensureWritable();
+      if (activeSink != null && activeSink.resumes(meta, leaderTerm)) {
+        activeSink.meta = meta;
+        return activeSink;
+      }
       if (activeSink != null) activeSink.discard();
       // The staging area is a fresh column family, so the live kv is untouched until the commit
       // batch names the staging family as live.
       String name = nextKvName(kvCfName);
       ColumnFamilyHandle staging = db.createColumnFamily(new ColumnFamilyDescriptor(utf8(name), cfOptions));
       handles.add(staging);
-      activeSink = new Sink(meta, name, staging);
+      activeSink = new Sink(meta, leaderTerm, name, staging);
       return activeSink;
     } catch (RocksDBException e) {
       throw new StorageException("cannot create the staging area for a snapshot install", e);
@@ -724,15 +733,32 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
    * the snapshot (see {@link #finishPendingSnapshot}).
    */
   private final class Sink implements SnapshotSink {
-    private final SnapshotMeta meta;
+    /** The leader term of an install begun by {@link #beginInstall}, which nothing resumes. */
+    static final long NOT_RESUMABLE = -1;
+    /** Replaced by the latest caller's, which names the same snapshot: see resumeInstall. */
+    private volatile SnapshotMeta meta;
+    private final long leaderTerm;
     private final String name;
     private final ColumnFamilyHandle staging;
-    private boolean done;
+    private volatile boolean done;
+    /** Chunks whose batch reached the staging family; each batch is applied whole or not at all. */
+    private final java.util.concurrent.atomic.AtomicLong chunks = new java.util.concurrent.atomic.AtomicLong();
 
-    Sink(SnapshotMeta meta, String name, ColumnFamilyHandle staging) {
+    Sink(SnapshotMeta meta, long leaderTerm, String name, ColumnFamilyHandle staging) {
       this.meta = meta;
+      this.leaderTerm = leaderTerm;
       this.name = name;
       this.staging = staging;
+    }
+
+    boolean resumes(SnapshotMeta other, long otherLeaderTerm) {
+      return leaderTerm != NOT_RESUMABLE && !done && leaderTerm == otherLeaderTerm
+          && meta.index() == other.index() && meta.term() == other.term();
+    }
+
+    @Override
+    public long stagedChunks() {
+      return chunks.get();
     }
 
     @Override
@@ -751,6 +777,7 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
                 }
               });
           db.write(noWalWrite, wb);
+          chunks.incrementAndGet();
         }
       } catch (RocksDBException e) {
         throw new StorageException("write of a snapshot chunk failed", e);

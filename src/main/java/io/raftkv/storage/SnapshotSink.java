@@ -6,6 +6,12 @@ public interface SnapshotSink extends AutoCloseable {
   void write(byte[] chunk);
 
   /**
+   * Chunks written so far. A transfer that broke off resumes after them: the staging area holds
+   * exactly these, each written whole or not at all.
+   */
+  long stagedChunks();
+
+  /**
    * Atomically and durably replaces the state machine with the received snapshot: applied index
    * and term become the snapshot's, its membership is recorded, the log up to the snapshot index
    * is dropped (and all of it unless {@code keepLogAfterIndex}, §7: a log that holds the

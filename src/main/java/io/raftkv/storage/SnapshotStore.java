@@ -35,6 +35,18 @@ public interface SnapshotStore {
   SnapshotSink beginInstall(SnapshotMeta meta);
 
   /**
+   * Like {@link #beginInstall}, except that an unfinished install of the same snapshot (same
+   * index and term) begun for the same {@code leaderTerm} is returned as it is, with the chunks
+   * it already holds, so a transfer that broke off resumes instead of starting over. The leader's
+   * term is part of the identity because only one leader can send in a term, so the chunk
+   * boundaries of both transfers are the same; any other unfinished install is abandoned. The
+   * install takes {@code meta} as given last (a leader's probe does not carry the membership;
+   * the transfer that follows it does, and its meta is the one committed). Staged
+   * chunks do not survive a restart: the staging area is dropped when the store opens.
+   */
+  SnapshotSink resumeInstall(SnapshotMeta meta, long leaderTerm);
+
+  /**
    * Deletes log entries up to {@code uptoIndex}, which must not exceed the latest snapshot's index
    * nor the applied index, and records the new log base (index and term) durably.
    */

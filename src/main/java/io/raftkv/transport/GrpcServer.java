@@ -1,5 +1,6 @@
 package io.raftkv.transport;
 
+import io.raftkv.config.NodeConfig;
 import io.raftkv.transport.grpc.RaftServiceHandlerFactory;
 import io.raftkv.transport.grpc.RaftServiceImpl;
 import java.net.InetSocketAddress;
@@ -10,20 +11,25 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.japi.function.Function;
 
 /**
  * The gRPC endpoint of one node: serves {@code RaftService} for a {@link RaftInbound} on the
  * node's raft address.
  *
- * <p>HTTP/2 is enabled on this binding only (STACK pitfall 4): switched on globally, the JSON port
+ * <p>HTTP/2 is enabled on this binding only: switched on globally, the JSON port
  * would also offer h2c and plain HTTP/1.1 clients break on it.
  */
 public final class GrpcServer {
   /** How long {@link #unbind()} lets in-flight calls finish before it cuts connections. */
-  /** Largest gRPC request body accepted: well above max_bytes_per_append plus one large entry. */
-  public static final long MAX_MESSAGE_BYTES = 16L << 20;
-
   public static final Duration DEFAULT_TERMINATE_DEADLINE = Duration.ofSeconds(2);
+
+  /** Keepalive pings as configured by default (peer_keepalive_interval_ms, _timeout_ms). */
+  public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(2);
+  public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(2);
 
   private final ServerBinding binding;
 
@@ -36,15 +42,46 @@ public final class GrpcServer {
    * socket is bound, or exceptionally when it cannot be (port in use, bad host).
    */
   public static CompletionStage<GrpcServer> start(ActorSystem<?> system, RaftInbound inbound, String host, int port) {
-    var handler = RaftServiceHandlerFactory.create(new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system)), system);
+    return start(system, inbound, host, port, DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT);
+  }
+
+  /**
+   * Like {@link #start(ActorSystem, RaftInbound, String, int)}, with keepalive: a connection
+   * that carries an open call (a peer stream, a snapshot transfer) but no data for
+   * {@code pingInterval} is pinged, and closed when the ping goes unanswered for
+   * {@code pingTimeout}, so a peer that vanished does not hold its calls open here until TCP
+   * gives up. Peers' own pings are answered whatever their rate: Pekko HTTP polices no pings.
+   */
+  public static CompletionStage<GrpcServer> start(
+      ActorSystem<?> system, RaftInbound inbound, String host, int port, Duration pingInterval, Duration pingTimeout) {
+    var service = RaftServiceHandlerFactory.create(
+        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system)), system);
+    // Every message of every call, unary or streamed, is held to the cluster's message limit.
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = request -> service.apply(request.withEntity(
+        HttpEntities.create(request.entity().getContentType(),
+            request.entity().getDataBytes().via(GrpcMessageLimit.flow(NodeConfig.GRPC_MAX_MESSAGE_BYTES)))));
+    Duration timeout = serverPingTimeout(pingInterval, pingTimeout);
     return Http.get(system)
         .newServerAt(host, port)
-        // HTTP/2 on this binding only (STACK pitfall 4). The JSON port's body limit is far below
-        // what an AppendEntries batch can carry, so this binding sets its own.
+        // HTTP/2 on this binding only. The JSON port's body limit is far below
+        // what an AppendEntries batch can carry, so this binding sets the peer message limit.
         .adaptSettings(s -> s.withEnableHttp2(true)
-            .withParserSettings(s.getParserSettings().withMaxContentLength(MAX_MESSAGE_BYTES)))
+            .withParserSettings(s.getParserSettings().withMaxContentLength(NodeConfig.GRPC_MAX_MESSAGE_BYTES))
+            .withHttp2Settings(s.getHttp2Settings().withPingInterval(pingInterval).withPingTimeout(timeout)))
         .bind(handler)
         .thenApplyAsync(GrpcServer::new, system.executionContext());
+  }
+
+  /**
+   * Pekko HTTP wants the ping timeout to divide the ping interval evenly (it checks for an
+   * answer on the interval's ticks): the largest such timeout, in whole milliseconds, that is
+   * no longer than the one asked for.
+   */
+  static Duration serverPingTimeout(Duration interval, Duration wanted) {
+    long intervalMs = Math.max(1, interval.toMillis());
+    long t = Math.max(1, Math.min(wanted.toMillis(), intervalMs));
+    while (intervalMs % t != 0) t--;
+    return Duration.ofMillis(t);
   }
 
   public ServerBinding binding() {

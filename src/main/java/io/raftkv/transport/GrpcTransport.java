@@ -1,24 +1,12 @@
 package io.raftkv.transport;
 
-import io.grpc.CallOptions;
-import io.grpc.Channel;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.Deadline;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.raft.core.Member;
-import io.raftkv.transport.grpc.AppendStreamMessage;
-import io.raftkv.transport.grpc.InstallSnapshotChunk;
-import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.OverflowStrategy;
-import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
 import io.raftkv.transport.grpc.LeaveRequest;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
@@ -26,7 +14,6 @@ import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.HelloRequest;
 import io.raftkv.transport.grpc.ProtoCodec;
-import io.raftkv.transport.grpc.RaftService;
 import io.raftkv.transport.grpc.RaftServiceClient;
 import java.time.Duration;
 import java.util.HashSet;
@@ -37,19 +24,21 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.grpc.GrpcClientSettings;
 
 /**
  * {@link Transport} over Pekko gRPC: one plaintext HTTP/2 channel per peer address, created on
  * first use and cached, shared by Raft RPCs, client calls and Hello.
  *
- * <p>Every call carries a gRPC deadline, so a dead or stalled peer costs at most that long and the
- * call then completes exceptionally; Raft treats it as a lost message. A forwarded write that fails
- * this way has an unknown outcome (it may have reached the leader), so callers must not report it
- * as failed.
+ * <p>Every call carries a gRPC deadline ({@link CallDeadlines}), so a dead or stalled peer costs at
+ * most that long and the call then completes exceptionally; Raft treats it as a lost message. A
+ * forwarded write that fails this way has an unknown outcome (it may have reached the leader), so
+ * callers must not report it as failed. The two long-lived calls are bounded per message instead:
+ * AppendEntries and ReadIndex on the peer's {@link PeerStream} each have their deadline, and a
+ * snapshot transfer ({@link SnapshotSender}) a timeout per chunk. Keepalive pings
+ * ({@link PeerClients}) close a connection whose peer stopped answering, so a silently dead peer
+ * is noticed in seconds.
  *
  * <p>Reconnection: a gRPC channel reconnects by itself, but with exponential backoff that grows to
  * two minutes, and calls made while it backs off fail at once. A peer restarted after a long outage
@@ -71,9 +60,22 @@ public final class GrpcTransport implements Transport {
    *     transport gives up
    * @param reconnectMin first interval after which a failing channel is rebuilt
    * @param reconnectMax largest such interval
+   * @param keepaliveInterval a connection the peer has sent nothing on for this long is pinged
+   * @param keepaliveTimeout a ping unanswered for this long closes the connection
+   * @param snapshotChunkTimeout a snapshot transfer fails when the follower takes no chunk for
+   *     this long (and resumes at the next attempt)
+   * @param streamResetTimeouts requests in a row that time out, with no response in between,
+   *     after which a peer stream is torn down and re-opened
    */
   public record Settings(
-      Duration raftDeadline, Duration clientCallDeadline, Duration reconnectMin, Duration reconnectMax) {
+      Duration raftDeadline,
+      Duration clientCallDeadline,
+      Duration reconnectMin,
+      Duration reconnectMax,
+      Duration keepaliveInterval,
+      Duration keepaliveTimeout,
+      Duration snapshotChunkTimeout,
+      int streamResetTimeouts) {
     public Settings {
       requirePositive("raftDeadline", raftDeadline);
       requirePositive("clientCallDeadline", clientCallDeadline);
@@ -83,22 +85,45 @@ public final class GrpcTransport implements Transport {
       if (reconnectMax == null || reconnectMax.compareTo(reconnectMin) < 0) {
         throw new IllegalArgumentException("reconnectMax must be at least reconnectMin");
       }
+      requirePositive("keepaliveInterval", keepaliveInterval);
+      requirePositive("keepaliveTimeout", keepaliveTimeout);
+      requirePositive("snapshotChunkTimeout", snapshotChunkTimeout);
+      if (streamResetTimeouts < 1) throw new IllegalArgumentException("streamResetTimeouts must be at least 1");
     }
 
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30));
+      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30),
+          Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(10), 3);
     }
 
     public Settings withRaftDeadline(Duration d) {
-      return new Settings(d, clientCallDeadline, reconnectMin, reconnectMax);
+      return new Settings(d, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval, keepaliveTimeout,
+          snapshotChunkTimeout, streamResetTimeouts);
     }
 
     public Settings withClientCallDeadline(Duration d) {
-      return new Settings(raftDeadline, d, reconnectMin, reconnectMax);
+      return new Settings(raftDeadline, d, reconnectMin, reconnectMax, keepaliveInterval, keepaliveTimeout,
+          snapshotChunkTimeout, streamResetTimeouts);
     }
 
     public Settings withReconnect(Duration min, Duration max) {
-      return new Settings(raftDeadline, clientCallDeadline, min, max);
+      return new Settings(raftDeadline, clientCallDeadline, min, max, keepaliveInterval, keepaliveTimeout,
+          snapshotChunkTimeout, streamResetTimeouts);
+    }
+
+    public Settings withKeepalive(Duration interval, Duration timeout) {
+      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, interval, timeout,
+          snapshotChunkTimeout, streamResetTimeouts);
+    }
+
+    public Settings withSnapshotChunkTimeout(Duration d) {
+      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval,
+          keepaliveTimeout, d, streamResetTimeouts);
+    }
+
+    public Settings withStreamResetTimeouts(int n) {
+      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval,
+          keepaliveTimeout, snapshotChunkTimeout, n);
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -115,15 +140,19 @@ public final class GrpcTransport implements Transport {
     volatile boolean answered;
     /** The last call failed to connect; cleared by the next answer. */
     volatile boolean failing;
-    private AppendStream stream;
+    private PeerStream stream;
 
-    synchronized AppendStream appendStream(java.util.function.Supplier<AppendStream> open) {
-      if (stream == null || stream.closed) stream = open.get();
+    synchronized PeerStream stream(java.util.function.Supplier<PeerStream> open) {
+      if (stream == null || stream.isClosed()) stream = open.get();
       return stream;
     }
 
-    synchronized void clearStream(AppendStream s) {
+    synchronized void clearStream(PeerStream s) {
       if (stream == s) stream = null;
+    }
+
+    synchronized PeerStream currentStream() {
+      return stream;
     }
 
     PeerChannel(RaftServiceClient client, long createdNanos, long reconnectNanos) {
@@ -138,6 +167,8 @@ public final class GrpcTransport implements Transport {
   private final Settings settings;
   private final Executor executor;
   private final Materializer materializer;
+  private final PeerClients clients;
+  private final SnapshotSender snapshotSender;
   private final ConcurrentHashMap<String, PeerChannel> channels = new ConcurrentHashMap<>();
   /** Reconnect interval for the next channel to an address whose last channel never answered. */
   private final ConcurrentHashMap<String, Long> nextReconnectNanos = new ConcurrentHashMap<>();
@@ -155,9 +186,11 @@ public final class GrpcTransport implements Transport {
     this.selfId = selfId;
     this.settings = settings;
     // Every continuation runs on the system's dispatcher: on two cores the common pool has one
-    // thread and spawns a new one per blocked task (STACK pitfall 12).
+    // thread and spawns a new one per blocked task.
     this.executor = system.executionContext();
     this.materializer = Materializer.matFromSystem(system);
+    this.clients = new PeerClients(system, settings);
+    this.snapshotSender = new SnapshotSender(materializer, executor, settings.snapshotChunkTimeout());
     this.peers = Map.copyOf(initialPeers);
   }
 
@@ -193,7 +226,7 @@ public final class GrpcTransport implements Transport {
    * once; one that gets no answer fails at the Raft deadline. Either is a lost message to Raft.
    */
   private CompletionStage<RaftMessage.Response> sendOnStream(long peerId, RaftMessage.AppendEntries ae) {
-    AppendStream stream;
+    PeerStream stream;
     try {
       stream = streamTo(peerId);
     } catch (RuntimeException e) {
@@ -202,43 +235,45 @@ public final class GrpcTransport implements Transport {
     return stream.send(ae, settings.raftDeadline());
   }
 
-  private AppendStream streamTo(long peerId) {
+  private PeerStream streamTo(long peerId) {
     String addr = peers.get(peerId);
     if (addr == null) throw new IllegalArgumentException("node " + peerId + " is not a known peer");
     PeerChannel pc = channelFor(addr);
-    return pc.appendStream(() -> openStream(addr, pc));
+    return pc.stream(() -> openStream(addr, pc));
   }
 
-  private AppendStream openStream(String addr, PeerChannel pc) {
-    AppendStream stream = new AppendStream(executor);
-    Pair<SourceQueueWithComplete<AppendStreamMessage>, Source<AppendStreamMessage, NotUsed>> pre =
-        Source.<AppendStreamMessage>queue(AppendStream.BUFFER, OverflowStrategy.dropNew()).preMaterialize(materializer);
-    stream.queue = pre.first();
-    pc.client.appendStream(pre.second())
-        .runWith(Sink.foreach(stream::onResponse), materializer)
-        .whenCompleteAsync((done, failure) -> {
-          Throwable cause = failure == null ? new IllegalStateException("append stream to " + addr + " ended") : unwrap(failure);
-          stream.close(cause);
-          pc.clearStream(stream);
-          if (failure != null && isConnectionFailure(cause)) {
-            pc.failing = true;
-            maybeReconnect(addr, pc);
-          } else if (failure == null) {
-            pc.answered = true;
-          }
-        }, executor);
-    return stream;
+  private PeerStream openStream(String addr, PeerChannel pc) {
+    PeerStream[] opened = new PeerStream[1];
+    opened[0] = new PeerStream(addr, pc.client, materializer, executor, settings.streamResetTimeouts(), failure -> {
+      pc.clearStream(opened[0]);
+      if (failure == null) {
+        pc.answered = true;
+      } else if (isConnectionFailure(failure)) {
+        pc.failing = true;
+        maybeReconnect(addr, pc);
+      }
+    });
+    return opened[0];
   }
 
+  /**
+   * Streams a snapshot (see {@link SnapshotSender}): a transfer that broke off is resumed after
+   * the chunks the follower already holds, and only a follower that takes no chunk for the
+   * snapshot chunk timeout fails it.
+   */
   @Override
   public CompletionStage<RaftMessage.Response> installSnapshot(
       long peerId, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
-    // The header rides on the first chunk (an empty one if the snapshot has no data at all).
-    Source<InstallSnapshotChunk, NotUsed> wire = chunks
-        .prepend(Source.single(new byte[0]))
-        .zipWithIndex()
-        .map(p -> p.second() == 0 ? ProtoCodec.headerChunk(header, p.first()) : ProtoCodec.dataChunk(p.first()));
-    return callPeer(peerId, c -> c.installSnapshot(wire), ProtoCodec::fromProto);
+    String addr = peers.get(peerId);
+    PeerChannel pc;
+    try {
+      if (addr == null) throw new IllegalArgumentException("node " + peerId + " is not a known peer");
+      pc = channelFor(addr);
+    } catch (RuntimeException e) {
+      chunks.runWith(Sink.cancelled(), materializer);
+      return CompletableFuture.failedFuture(e);
+    }
+    return observe(addr, pc, snapshotSender.send(addr, pc.client, header, chunks), ProtoCodec::fromProto);
   }
 
   @Override
@@ -248,7 +283,7 @@ public final class GrpcTransport implements Transport {
 
   @Override
   public CompletionStage<ReadIndexReply> readIndex(long peerId) {
-    AppendStream stream;
+    PeerStream stream;
     try {
       stream = streamTo(peerId);
     } catch (RuntimeException e) {
@@ -337,6 +372,12 @@ public final class GrpcTransport implements Transport {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    return observe(addr, pc, answer, decode);
+  }
+
+  /** Decodes a call's answer, noting on the channel whether the peer answered or was unreachable. */
+  private <A, R> CompletionStage<R> observe(
+      String addr, PeerChannel pc, CompletionStage<A> answer, Function<A, R> decode) {
     return answer.handleAsync(
         (a, error) -> {
           if (error != null) {
@@ -362,23 +403,13 @@ public final class GrpcTransport implements Transport {
       existing = channels.get(addr);
       if (existing != null) return existing;
       long reconnect = nextReconnectNanos.getOrDefault(addr, settings.reconnectMin().toNanos());
-      PeerChannel created = new PeerChannel(newClient(addr), System.nanoTime(), reconnect);
+      PeerChannel created = new PeerChannel(clients.create(addr), System.nanoTime(), reconnect);
       channels.put(addr, created);
       // The channel also ends on its own when Pekko gives up connecting (connection-attempts);
       // forget it then, so the next call dials again instead of using a dead channel.
       created.client.closed().whenCompleteAsync((done, error) -> channels.remove(addr, created), executor);
       return created;
     }
-  }
-
-  private RaftServiceClient newClient(String addr) {
-    HostPort hp = HostPort.parse(addr);
-    GrpcClientSettings clientSettings =
-        GrpcClientSettings.connectToServiceAt(hp.host(), hp.port(), system)
-            // Peers talk plaintext HTTP/2; the client default is TLS (STACK pitfall 3).
-            .withTls(false)
-            .withChannelBuilderOverrides(builder -> builder.intercept(new DeadlineInterceptor(settings)));
-    return RaftServiceClient.create(clientSettings, system);
   }
 
   /** Rebuilds the channel to {@code addr} if {@code pc} has been failing for its reconnect interval. */
@@ -398,76 +429,9 @@ public final class GrpcTransport implements Transport {
   private void drop(String addr) {
     PeerChannel pc = channels.remove(addr);
     if (pc != null) {
-      AppendStream s = pc.stream;
-      if (s != null) s.close(new IllegalStateException("channel to " + addr + " closed"));
+      PeerStream s = pc.currentStream();
+      if (s != null) s.reset(new IllegalStateException("channel to " + addr + " closed"));
       pc.client.close();
-    }
-  }
-
-  /**
-   * One peer's stream for AppendEntries and ReadIndex: requests out through a queue, responses
-   * matched by id.
-   */
-  private static final class AppendStream {
-    static final int BUFFER = 1024;
-    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Object>> pending =
-        new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong nextId = new java.util.concurrent.atomic.AtomicLong();
-    private final Executor executor;
-    volatile SourceQueueWithComplete<AppendStreamMessage> queue;
-    volatile boolean closed;
-
-    AppendStream(Executor executor) {
-      this.executor = executor;
-    }
-
-    CompletionStage<RaftMessage.Response> send(RaftMessage.AppendEntries ae, Duration deadline) {
-      return request(AppendStreamMessage.newBuilder().setRequest(ProtoCodec.toProto(ae)), deadline)
-          .thenApply(o -> (RaftMessage.Response) o);
-    }
-
-    CompletionStage<ReadIndexReply> readIndex(long selfId, Duration deadline) {
-      return request(AppendStreamMessage.newBuilder().setReadIndexRequest(ProtoCodec.toReadIndexRequest(selfId)), deadline)
-          .thenApply(o -> (ReadIndexReply) o);
-    }
-
-    private CompletableFuture<Object> request(AppendStreamMessage.Builder message, Duration deadline) {
-      long id = nextId.incrementAndGet();
-      CompletableFuture<Object> answer = new CompletableFuture<>();
-      pending.put(id, answer);
-      if (closed) {
-        pending.remove(id);
-        return CompletableFuture.failedFuture(new IllegalStateException("peer stream closed"));
-      }
-      queue.offer(message.setId(id).build()).whenComplete((result, failure) -> {
-        if (failure != null || result != QueueOfferResult.enqueued()) {
-          CompletableFuture<Object> f = pending.remove(id);
-          if (f != null) f.completeExceptionally(new IllegalStateException("peer stream full or closed"));
-        }
-      });
-      return answer
-          .orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS)
-          .whenCompleteAsync((r, e) -> pending.remove(id), executor);
-    }
-
-    void onResponse(AppendStreamMessage m) {
-      CompletableFuture<Object> f = pending.remove(m.getId());
-      if (f == null) return;
-      if (m.hasReadIndexResponse()) {
-        f.complete(ProtoCodec.fromProto(m.getReadIndexResponse()));
-      } else {
-        f.complete(ProtoCodec.fromProto(m.getResponse()));
-      }
-    }
-
-    void close(Throwable cause) {
-      closed = true;
-      SourceQueueWithComplete<AppendStreamMessage> q = queue;
-      if (q != null) q.complete();
-      for (Long id : java.util.List.copyOf(pending.keySet())) {
-        CompletableFuture<Object> f = pending.remove(id);
-        if (f != null) f.completeExceptionally(cause);
-      }
     }
   }
 
@@ -478,44 +442,6 @@ public final class GrpcTransport implements Transport {
   private static Throwable unwrap(Throwable t) {
     while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
     return t;
-  }
-
-  /**
-   * Gives each call its deadline by method: the Pekko gRPC client applies its configured deadline
-   * on some call paths only, so the deadline is set where every call passes, on the channel.
-   * A shorter deadline already on the call is kept.
-   */
-  private static final class DeadlineInterceptor implements ClientInterceptor {
-    private static final String FORWARD = MethodDescriptor.generateFullMethodName(RaftService.name, "Forward");
-    private static final String READ_INDEX = MethodDescriptor.generateFullMethodName(RaftService.name, "ReadIndex");
-    private static final String JOIN = MethodDescriptor.generateFullMethodName(RaftService.name, "Join");
-    private static final String LEAVE = MethodDescriptor.generateFullMethodName(RaftService.name, "Leave");
-    private static final String APPEND_STREAM = MethodDescriptor.generateFullMethodName(RaftService.name, "AppendStream");
-    private static final String INSTALL_SNAPSHOT =
-        MethodDescriptor.generateFullMethodName(RaftService.name, "InstallSnapshot");
-    /** A join waits while the learner catches up, which takes as long as the log is big. */
-    private static final long ADMIN_NANOS = TimeUnit.SECONDS.toNanos(120);
-
-    private final long raftNanos;
-    private final long clientCallNanos;
-
-    DeadlineInterceptor(Settings settings) {
-      this.raftNanos = settings.raftDeadline().toNanos();
-      this.clientCallNanos = settings.clientCallDeadline().toNanos();
-    }
-
-    @Override
-    public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
-      String name = method.getFullMethodName();
-      // The append stream lives as long as the connection; each message has its own deadline.
-      if (APPEND_STREAM.equals(name)) return next.newCall(method, options);
-      long nanos = FORWARD.equals(name) || READ_INDEX.equals(name) ? clientCallNanos : raftNanos;
-      if (JOIN.equals(name) || LEAVE.equals(name) || INSTALL_SNAPSHOT.equals(name)) nanos = ADMIN_NANOS;
-      Deadline deadline = Deadline.after(nanos, TimeUnit.NANOSECONDS);
-      Deadline existing = options.getDeadline();
-      if (existing != null && existing.isBefore(deadline)) deadline = existing;
-      return next.newCall(method, options.withDeadline(deadline));
-    }
   }
 
   /** A raft address, {@code host:port} or {@code [ipv6]:port}. */

@@ -17,11 +17,20 @@ public interface RaftInbound {
   CompletionStage<WriteOutcome> onForward(KvCommand command);
 
   /**
-   * A snapshot streamed by the leader: {@code chunks} are the snapshot's data in order. Completes
-   * with the response once the snapshot is durably installed (or refused).
+   * A snapshot streamed by the leader: {@code chunks} are the snapshot's data in order, starting
+   * at chunk {@code firstChunk} (the ones before it this node staged in an earlier transfer).
+   * Completes with the response once the snapshot is durably installed (or refused), and fails if
+   * this node does not hold exactly {@code firstChunk} chunks of that snapshot staged.
    */
   CompletionStage<RaftMessage.Response> onInstallSnapshot(
-      RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks);
+      RaftMessage.InstallSnapshot header, long firstChunk, Source<byte[], NotUsed> chunks);
+
+  /**
+   * The leader asks, before it streams, how many chunks of the snapshot {@code header} names
+   * this node already holds staged from an earlier transfer in the same term (0 if none); a
+   * staged install of any other snapshot is abandoned.
+   */
+  CompletionStage<Long> onSnapshotProbe(RaftMessage.InstallSnapshot header);
 
   CompletionStage<ReadIndexReply> onReadIndex();
 

@@ -700,6 +700,52 @@ abstract class StorageContractTest<S extends RaftLogStore & StateMachineStore & 
   }
 
   @Test
+  void anInstallResumedInTheSameLeaderTermKeepsItsChunksAndAnyOtherStartsAfresh() {
+    fill(store, 5);
+    S leader = openOther();
+    try {
+      fill(leader, 60);
+      leader.createSnapshot();
+      SnapshotMeta meta = leader.latestSnapshot().orElseThrow();
+      SnapshotMeta otherSnapshot = new SnapshotMeta(meta.index() - 1, meta.term(), meta.membership(), 0, 0);
+      try (SnapshotSource source = leader.openSnapshot()) {
+        SnapshotSink first = store.resumeInstall(meta, 7);
+        first.write(source.nextChunk(200));
+        first.write(source.nextChunk(200));
+        assertEquals(2, first.stagedChunks());
+
+        // A later leader term: its chunks may be cut elsewhere, so nothing staged is kept.
+        assertEquals(0, store.resumeInstall(meta, 8).stagedChunks());
+        assertThrows(IllegalStateException.class, () -> first.write(new byte[0]));
+        // Another snapshot, or an install that asks for no resuming, starts afresh too.
+        SnapshotSink fresh = store.resumeInstall(otherSnapshot, 8);
+        assertEquals(0, fresh.stagedChunks());
+        assertEquals(0, store.beginInstall(meta).stagedChunks());
+        assertEquals(0, store.resumeInstall(meta, 8).stagedChunks());
+      }
+      try (SnapshotSource source = leader.openSnapshot()) {
+        SnapshotSink staged = store.resumeInstall(meta, 9);
+        staged.write(source.nextChunk(200));
+        staged.write(source.nextChunk(200));
+        staged.write(source.nextChunk(200));
+        // The transfer broke off; the next one, same snapshot and same term, resumes at chunk 3.
+        SnapshotSink resumed = store.resumeInstall(meta, 9);
+        assertEquals(3, resumed.stagedChunks());
+        for (byte[] chunk = source.nextChunk(200); chunk != null; chunk = source.nextChunk(200)) resumed.write(chunk);
+        resumed.commit(false);
+      }
+      assertEquals(dump(leader), dump(store));
+      assertEquals(meta.index(), store.appliedIndex());
+      // A committed install is finished: asking for it again begins a new, empty one.
+      SnapshotSink after = store.resumeInstall(meta, 9);
+      assertEquals(0, after.stagedChunks());
+      after.abort();
+    } finally {
+      leader.close();
+    }
+  }
+
+  @Test
   void purgeRemovesEntriesRecordsTheBaseAndTheLogContinuesAfterIt() {
     fill(store, 20);
     assertThrows(IllegalArgumentException.class, () -> store.purgeLog(5)); // no snapshot yet

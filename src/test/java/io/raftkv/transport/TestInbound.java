@@ -22,6 +22,13 @@ final class TestInbound implements RaftInbound {
   final LinkedBlockingQueue<KvCommand> forwarded = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<Member> joined = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<Long> snapshotBytes = new LinkedBlockingQueue<>();
+  final LinkedBlockingQueue<RaftMessage.InstallSnapshot> probes = new LinkedBlockingQueue<>();
+  final LinkedBlockingQueue<Long> firstChunks = new LinkedBlockingQueue<>();
+  /** Reads a snapshot's chunks and counts their bytes; by default as fast as they come. */
+  volatile Function<org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed>, CompletionStage<Long>>
+      snapshotReader = chunks -> chunks.runFold(0L, (n, c) -> n + c.length, this.materializer);
+  /** What a probe answers: chunks this node claims to hold staged. */
+  volatile long stagedChunks;
   volatile org.apache.pekko.stream.Materializer materializer;
   volatile Function<RaftMessage.Request, CompletionStage<RaftMessage.Response>> onRequest =
       r -> CompletableFuture.completedFuture(TestInbound.answer(r));
@@ -59,11 +66,18 @@ final class TestInbound implements RaftInbound {
   }
 
   @Override
+  public CompletionStage<Long> onSnapshotProbe(RaftMessage.InstallSnapshot header) {
+    probes.add(header);
+    return CompletableFuture.completedFuture(stagedChunks);
+  }
+
+  @Override
   public CompletionStage<RaftMessage.Response> onInstallSnapshot(
-      RaftMessage.InstallSnapshot header, org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed> chunks) {
+      RaftMessage.InstallSnapshot header, long firstChunk,
+      org.apache.pekko.stream.javadsl.Source<byte[], org.apache.pekko.NotUsed> chunks) {
     requests.add(header);
-    return chunks
-        .runFold(0L, (n, c) -> n + c.length, materializer)
+    firstChunks.add(firstChunk);
+    return snapshotReader.apply(chunks)
         .thenApply(total -> {
           snapshotBytes.add(total);
           return (RaftMessage.Response) new RaftMessage.InstallSnapshotResponse(

@@ -44,6 +44,8 @@ public final class RaftCore {
   private int randomizedElectionTimeout;
   /** Ticks since this core started: the logical clock for when each follower was last heard. */
   private long ticks;
+  /** The tick at which this node last became leader. */
+  private long leaderSinceTick;
   private int heartbeatElapsed;
 
   // Candidate state: votes received in the current (pre-)election, keyed by voter.
@@ -310,6 +312,10 @@ public final class RaftCore {
       return new ProposeResult.Rejected("another membership change is in progress; retry when it completes");
     }
     ProposeResult.Refused refused = confChangeRefusal(change, force);
+    if (refused != null && refused.rule() == ProposeResult.Refused.Rule.VOTERS_UNREACHABLE && !ledForAnElectionTimeout()) {
+      // A voter that has not answered a leader this young may only be slow to: decide later.
+      return new ProposeResult.Rejected("this leader has not heard from every voter since its election yet; retry shortly");
+    }
     if (refused != null) return refused;
     return propose(LogEntry.Kind.CONFIG, MembershipCodec.encode(ConfChange.apply(change, membership)));
   }
@@ -334,6 +340,14 @@ public final class RaftCore {
     String needsForce = ReconfigurationRules.forceRefusal(change, membership, force);
     if (needsForce != null) return new ProposeResult.Refused(ProposeResult.Refused.Rule.NEEDS_FORCE, needsForce);
     return null;
+  }
+
+  /**
+   * This node has led for at least an election timeout, so a voter it has not heard from in that
+   * time is silent rather than merely slower than the others to answer a new leader.
+   */
+  public boolean ledForAnElectionTimeout() {
+    return role == Role.LEADER && ticks - leaderSinceTick >= config.electionTicksMin();
   }
 
   /** A leader heard from {@code peer} within the last election timeout. */
@@ -653,6 +667,7 @@ public final class RaftCore {
   private void becomeLeader() {
     role = Role.LEADER;
     leaderId = id;
+    leaderSinceTick = ticks;
     leadTransferee = 0;
     heartbeatElapsed = 0;
     electionElapsed = 0;

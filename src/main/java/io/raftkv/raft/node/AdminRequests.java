@@ -60,7 +60,10 @@ final class AdminRequests {
       // this one its leadership.
       ProposeResult.Refused refused =
           core.membership().contains(l.nodeId()) ? core.confChangeRefusal(new ConfChange.Remove(l.nodeId()), l.force()) : null;
-      if (refused != null) {
+      boolean undecided = refused != null
+          && refused.rule() == ProposeResult.Refused.Rule.VOTERS_UNREACHABLE
+          && !core.ledForAnElectionTimeout(); // too young a leader to tell: the next leader checks again
+      if (refused != null && !undecided) {
         l.replyTo().tell(MembershipChanges.outcomeOf(refused));
         return;
       }

@@ -13,9 +13,7 @@ import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.storage.SnapshotMeta;
 import io.raftkv.storage.SnapshotSink;
 import io.raftkv.storage.StateMachineStore;
-import java.util.concurrent.CompletionException;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import io.raftkv.transport.PeerInfo;
@@ -49,7 +47,7 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   private final StatusBoard status;
   private final StateMachineStore stateMachine;
   private final NodeSettings settings;
-  private final Materializer materializer;
+  private final SnapshotReceiver snapshotReceiver;
   private final DiskQuota quota;
   private final ReadinessRules readiness;
   private final Executor readExecutor;
@@ -68,7 +66,6 @@ public final class NodeGateway implements ClientApi, RaftInbound {
       Executor readExecutor,
       DiskQuota quota,
       ReadinessRules readiness) {
-    this.materializer = materializer;
     this.readExecutor = readExecutor;
     this.quota = quota;
     this.readiness = readiness;
@@ -77,6 +74,18 @@ public final class NodeGateway implements ClientApi, RaftInbound {
     this.status = status;
     this.stateMachine = stateMachine;
     this.settings = settings;
+    Duration step = Duration.ofSeconds(30);
+    this.snapshotReceiver = new SnapshotReceiver(new SnapshotReceiver.Node() {
+      @Override
+      public CompletionStage<SnapshotSink> beginInstall(SnapshotMeta meta, long leaderTerm) {
+        return AskPattern.ask(node, r -> new RaftNode.BeginInstall(meta, leaderTerm, r), step, scheduler);
+      }
+
+      @Override
+      public CompletionStage<RaftMessage.Response> installReceived(RaftMessage.InstallSnapshot header, SnapshotSink sink) {
+        return AskPattern.ask(node, r -> new RaftNode.InstallReceived(header, sink, r), step, scheduler);
+      }
+    }, materializer);
   }
 
   @Override
@@ -157,29 +166,16 @@ public final class NodeGateway implements ClientApi, RaftInbound {
     return AskPattern.ask(node, replyTo -> new RaftNode.PeerRequest(request, replyTo), settings.requestTimeout(), scheduler);
   }
 
-  /**
-   * Receives a snapshot from the leader: the storage stages the chunks as they stream in (never
-   * all in memory), then the node decides, through the core, whether to make it live.
-   */
+  /** Receives a snapshot from the leader, resuming one that broke off (see {@link SnapshotReceiver}). */
   @Override
   public CompletionStage<RaftMessage.Response> onInstallSnapshot(
-      RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
-    SnapshotMeta meta = new SnapshotMeta(
-        header.lastIncludedIndex(), header.lastIncludedTerm(), header.membership(), 0, System.currentTimeMillis());
-    Duration step = Duration.ofSeconds(30);
-    return AskPattern.<RaftNode.Command, SnapshotSink>ask(node, r -> new RaftNode.BeginInstall(meta, r), step, scheduler)
-        .thenCompose(sink -> chunks
-            .withAttributes(ActorAttributes.dispatcher("raftkv-snapshot-dispatcher"))
-            .runForeach(sink::write, materializer)
-            .handle((done, failure) -> {
-              if (failure != null) {
-                sink.abort();
-                throw new CompletionException(failure);
-              }
-              return sink;
-            }))
-        .thenCompose(sink -> AskPattern.<RaftNode.Command, RaftMessage.Response>ask(
-            node, r -> new RaftNode.InstallReceived(header, sink, r), step, scheduler));
+      RaftMessage.InstallSnapshot header, long firstChunk, Source<byte[], NotUsed> chunks) {
+    return snapshotReceiver.receive(header, firstChunk, chunks);
+  }
+
+  @Override
+  public CompletionStage<Long> onSnapshotProbe(RaftMessage.InstallSnapshot header) {
+    return snapshotReceiver.probe(header);
   }
 
   /** Snapshots the applied state now. */

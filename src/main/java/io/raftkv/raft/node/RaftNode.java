@@ -85,8 +85,11 @@ public final class RaftNode {
   /** Compact the log up to {@code uptoIndex}, which a snapshot must already cover. */
   public record PurgeLog(long uptoIndex, ActorRef<AdminOutcome> replyTo) implements Command {}
 
-  /** Prepare to receive a snapshot from the leader (handed to the storage actor). */
-  public record BeginInstall(SnapshotMeta meta, ActorRef<SnapshotSink> replyTo) implements Command {}
+  /**
+   * Prepare to receive a snapshot from the leader of {@code leaderTerm}, resuming an unfinished
+   * install of the same snapshot from the same term (handed to the storage actor).
+   */
+  public record BeginInstall(SnapshotMeta meta, long leaderTerm, ActorRef<SnapshotSink> replyTo) implements Command {}
 
   /** A snapshot fully received into {@code sink}; the core decides whether to install it. */
   public record InstallReceived(

@@ -165,7 +165,7 @@ final class SnapshotCoordinator {
   // ---------------------------------------------------------------- receiving (follower)
 
   void beginInstall(RaftNode.BeginInstall begin) {
-    storage.tell(new StorageActor.BeginInstall(begin.meta(), begin.replyTo()));
+    storage.tell(new StorageActor.BeginInstall(begin.meta(), begin.leaderTerm(), begin.replyTo()));
   }
 
   /** Hands the header to the core; the snapshot is staged until a Ready carries its install. */
@@ -241,7 +241,9 @@ final class SnapshotCoordinator {
   }
 
   void onSendFailed(RaftNode.SnapshotSendFailed f) {
-    ctx.getLog().warn("sending a snapshot to node {} failed: {}; retrying in {} ms",
+    // The next attempt resumes after the chunks the follower staged, so a big snapshot over a
+    // slow or flaky link still gets there, one broken-off transfer at a time.
+    ctx.getLog().warn("sending a snapshot to node {} failed: {}; resuming in {} ms",
         f.peer(), f.reason(), SNAPSHOT_RETRY.toMillis());
     // The peer stays marked as receiving a snapshot until then, so a peer that is down
     // costs one attempt per interval rather than one per heartbeat.

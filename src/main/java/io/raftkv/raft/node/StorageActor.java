@@ -68,8 +68,11 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
   /** The compaction before a snapshot failed on its own thread; the actor fails with it. */
   record CompactionFailed(Throwable cause) implements Command {}
 
-  /** Start receiving a snapshot from the leader. */
-  public record BeginInstall(SnapshotMeta meta, ActorRef<SnapshotSink> replyTo) implements Command {}
+  /**
+   * Start receiving a snapshot from the leader of {@code leaderTerm}, or resume the unfinished
+   * install of that same snapshot from that same term.
+   */
+  public record BeginInstall(SnapshotMeta meta, long leaderTerm, ActorRef<SnapshotSink> replyTo) implements Command {}
 
   private final RaftLogStore logStore;
   private final StateMachineStore stateMachine;
@@ -100,7 +103,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
           throw f.cause() instanceof RuntimeException r ? r : new IllegalStateException(f.cause());
         })
         .onMessage(BeginInstall.class, b -> {
-          b.replyTo().tell(snapshots.beginInstall(b.meta()));
+          b.replyTo().tell(snapshots.resumeInstall(b.meta(), b.leaderTerm()));
           return this;
         })
         .build();

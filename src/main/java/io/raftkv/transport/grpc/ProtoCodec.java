@@ -373,15 +373,46 @@ public final class ProtoCodec {
 
   /** The first chunk: the header and the first slice of data. */
   public static InstallSnapshotChunk headerChunk(RaftMessage.InstallSnapshot m, byte[] data) {
+    return header(m).setData(ByteString.copyFrom(data)).build();
+  }
+
+  /** The header of a stream whose data starts at chunk {@code firstChunk}; it carries no data. */
+  public static InstallSnapshotChunk resumeChunk(RaftMessage.InstallSnapshot m, long firstChunk) {
+    return header(m).setFirstChunk(firstChunk).build();
+  }
+
+  /**
+   * A header that asks how many chunks of the snapshot the follower holds staged. It leaves the
+   * membership out on purpose: a follower of an earlier version, which knows no probes, then
+   * rejects it as a header-less chunk instead of installing an empty snapshot.
+   */
+  public static InstallSnapshotChunk probeChunk(RaftMessage.InstallSnapshot m) {
+    return header(m).clearMembership().setProbe(true).build();
+  }
+
+  /** The snapshot a probe names; its membership is not part of a probe and reads as empty. */
+  public static RaftMessage.InstallSnapshot probeOf(InstallSnapshotChunk p) {
+    if (!p.getProbe()) throw new IllegalArgumentException("not a snapshot probe");
+    return new RaftMessage.InstallSnapshot(
+        p.getFrom(), p.getTo(), p.getTerm(), p.getLastIncludedIndex(), p.getLastIncludedTerm(),
+        io.raftkv.raft.core.Membership.EMPTY);
+  }
+
+  /** The answer to a probe, from the follower that holds {@code stagedChunks} chunks. */
+  public static InstallSnapshotResponse probeResponse(RaftMessage.InstallSnapshot m, long stagedChunks) {
+    return InstallSnapshotResponse.newBuilder()
+        .setFrom(m.to()).setTo(m.from()).setTerm(m.term()).setSuccess(true).setStagedChunks(stagedChunks)
+        .build();
+  }
+
+  private static InstallSnapshotChunk.Builder header(RaftMessage.InstallSnapshot m) {
     return InstallSnapshotChunk.newBuilder()
         .setFrom(m.from())
         .setTo(m.to())
         .setTerm(m.term())
         .setLastIncludedIndex(m.lastIncludedIndex())
         .setLastIncludedTerm(m.lastIncludedTerm())
-        .setMembership(ByteString.copyFrom(io.raftkv.raft.core.MembershipCodec.encode(m.membership())))
-        .setData(ByteString.copyFrom(data))
-        .build();
+        .setMembership(ByteString.copyFrom(io.raftkv.raft.core.MembershipCodec.encode(m.membership())));
   }
 
   public static InstallSnapshotChunk dataChunk(byte[] data) {

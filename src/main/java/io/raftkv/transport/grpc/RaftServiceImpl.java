@@ -128,6 +128,12 @@ public final class RaftServiceImpl implements RaftService {
             return failed(Status.INVALID_ARGUMENT, "empty snapshot stream", null);
           }
           InstallSnapshotChunk first = split.first().get(0);
+          if (first.getProbe()) {
+            // A probe carries no data; nothing more is read from its stream.
+            split.second().runWith(Sink.cancelled(), materializer);
+            return call(() -> ProtoCodec.probeOf(first), inbound::onSnapshotProbe,
+                staged -> ProtoCodec.probeResponse(ProtoCodec.probeOf(first), staged));
+          }
           RaftMessage.InstallSnapshot header;
           try {
             header = ProtoCodec.headerOf(first);
@@ -140,7 +146,7 @@ public final class RaftServiceImpl implements RaftService {
               .filter(bytes -> bytes.length > 0);
           return call(
               () -> header,
-              h -> inbound.onInstallSnapshot(h, data),
+              h -> inbound.onInstallSnapshot(h, first.getFirstChunk(), data),
               response -> ProtoCodec.toProto(expect(RaftMessage.InstallSnapshotResponse.class, response)));
         });
   }

@@ -27,9 +27,27 @@ class ReconfigurationSafetyTest {
     c.ready();
   }
 
+  /** committedLeader(), having led for an election timeout with node 2 answering and node 3 silent. */
+  static RaftCore settledLeaderWith3Silent() {
+    RaftCore c = committedLeader();
+    for (int i = 0; i < RaftCoreTest.CONFIG.electionTicksMin(); i++) {
+      tick(c, 1);
+      c.step(new AppendEntriesResponse(2, 1, 4, true, 2, 0, 2, 0));
+    }
+    assertEquals(Role.LEADER, c.role());
+    return c;
+  }
+
+  @Test
+  void aLeaderTooYoungToKnowWhoIsDownAsksToRetry() {
+    RaftCore c = committedLeader(); // elected moments ago; node 3 has not answered yet
+    assertInstanceOf(ProposeResult.Rejected.class, c.proposeConfChange(new ConfChange.Remove(2), true),
+        "node 3 may only be slow to answer a new leader: not a final refusal");
+  }
+
   @Test
   void removingAHealthyVoterIsRefusedWhileAnotherVoterIsSilent() {
-    RaftCore c = committedLeader(); // node 3 has never answered this leader
+    RaftCore c = settledLeaderWith3Silent();
     long last = c.lastIndex();
     ProposeResult r = c.proposeConfChange(new ConfChange.Remove(2), true);
     ProposeResult.Refused refused = assertInstanceOf(ProposeResult.Refused.class, r);
@@ -65,6 +83,7 @@ class ReconfigurationSafetyTest {
       c.step(new AppendEntriesResponse(2, 1, 4, true, 2, 0, 2, 0));
     }
     assertEquals(Role.LEADER, c.role());
+    assertTrue(c.ledForAnElectionTimeout());
     ProposeResult r = c.proposeConfChange(new ConfChange.Remove(2), true);
     assertEquals(ProposeResult.Refused.Rule.VOTERS_UNREACHABLE, assertInstanceOf(ProposeResult.Refused.class, r).rule());
   }

@@ -62,7 +62,10 @@ final class InMemoryNetwork {
       public CompletionStage<RaftMessage.Response> installSnapshot(
           long peerId, RaftMessage.InstallSnapshot header, Source<byte[], NotUsed> chunks) {
         RaftInbound target = reachable(self, peerId);
-        return target == null ? unreachable(peerId) : target.onInstallSnapshot(header, chunks);
+        if (target == null) return unreachable(peerId);
+        // As the gRPC transport does: ask how much is staged, then send the rest.
+        return target.onSnapshotProbe(header)
+            .thenCompose(staged -> target.onInstallSnapshot(header, staged, chunks.drop(staged)));
       }
 
       @Override

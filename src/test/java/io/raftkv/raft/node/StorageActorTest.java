@@ -83,6 +83,11 @@ class StorageActorTest {
     }
 
     @Override
+    public SnapshotSink resumeInstall(SnapshotMeta meta, long leaderTerm) {
+      return store.resumeInstall(meta, leaderTerm);
+    }
+
+    @Override
     public void purgeLog(long uptoIndex) {
       store.purgeLog(uptoIndex);
     }

@@ -193,4 +193,30 @@ class ProtoCodecTest {
     var m = new RaftMessage.AppendEntries(1, 2, 5, 0, 0, entries, 1999, 1);
     assertEquals(m, ProtoCodec.fromProto(ProtoCodec.toProto(m)));
   }
+
+  @Test
+  void snapshotProbeAndResumeHeadersKeepTheHeaderAndSayWhereTheDataStarts() throws Exception {
+    Membership m = Membership.ofVoters(List.of(new Member(1, "a:1", "a:2"), new Member(2, "b:1", "b:2")));
+    var header = new RaftMessage.InstallSnapshot(1, 2, 7, 1000, 6, m);
+
+    InstallSnapshotChunk probe = InstallSnapshotChunk.parseFrom(ProtoCodec.probeChunk(header).toByteArray());
+    assertEquals(true, probe.getProbe());
+    assertEquals(new RaftMessage.InstallSnapshot(1, 2, 7, 1000, 6, Membership.EMPTY), ProtoCodec.probeOf(probe));
+    assertEquals(0, probe.getData().size());
+    // A follower that knows no probes must refuse one rather than install an empty snapshot.
+    assertThrows(IllegalArgumentException.class, () -> ProtoCodec.headerOf(probe));
+
+    InstallSnapshotChunk resume = InstallSnapshotChunk.parseFrom(ProtoCodec.resumeChunk(header, 42).toByteArray());
+    assertEquals(false, resume.getProbe());
+    assertEquals(42, resume.getFirstChunk());
+    assertEquals(header, ProtoCodec.headerOf(resume));
+
+    // A header built the old way starts at chunk 0.
+    assertEquals(0, ProtoCodec.headerChunk(header, new byte[] {1}).getFirstChunk());
+
+    InstallSnapshotResponse answer =
+        InstallSnapshotResponse.parseFrom(ProtoCodec.probeResponse(header, 42).toByteArray());
+    assertEquals(42, answer.getStagedChunks());
+    assertEquals(new RaftMessage.InstallSnapshotResponse(2, 1, 7, true, 0), ProtoCodec.fromProto(answer));
+  }
 }
