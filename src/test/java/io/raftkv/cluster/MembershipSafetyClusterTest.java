@@ -109,10 +109,12 @@ class MembershipSafetyClusterTest {
   @Test
   void aJoinThatTimesOutLeavesNoLearnerBehind() throws Exception {
     // A learner silent for request_timeout_ms is given up on; keep it short for the test.
-    try (TestCluster c = new TestCluster(dir, 3, config("request_timeout_ms", 2000))) {
+    try (TestCluster c = new TestCluster(dir, 3, config("request_timeout_ms", 2000));
+        MuteNode mute = new MuteNode(9)) {
       c.startAll();
       int leader = c.awaitLeader();
-      TestCluster.Response r = c.post(leader, "/join", "{\"node_id\":9,\"endpoint\":\"" + deadEndpoint() + "\"}");
+      // It passes the join check (it answers Hello as an empty node 9), then never answers again.
+      TestCluster.Response r = c.post(leader, "/join", "{\"node_id\":9,\"endpoint\":\"" + mute.endpoint() + "\"}");
       assertEquals(504, r.status(), r.body());
       String error = r.json().get("error").asText();
       assertTrue(error.contains("has not answered the leader"), error);

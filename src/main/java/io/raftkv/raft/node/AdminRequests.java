@@ -61,6 +61,12 @@ final class AdminRequests {
    * cluster, is queued, with the incarnation it reported.
    */
   void joinAsLeader(RaftNode.Join j) {
+    // The cheap check first: a full cluster refuses at once, without asking the endpoint.
+    AdminOutcome full = MembershipChanges.capRefusal(core.membership(), j.member().id(), settings.maxMembers());
+    if (full != null) {
+      j.replyTo().tell(full);
+      return;
+    }
     if (vetting == null) {
       membershipChanges.join(j.member(), j.replyTo(), adminDeadline());
       return;

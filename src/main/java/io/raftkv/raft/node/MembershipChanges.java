@@ -3,6 +3,7 @@ package io.raftkv.raft.node;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.raft.core.ConfChange;
 import io.raftkv.raft.core.Member;
+import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.ProposeResult;
 import io.raftkv.raft.core.RaftCore;
 import java.util.ArrayDeque;
@@ -220,12 +221,8 @@ final class MembershipChanges {
         job.stage = Stage.CATCH_UP;
         return null; // moved on by the next drive, which first checks that the learner answers
       }
-      int members = core.membership().all().size();
-      if (members >= maxMembers) {
-        return new AdminOutcome.Invalid("the cluster already has " + members + " members (voters and learners),"
-            + " the most max_members = " + maxMembers + " allows; remove a member with POST /leave first,"
-            + " or raise max_members on every node");
-      }
+      AdminOutcome full = capRefusal(core.membership(), id, maxMembers);
+      if (full != null) return full;
       return propose(core, job, new ConfChange.AddLearner(job.joining), Stage.WAIT_LEARNER_COMMIT);
     }
     if (!core.membership().contains(id)) {
@@ -238,6 +235,18 @@ final class MembershipChanges {
       return new AdminOutcome.Invalid("node " + id + " is the last voter; a cluster cannot remove its last voter");
     }
     return propose(core, job, new ConfChange.Remove(id), Stage.WAIT_COMMIT);
+  }
+
+  /**
+   * The refusal of a join of {@code id} when the cluster already has {@code maxMembers} members
+   * (voters and learners), or null. A node that is already a member is never refused here.
+   */
+  static AdminOutcome capRefusal(Membership membership, long id, int maxMembers) {
+    int members = membership.all().size();
+    if (membership.contains(id) || members < maxMembers) return null;
+    return new AdminOutcome.Invalid("the cluster already has " + members + " members (voters and learners),"
+        + " the most max_members = " + maxMembers + " allows; remove a member with POST /leave first,"
+        + " or raise max_members on every node");
   }
 
   private AdminOutcome propose(RaftCore core, Job job, ConfChange change, Stage next) {
