@@ -32,7 +32,10 @@ public final class ReadinessRules {
   public List<String> reasons(NodeStatus s, long contactAgeNanos, List<String> alarmReasons) {
     List<String> reasons = new ArrayList<>();
     Membership m = s.membership() == null ? Membership.EMPTY : s.membership();
-    if (!m.contains(s.nodeId())) {
+    if (s.identityProblem() != null) {
+      // A wiped node: whatever else holds, it must not be sent clients until it has rejoined.
+      reasons.add(s.identityProblem());
+    } else if (!m.contains(s.nodeId())) {
       reasons.add("node " + s.nodeId() + " is not a member of the cluster (not joined yet, or removed);"
           + " add it with POST /join on the leader");
     }

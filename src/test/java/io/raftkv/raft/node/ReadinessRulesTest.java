@@ -37,6 +37,13 @@ class ReadinessRulesTest {
   }
 
   @Test
+  void aNodeWhoseStorageWasWipedIsNotReadyAndSaysWhy() {
+    String problem = "the cluster knows node 2 as incarnation 5f3c, but this node is incarnation 9a1b";
+    NodeStatus wiped = new NodeStatus(2, 1, "h1", 5, "Follower", 10, 10, 10, 5, THREE, problem);
+    assertEquals(List.of(problem), RULES.reasons(wiped, FRESH, List.of()));
+  }
+
+  @Test
   void noLeaderIsNotReady() {
     List<String> reasons = RULES.reasons(follower(0, 10, 10, THREE), LeaderContact.NEVER, List.of());
     assertEquals(1, reasons.size(), reasons.toString());
