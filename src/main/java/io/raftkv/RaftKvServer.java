@@ -156,7 +156,7 @@ public final class RaftKvServer {
 
   /**
    * Starts a node and returns once it serves HTTP. A node without state first joins or founds
-   * its cluster and waits for the first entry to commit, as the seed example does; a node
+   * its cluster and waits for the first entry to commit, as the rockraft example does; a node
    * restarted with state serves at once (it answers 503 until a leader is known).
    */
   public static RaftKvServer start(NodeConfig config, Consumer<String> out) throws Exception {

@@ -9,7 +9,7 @@ public sealed interface WriteOutcome {
 
   /**
    * This node is not the leader and did not forward (forwarding is off). The leader is known:
-   * HTTP 421 with the seed's message.
+   * HTTP 421 with the rockraft example's message.
    */
   record NotLeader(long leaderId, String leaderHttp) implements WriteOutcome {}
 

@@ -26,7 +26,7 @@ import java.util.Properties;
  * {@code application.conf} on the classpath (defaults), one node file ({@code .toml}, or {@code
  * .conf}/{@code .hocon} in HOCON), and system properties {@code raftkv.<key>}.
  *
- * <p>Keys are the seed's snake_case names. In a file they may sit at the top level or inside a
+ * <p>Keys are the rockraft example's snake_case names. In a file they may sit at the top level or inside a
  * {@code raftkv} table/block. Every problem, including an unknown key, becomes a one-line {@link
  * ConfigException} naming the key and the file, because a node that starts with a typo in its
  * config would silently run with a default the operator did not choose.

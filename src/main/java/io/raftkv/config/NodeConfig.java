@@ -268,7 +268,8 @@ public record NodeConfig(
       throw new InvalidSettingException("snapshot_keep_log_entries", "must be 0 or more, got " + snapshotKeepLogEntries);
     }
     if (snapshotChunkBytes <= 0 || snapshotChunkBytes > (2 << 20)) {
-      // gRPC refuses messages over 4 MiB by default; half of that leaves room for framing.
+      // A chunk travels in one peer message; 2 MiB keeps it far below GRPC_MAX_MESSAGE_BYTES and
+      // keeps what one chunk holds in memory small.
       throw new InvalidSettingException(
           "snapshot_chunk_bytes", "must be between 1 and 2097152, got " + snapshotChunkBytes);
     }
@@ -285,7 +286,7 @@ public record NodeConfig(
   }
 
   /**
-   * The block a node prints at start, as in the seed example: a header line and one indented line
+   * The block a node prints at start, as in the rockraft example: a header line and one indented line
    * per key, joined with newlines (no trailing newline).
    */
   public String describe() {

@@ -19,7 +19,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The JSON HTTP API of one node: the route table, and the wiring of the small classes that do
- * the work. The seed's endpoints keep their exact response shapes; every failure is {@code
+ * the work. The rockraft example's endpoints keep their exact response shapes; every failure is {@code
  * {"error": "..."}} with a status that says whose fault it was and a text that says what to do
  * next.
  *

@@ -15,7 +15,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * differ per endpoint.
  */
 final class Outcomes {
-  /** The seed's not-leader message; clients of the seed match on it, so it stays verbatim. */
+  /** The rockraft example's not-leader message; its clients match on it, so it stays verbatim. */
   static final String NOT_LEADER = "This node is not the leader. Current leader: ";
 
   private final Responses responses;
@@ -61,8 +61,8 @@ final class Outcomes {
       return complete(responses.json(StatusCodes.MISDIRECTED_REQUEST, body));
     }
     if (outcome instanceof WriteOutcome.NoLeader) {
-      // The error text stays the seed's; what to do goes in "hint" so clients matching the
-      // seed's message keep working.
+      // The error text stays the rockraft example's; what to do goes in "hint" so clients
+      // matching that message keep working.
       ObjectNode body = responses.errorBody(NOT_LEADER + "unknown");
       body.put(
           "hint",

@@ -14,7 +14,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * GET /health and GET /metrics, the seed's views of one node rendered from its status, plus the
+ * GET /health and GET /metrics, the rockraft example's views of one node rendered from its status, plus the
  * probes a supervisor or load balancer asks: GET /livez (the process serves) and GET /readyz
  * (the node can serve clients now).
  */
@@ -85,7 +85,7 @@ final class StatusRoutes {
   }
 
   private static void putLeader(ObjectNode body, long leader) {
-    // 0 means "no leader known" in NodeStatus; the seed renders that as null.
+    // 0 means "no leader known" in NodeStatus; the rockraft example renders that as null.
     if (leader > 0) {
       body.put("current_leader", leader);
     } else {
