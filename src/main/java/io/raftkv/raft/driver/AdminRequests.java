@@ -1,93 +1,80 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.raft.core.ConfChange;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.ProposeResult;
 import io.raftkv.raft.core.RaftCore;
-import io.raftkv.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
 
 /**
- * Join and leave requests as the node sees them, kept apart from {@link RaftNode} so that the
- * role behaviors only say who handles a request. The leader queues them in
- * {@link MembershipChanges}; a follower forwards them to the leader once (never again, so a
- * request cannot bounce between nodes); and a leader asked to remove itself first hands its
- * leadership over, then sends the request on to the new leader. Runs only on the node actor's
- * thread.
+ * Join and leave requests as the node sees them, kept apart from {@link RaftDriver} so that the
+ * role dispatch only says who handles a request. The leader queues them in {@link
+ * MembershipChanges}; a follower forwards them to the leader once (never again, so a request
+ * cannot bounce between nodes); and a leader asked to remove itself first hands its leadership
+ * over, then sends the request on to the new leader.
  */
 final class AdminRequests {
-  /** Joins wait for the learner to catch up, which takes as long as the log is big. */
-  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(110);
+  private record SelfLeave(LeaveRequest request, long deadlineNanos) {}
 
-  private final ActorContext<RaftNode.Command> ctx;
   private final NodeSettings settings;
   private final RaftCore core;
-  private final Transport transport;
+  private final PeerPort peers;
+  private final LongSupplier clock;
+  private final Logger log;
+  private final Duration adminTimeout;
   private final MembershipChanges membershipChanges;
   /** Requests for this node to leave, waiting for leadership to move elsewhere. */
-  private final List<RaftNode.Leave> selfLeaves = new ArrayList<>();
-  private final List<Long> selfLeaveDeadlines = new ArrayList<>();
+  private final List<SelfLeave> selfLeaves = new ArrayList<>();
 
-  /** Null when joins are not vetted (nodes without an identity, in tests of other things). */
-  private final JoinVetting vetting;
-
-  AdminRequests(
-      ActorContext<RaftNode.Command> ctx, NodeSettings settings, RaftCore core, Transport transport, JoinVetting vetting) {
-    this.ctx = ctx;
+  AdminRequests(NodeSettings settings, RaftCore core, DriverPorts ports) {
     this.settings = settings;
     this.core = core;
-    this.transport = transport;
-    this.vetting = vetting;
+    this.peers = ports.peers();
+    this.clock = ports.nanoClock();
+    this.log = ports.log();
+    this.adminTimeout = settings.adminTimeout();
     // A learner that has not answered for a request timeout (at least an election timeout) is
     // taken as down or unreachable: waiting the whole join bound for it would hold every later
     // membership change behind it.
     long tickMs = Math.max(1, settings.tick().toMillis());
     long silenceTicks = Math.max(settings.raft().electionTicksMax(), settings.requestTimeout().toMillis() / tickMs);
-    this.membershipChanges = new MembershipChanges(settings.maxMembers(), silenceTicks, ADMIN_TIMEOUT.toNanos());
+    this.membershipChanges = new MembershipChanges(settings.maxMembers(), silenceTicks, adminTimeout.toNanos());
   }
 
   // ---------------------------------------------------------------- on the leader
 
   /**
    * A join reaching the leader (from its own clients or forwarded) first has its endpoint vetted
-   * ({@link JoinVetting}); only a node that answers as the one named, and belongs to no other
-   * cluster, is queued, with the incarnation it reported.
+   * (a Hello, {@link PeerPort#vetJoin}); only a node that answers as the one named, and belongs to
+   * no other cluster, is queued, with the incarnation it reported.
    */
-  void joinAsLeader(RaftNode.Join j) {
+  void joinAsLeader(JoinRequest j) {
     // The cheap check first: a full cluster refuses at once, without asking the endpoint.
     AdminOutcome full = MembershipChanges.capRefusal(core.membership(), j.member().id(), settings.maxMembers());
     if (full != null) {
       j.replyTo().tell(full);
       return;
     }
-    if (vetting == null) {
-      membershipChanges.join(j.member(), j.replyTo(), adminDeadline());
-      return;
-    }
-    ctx.pipeToSelf(vetting.vet(j.member()), (verdict, failure) -> new RaftNode.JoinVetted(
-        j, verdict != null ? verdict
-            : new JoinVetting.Verdict(null, new AdminOutcome.Unavailable("the join check failed: " + failure + "; retry"))));
+    peers.vetJoin(j);
   }
 
   /** The endpoint's answer is in; queue the join if this node still leads. */
-  void onJoinVetted(RaftNode.JoinVetted v) {
-    if (v.verdict().refusal() != null) {
-      v.join().replyTo().tell(v.verdict().refusal());
+  void onJoinVetted(JoinRequest j, JoinVerdict verdict) {
+    if (verdict.refusal() != null) {
+      j.replyTo().tell(verdict.refusal());
     } else if (!core.isLeader()) {
-      v.join().replyTo().tell(new AdminOutcome.Unavailable("leadership changed before the join started; retry"));
+      j.replyTo().tell(new AdminOutcome.Unavailable("leadership changed before the join started; retry"));
     } else {
-      membershipChanges.join(v.verdict().member(), v.join().replyTo(), adminDeadline());
+      membershipChanges.join(verdict.member(), j.replyTo(), adminDeadline());
     }
   }
 
-  void leaveAsLeader(RaftNode.Leave l) {
+  void leaveAsLeader(LeaveRequest l) {
     if (l.nodeId() == settings.nodeId()) {
       // Checked before leadership moves: a removal the new leader would refuse must not cost
       // this one its leadership.
@@ -100,8 +87,7 @@ final class AdminRequests {
         l.replyTo().tell(MembershipChanges.outcomeOf(refused));
         return;
       }
-      selfLeaves.add(l);
-      selfLeaveDeadlines.add(adminDeadline());
+      selfLeaves.add(new SelfLeave(l, adminDeadline()));
     } else {
       membershipChanges.leave(l.nodeId(), l.force(), l.replyTo(), adminDeadline());
     }
@@ -110,7 +96,7 @@ final class AdminRequests {
   /** Moves queued changes along after every input; only a leader carries them out. */
   void drive() {
     if (core.isLeader()) {
-      membershipChanges.drive(core, System.nanoTime());
+      membershipChanges.drive(core, clock.getAsLong());
     } else if (!membershipChanges.isEmpty()) {
       membershipChanges.failAll();
     }
@@ -123,74 +109,72 @@ final class AdminRequests {
    */
   private void driveSelfLeaves() {
     if (selfLeaves.isEmpty()) return;
-    long now = System.nanoTime();
-    for (int i = selfLeaves.size() - 1; i >= 0; i--) {
-      if (now - selfLeaveDeadlines.get(i) > 0) {
-        selfLeaves.remove(i).replyTo().tell(new AdminOutcome.Unavailable(
-            "leadership could not be handed over in time; retry"));
-        selfLeaveDeadlines.remove(i);
-      }
-    }
+    long now = clock.getAsLong();
+    selfLeaves.removeIf(s -> {
+      if (now - s.deadlineNanos() <= 0) return false;
+      s.request().replyTo().tell(new AdminOutcome.Unavailable("leadership could not be handed over in time; retry"));
+      return true;
+    });
     if (selfLeaves.isEmpty()) return;
     if (core.isLeader()) {
       if (core.leadTransferee() != 0) return;
       long target = core.mostCaughtUpVoter();
       if (target == 0) {
-        for (RaftNode.Leave l : selfLeaves) {
-          l.replyTo().tell(new AdminOutcome.Invalid(
+        for (SelfLeave s : selfLeaves) {
+          s.request().replyTo().tell(new AdminOutcome.Invalid(
               "node " + settings.nodeId() + " is the last voter; a cluster cannot remove its last voter"));
         }
         selfLeaves.clear();
-        selfLeaveDeadlines.clear();
         return;
       }
-      ctx.getLog().info("handing leadership to node {} before leaving the cluster", target);
+      log.info("handing leadership to node {} before leaving the cluster", target);
       core.transferLeadership(target);
     } else if (core.leaderId() != 0) {
-      for (RaftNode.Leave l : selfLeaves) leaveViaLeader(new RaftNode.Leave(l.nodeId(), l.force(), false, l.replyTo()));
+      for (SelfLeave s : selfLeaves) {
+        LeaveRequest l = s.request();
+        leaveViaLeader(new LeaveRequest(l.nodeId(), l.force(), false, l.replyTo()));
+      }
       selfLeaves.clear();
-      selfLeaveDeadlines.clear();
     }
   }
 
   /** The node is stopping: queued changes learn they will not be carried out here. */
   void failAll() {
     membershipChanges.failAll();
+    for (SelfLeave s : selfLeaves) {
+      s.request().replyTo().tell(new AdminOutcome.Unavailable("the node is shutting down; retry at another node"));
+    }
+    selfLeaves.clear();
   }
 
   // ---------------------------------------------------------------- on a follower
 
-  void joinViaLeader(RaftNode.Join j) {
-    forwardAdmin(j.forwarded(), j.replyTo(), addr -> transport.join(addr, j.member(), true));
+  void joinViaLeader(JoinRequest j) {
+    String leaderAddr = leaderRaftAddr(j.forwarded(), j.replyTo());
+    if (leaderAddr != null) peers.forwardJoin(leaderAddr, j.member(), j.replyTo());
   }
 
-  void leaveViaLeader(RaftNode.Leave l) {
+  void leaveViaLeader(LeaveRequest l) {
     if (l.nodeId() == settings.nodeId() && !core.membership().contains(l.nodeId())) {
       l.replyTo().tell(new AdminOutcome.Done("Node " + l.nodeId() + " left the cluster successfully"));
       return;
     }
-    forwardAdmin(l.forwarded(), l.replyTo(), addr -> transport.leave(addr, l.nodeId(), l.force(), true));
+    String leaderAddr = leaderRaftAddr(l.forwarded(), l.replyTo());
+    if (leaderAddr != null) peers.forwardLeave(leaderAddr, l.nodeId(), l.force(), l.replyTo());
   }
 
-  private void forwardAdmin(
-      boolean forwarded,
-      ActorRef<AdminOutcome> replyTo,
-      Function<String, CompletionStage<AdminOutcome>> call) {
+  /** The leader's raft address to forward to, or null after answering that there is none. */
+  private String leaderRaftAddr(boolean forwarded, Reply<AdminOutcome> replyTo) {
     long leader = core.leaderId();
     Member m = leader == 0 ? null : core.membership().member(leader);
     if (forwarded || m == null || leader == settings.nodeId()) {
-      replyTo.tell(new AdminOutcome.Unavailable(RaftNode.noLeaderText()));
-      return;
+      replyTo.tell(new AdminOutcome.Unavailable(RaftDriver.NO_LEADER));
+      return null;
     }
-    ctx.pipeToSelf(call.apply(m.raftAddr()), (outcome, failure) -> new RaftNode.AdminForwardDone(
-        failure == null
-            ? outcome
-            : new AdminOutcome.Timeout("the leader (node " + leader + ") did not answer: " + failure.getMessage()
-                + "; the change may still happen, check GET /members"),
-        replyTo));
+    return m.raftAddr();
   }
 
   private long adminDeadline() {
-    return System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+    return clock.getAsLong() + adminTimeout.toNanos();
   }
 }

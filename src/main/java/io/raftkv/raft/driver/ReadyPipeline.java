@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Ready;
@@ -12,7 +12,7 @@ import java.util.List;
  * fsync (group commit). Nothing of a later Ready overtakes an earlier one's persist, so a
  * message never leaves before the state it depends on is on disk.
  *
- * <p>Used only from the Raft node actor, so it needs no synchronization.
+ * <p>Used only on the driver's thread, so it needs no synchronization.
  */
 final class ReadyPipeline {
 
@@ -58,8 +58,9 @@ final class ReadyPipeline {
     if (inFlight == null) startNext();
   }
 
-  boolean persistInFlight() {
-    return inFlight != null;
+  /** Nothing in flight or waiting: everything submitted so far is durable and released. */
+  boolean idle() {
+    return inFlight == null && queued.isEmpty();
   }
 
   void onPersisted(long seq) {

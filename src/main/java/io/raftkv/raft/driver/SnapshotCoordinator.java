@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.raft.core.LogEntry;
@@ -8,39 +8,32 @@ import io.raftkv.raft.core.Ready;
 import io.raftkv.storage.SnapshotMeta;
 import io.raftkv.storage.SnapshotSink;
 import io.raftkv.storage.SnapshotSource;
-import io.raftkv.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Optional;
-import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.ActorAttributes;
-import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
 
 /**
- * Snapshots and log compaction (§7), kept apart from {@link RaftNode} because their state (a
+ * Snapshots and log compaction (§7), kept apart from {@link RaftDriver} because their state (a
  * snapshot in progress, callers waiting for one, a received snapshot not yet live) lives across
- * several messages to and from the storage actor and the transport, whatever the node's role.
- * Taking a snapshot and purging the log are the storage actor's work; this class starts them,
- * tells the core what was compacted, streams the latest snapshot to a follower the core says is
- * behind the compacted log, and stages a snapshot received from the leader until the core's
- * Ready makes it live. Runs only on the node actor's thread.
+ * several requests to storage and peers, whatever the node's role. Taking a snapshot and purging
+ * the log are storage's work; this class starts them, tells the core what was compacted, streams
+ * the latest snapshot to a follower the core says is behind the compacted log, and stages a
+ * snapshot received from the leader until the core's Ready makes it live.
  */
 final class SnapshotCoordinator {
-  private static final Duration SNAPSHOT_RETRY = Duration.ofMillis(500);
+  static final Duration SNAPSHOT_RETRY = Duration.ofMillis(500);
 
-  private final ActorContext<RaftNode.Command> ctx;
-  private final TimerScheduler<RaftNode.Command> timers;
+  private record PurgeWaiter(long uptoIndex, Reply<AdminOutcome> replyTo) {}
+
   private final NodeSettings settings;
   private final RaftCore core;
-  private final ActorRef<StorageActor.Command> storage;
-  private final Transport transport;
+  private final StoragePort storage;
+  private final PeerPort peers;
+  private final TimerPort timers;
   private final StatusBoard statusBoard;
-  private final ReadyPipeline pipeline;
+  private final Logger log;
 
   /** A received snapshot waiting for the core's Ready to make it live. */
   private SnapshotSink stagedSnapshot;
@@ -50,28 +43,20 @@ final class SnapshotCoordinator {
   private boolean runningCompacts;
   // An operator asked for a snapshot while an automatic one (which does not compact) was running.
   private boolean compactRequested;
-  private final List<ActorRef<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
-  private final List<ActorRef<SnapshotMeta>> nextSnapshotWaiters = new ArrayList<>();
-  private final List<RaftNode.PurgeLog> purgeWaiters = new ArrayList<>();
+  private final List<Reply<SnapshotMeta>> snapshotWaiters = new ArrayList<>();
+  private final List<Reply<SnapshotMeta>> nextSnapshotWaiters = new ArrayList<>();
+  private final List<PurgeWaiter> purgeWaiters = new ArrayList<>();
 
   SnapshotCoordinator(
-      ActorContext<RaftNode.Command> ctx,
-      TimerScheduler<RaftNode.Command> timers,
-      NodeSettings settings,
-      RaftCore core,
-      ActorRef<StorageActor.Command> storage,
-      Transport transport,
-      StatusBoard statusBoard,
-      ReadyPipeline pipeline,
+      NodeSettings settings, RaftCore core, DriverPorts ports, TimerPort timers, StatusBoard statusBoard,
       SnapshotBacklog sinceSnapshot) {
-    this.ctx = ctx;
-    this.timers = timers;
     this.settings = settings;
     this.core = core;
-    this.storage = storage;
-    this.transport = transport;
+    this.storage = ports.storage();
+    this.peers = ports.peers();
+    this.timers = timers;
+    this.log = ports.log();
     this.statusBoard = statusBoard;
-    this.pipeline = pipeline;
     this.entriesSinceSnapshot = sinceSnapshot.entries();
     this.bytesSinceSnapshot = sinceSnapshot.bytes();
   }
@@ -89,7 +74,6 @@ final class SnapshotCoordinator {
     if (snapshotDue()) startSnapshot();
   }
 
-  /** Whether either automatic trigger has been reached. */
   private boolean snapshotDue() {
     long everyEntries = settings.snapshotIntervalEntries();
     long everyBytes = settings.snapshotIntervalBytes();
@@ -102,15 +86,15 @@ final class SnapshotCoordinator {
    * snapshotting and purging frees their disk space (how a node gets back under its quota).
    * One asked for while an automatic snapshot runs waits for a compacting one after it.
    */
-  void trigger(RaftNode.TriggerSnapshot t) {
+  void trigger(Reply<SnapshotMeta> replyTo) {
     if (!snapshotRunning) {
-      snapshotWaiters.add(t.replyTo());
+      snapshotWaiters.add(replyTo);
       compactRequested = true;
       startSnapshot();
     } else if (runningCompacts) {
-      snapshotWaiters.add(t.replyTo()); // the running snapshot compacts: it answers this one too
+      snapshotWaiters.add(replyTo); // the running snapshot compacts: it answers this one too
     } else {
-      nextSnapshotWaiters.add(t.replyTo());
+      nextSnapshotWaiters.add(replyTo);
       compactRequested = true;
     }
   }
@@ -120,21 +104,21 @@ final class SnapshotCoordinator {
     snapshotRunning = true;
     runningCompacts = compactRequested;
     compactRequested = false;
-    storage.tell(new StorageActor.CreateSnapshot(settings.snapshotKeepLogEntries(), runningCompacts, ctx.getSelf()));
+    storage.createSnapshot(settings.snapshotKeepLogEntries(), runningCompacts);
   }
 
   /** Steps the core (compaction); the caller collects its Ready. */
-  void onSnapshotTaken(RaftNode.SnapshotTaken t) {
+  void onSnapshotTaken(SnapshotMeta meta, long purgedTo) {
     snapshotRunning = false;
-    // Every Applied that arrived before this covers an apply the storage actor did before the
-    // snapshot (it serves requests in order), so the snapshot holds all that was counted.
+    // Every apply completed before this one was done by storage before the snapshot (it serves
+    // requests in order), so the snapshot holds all that was counted.
     entriesSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
-    statusBoard.publishSnapshot(t.meta());
-    if (t.purgedTo() > 0) core.compact(t.purgedTo(), t.meta().membership());
-    ctx.getLog().info("snapshot at index {} (term {}), {} bytes; log compacted up to {}",
-        t.meta().index(), t.meta().term(), t.meta().sizeBytes(), t.purgedTo());
-    for (ActorRef<SnapshotMeta> w : snapshotWaiters) w.tell(t.meta());
+    statusBoard.publishSnapshot(meta);
+    if (purgedTo > 0) core.compact(purgedTo, meta.membership());
+    log.info("snapshot at index {} (term {}), {} bytes; log compacted up to {}",
+        meta.index(), meta.term(), meta.sizeBytes(), purgedTo);
+    for (Reply<SnapshotMeta> w : snapshotWaiters) w.tell(meta);
     snapshotWaiters.clear();
     if (compactRequested) {
       snapshotWaiters.addAll(nextSnapshotWaiters);
@@ -143,43 +127,44 @@ final class SnapshotCoordinator {
     }
   }
 
-  void purgeLog(RaftNode.PurgeLog p) {
-    purgeWaiters.add(p);
-    storage.tell(new StorageActor.PurgeLog(p.uptoIndex(), ctx.getSelf()));
+  void purgeLog(long uptoIndex, Reply<AdminOutcome> replyTo) {
+    purgeWaiters.add(new PurgeWaiter(uptoIndex, replyTo));
+    storage.purgeLog(uptoIndex);
   }
 
   /** Steps the core (compaction); the caller collects its Ready. */
-  void onLogPurged(RaftNode.LogPurged p) {
-    if (p.error() == null) core.compact(p.uptoIndex(), p.snapshot().membership());
-    for (var it = purgeWaiters.iterator(); it.hasNext(); ) {
-      RaftNode.PurgeLog w = it.next();
-      if (w.uptoIndex() != p.uptoIndex()) continue;
+  void onLogPurged(long uptoIndex, SnapshotMeta snapshot, String error) {
+    if (error == null) core.compact(uptoIndex, snapshot.membership());
+    for (Iterator<PurgeWaiter> it = purgeWaiters.iterator(); it.hasNext(); ) {
+      PurgeWaiter w = it.next();
+      if (w.uptoIndex() != uptoIndex) continue;
       it.remove();
-      w.replyTo().tell(p.error() == null
-          ? new AdminOutcome.Done("Log purged up to index " + p.uptoIndex())
-          : new AdminOutcome.Invalid(p.error()));
+      w.replyTo().tell(error == null
+          ? new AdminOutcome.Done("Log purged up to index " + uptoIndex)
+          : new AdminOutcome.Invalid(error));
       break;
     }
   }
 
   // ---------------------------------------------------------------- receiving (follower)
 
-  void beginInstall(RaftNode.BeginInstall begin) {
-    storage.tell(new StorageActor.BeginInstall(begin.meta(), begin.leaderTerm(), begin.replyTo()));
-  }
-
-  /** Hands the header to the core; the snapshot is staged until a Ready carries its install. */
-  void onInstallReceived(RaftNode.InstallReceived r) {
+  /**
+   * Hands the header to the core; the snapshot stays staged until a Ready carries its install,
+   * and the response to the leader waits for that Ready's persist: the leader must not count a
+   * snapshot this node would lose in a crash.
+   */
+  void onInstallReceived(
+      RaftMessage.InstallSnapshot header, SnapshotSink sink, Reply<RaftMessage.Response> replyTo, ReadyPipeline pipeline) {
     if (stagedSnapshot != null) stagedSnapshot.abort();
-    stagedSnapshot = r.sink();
-    RaftMessage.Response response = core.step(r.header());
+    stagedSnapshot = sink;
+    RaftMessage.Response response = core.step(header);
     Ready ready = core.ready();
     if (ready.install() == null) {
       // Refused or already covered: nothing of it goes live.
       stagedSnapshot.abort();
       stagedSnapshot = null;
     }
-    pipeline.submit(ready, () -> r.replyTo().tell(response));
+    pipeline.submit(ready, () -> replyTo.tell(response));
   }
 
   /** The staged snapshot, handed over to be persisted with the Ready that installs it. */
@@ -190,68 +175,56 @@ final class SnapshotCoordinator {
   }
 
   /** A received snapshot is durable and live (the caller moves the applied index to it). */
-  void onInstalled(Ready.SnapshotInstall install) {
+  void onInstalled(Ready.SnapshotInstall install, SnapshotMeta stored) {
     entriesSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
-    statusBoard.publishSnapshot(new SnapshotMeta(
+    statusBoard.publishSnapshot(stored != null ? stored : new SnapshotMeta(
         install.index(), install.term(), install.membership(), 0, System.currentTimeMillis()));
-    ctx.getLog().info("installed the leader's snapshot at index {} (term {})", install.index(), install.term());
+    log.info("installed the leader's snapshot at index {} (term {})", install.index(), install.term());
+  }
+
+  /** The node is stopping: a staged snapshot will not go live. */
+  void abortStaged() {
+    if (stagedSnapshot != null) stagedSnapshot.abort();
+    stagedSnapshot = null;
   }
 
   // ---------------------------------------------------------------- sending (leader)
 
   /**
-   * Streams the latest snapshot to a follower the core says is behind the compacted log.
-   * Returns true if it stepped the core instead (no snapshot, or no longer leader), so the
-   * caller must collect its Ready.
+   * Streams the latest snapshot to a follower the core says is behind the compacted log, or
+   * tells the core it cannot (no snapshot, or no longer leader); the caller collects its Ready.
    */
-  boolean onSnapshotOpened(RaftNode.SnapshotOpened o) {
-    if (o.source() == null || !core.isLeader()) {
-      if (o.source() != null) o.source().close();
-      core.snapshotFailed(o.peer());
-      return true;
+  void onSnapshotOpened(long peer, SnapshotSource source) {
+    if (source == null || !core.isLeader()) {
+      if (source != null) source.close();
+      core.snapshotFailed(peer);
+      return;
     }
-    SnapshotSource source = o.source();
     SnapshotMeta meta = source.meta();
     // The follower's answer is believed only up to the index it was actually sent.
-    core.snapshotSent(o.peer(), meta.index());
+    core.snapshotSent(peer, meta.index());
     RaftMessage.InstallSnapshot header = new RaftMessage.InstallSnapshot(
-        settings.nodeId(), o.peer(), core.term(), meta.index(), meta.term(), meta.membership());
-    int chunkBytes = settings.snapshotChunkBytes();
-    Source<byte[], NotUsed> chunks =
-        Source.<SnapshotSource, byte[]>unfold(source, s -> nextChunk(s, chunkBytes))
-            .watchTermination((mat, done) -> {
-              done.whenComplete((d, e) -> source.close());
-              return mat;
-            })
-            // Reading the snapshot blocks on disk: keep it off the node's dispatcher.
-            .withAttributes(ActorAttributes.dispatcher("raftkv-snapshot-dispatcher"));
-    ctx.getLog().info("sending snapshot at index {} to node {}", meta.index(), o.peer());
-    long peer = o.peer();
-    ctx.pipeToSelf(transport.installSnapshot(peer, header, chunks), (resp, failure) ->
-        failure == null
-            ? new RaftNode.PeerResponse(resp)
-            : new RaftNode.SnapshotSendFailed(peer, String.valueOf(failure.getMessage())));
-    return false;
+        settings.nodeId(), peer, core.term(), meta.index(), meta.term(), meta.membership());
+    log.info("sending snapshot at index {} to node {}", meta.index(), peer);
+    peers.sendSnapshot(peer, header, source);
   }
 
-  private static Optional<Pair<SnapshotSource, byte[]>> nextChunk(SnapshotSource source, int maxBytes) {
-    byte[] chunk = source.nextChunk(maxBytes);
-    return chunk == null ? Optional.empty() : Optional.of(Pair.create(source, chunk));
-  }
-
-  void onSendFailed(RaftNode.SnapshotSendFailed f) {
+  void onSendFailed(long peer, String reason) {
     // The next attempt resumes after the chunks the follower staged, so a big snapshot over a
     // slow or flaky link still gets there, one broken-off transfer at a time.
-    ctx.getLog().warn("sending a snapshot to node {} failed: {}; resuming in {} ms",
-        f.peer(), f.reason(), SNAPSHOT_RETRY.toMillis());
+    log.warn("sending a snapshot to node {} failed: {}; resuming in {} ms", peer, reason, SNAPSHOT_RETRY.toMillis());
     // The peer stays marked as receiving a snapshot until then, so a peer that is down
     // costs one attempt per interval rather than one per heartbeat.
-    timers.startSingleTimer("snapshot-retry-" + f.peer(), new RaftNode.SnapshotRetry(f.peer()), SNAPSHOT_RETRY);
+    timers.startSingle("snapshot-retry-" + peer, SNAPSHOT_RETRY, () -> core.snapshotFailed(peer));
   }
 
-  /** Steps the core (the peer may get a snapshot again); the caller collects its Ready. */
-  void onRetry(RaftNode.SnapshotRetry r) {
-    core.snapshotFailed(r.peer());
+  /** The node is stopping: nobody waiting for a snapshot or a purge will get one from here. */
+  void failAll(String reason) {
+    snapshotWaiters.clear();
+    nextSnapshotWaiters.clear();
+    for (PurgeWaiter w : purgeWaiters) w.replyTo().tell(new AdminOutcome.Unavailable(reason));
+    purgeWaiters.clear();
+    abortStaged();
   }
 }
