@@ -186,7 +186,9 @@ public final class RaftDriver {
   /** On a follower: hands the write to the leader once; a forwarded write is never forwarded again. */
   public void forwardWrite(byte[] command, boolean forwarded, Reply<WriteOutcome> replyTo) {
     long leader = core.leaderId();
-    if (leader == 0 || leader == settings.nodeId()) {
+    if (halted != null) {
+      replyTo.tell(new WriteOutcome.Timeout(halted));
+    } else if (leader == 0 || leader == settings.nodeId()) {
       replyTo.tell(new WriteOutcome.NoLeader(NO_LEADER));
     } else if (forwarded || !settings.forwardWrites()) {
       replyTo.tell(new WriteOutcome.NotLeader(leader, httpOf(leader)));
@@ -213,12 +215,14 @@ public final class RaftDriver {
 
   /** On the leader: a ReadIndex round (thesis §6.4), shared by the reads that arrive together. */
   public void readAsLeader(Reply<ReadPermit> replyTo) {
+    if (refusedWhileHalted(replyTo)) return;
     reads.readAsLeader(replyTo);
     scheduleFlush();
   }
 
   /** On a follower: asks the leader for a read index, then waits to have applied it. */
   public void readViaLeader(Reply<ReadPermit> replyTo) {
+    if (refusedWhileHalted(replyTo)) return;
     reads.readViaLeader(replyTo);
   }
 
@@ -236,6 +240,7 @@ public final class RaftDriver {
   }
 
   public void readIndexForPeer(Reply<ReadIndexReply> replyTo) {
+    if (halted != null) return; // the follower's call times out and it asks again, elsewhere
     reads.readIndexForPeer(replyTo);
     scheduleFlush();
   }
@@ -246,6 +251,7 @@ public final class RaftDriver {
 
   /** The leader answered this follower's ReadIndex call ({@code failure} set when it did not). */
   public void leaderReadIndex(ReadIndexReply reply, Throwable failure) {
+    if (halted != null) return;
     reads.onLeaderReadIndex(reply, failure);
   }
 
@@ -278,15 +284,30 @@ public final class RaftDriver {
   }
 
   public void joinViaLeader(JoinRequest j) {
+    if (halted != null) {
+      refuseAdmin(j.replyTo());
+      return;
+    }
     admin.joinViaLeader(j);
   }
 
   public void leaveViaLeader(LeaveRequest l) {
+    if (halted != null) {
+      refuseAdmin(l.replyTo());
+      return;
+    }
     admin.leaveViaLeader(l);
   }
 
   public void refuseAdmin(Reply<AdminOutcome> replyTo) {
-    replyTo.tell(new AdminOutcome.Unavailable(NO_LEADER));
+    replyTo.tell(new AdminOutcome.Unavailable(halted != null ? halted : NO_LEADER));
+  }
+
+  /** Refuses a read once the node has halted: its state machine is no longer trusted. */
+  private boolean refusedWhileHalted(Reply<ReadPermit> replyTo) {
+    if (halted == null) return false;
+    replyTo.tell(ReadPermit.refused(new ReadOutcome.Timeout(halted)));
+    return true;
   }
 
   /** The joining node's endpoint was checked ({@link PeerPort#vetJoin}). */
@@ -337,17 +358,23 @@ public final class RaftDriver {
 
   /** Snapshot the applied state now (compacting the state machine first, as an operator asks). */
   public void triggerSnapshot(Reply<SnapshotMeta> replyTo) {
+    if (halted != null) return; // the operator's call times out: the node is stopping
     snapshots.trigger(replyTo);
   }
 
   /** Compact the log up to {@code uptoIndex}, which a snapshot must already cover. */
   public void purgeLog(long uptoIndex, Reply<AdminOutcome> replyTo) {
+    if (halted != null) {
+      refuseAdmin(replyTo);
+      return;
+    }
     snapshots.purgeLog(uptoIndex, replyTo);
   }
 
   /** Prepare to receive a snapshot from the leader of {@code leaderTerm} (or resume one). */
   public void beginInstall(SnapshotMeta meta, long leaderTerm, Reply<SnapshotSink> replyTo) {
-    storage.beginInstall(meta, leaderTerm, replyTo);
+    if (halted != null) return; // the leader's transfer fails and is retried once the node is back
+    snapshots.beginInstall(meta, leaderTerm, replyTo);
   }
 
   /** A snapshot fully received into {@code sink}: the core decides whether to install it. */
@@ -367,6 +394,7 @@ public final class RaftDriver {
   }
 
   public void snapshotSendFailed(long peer, String reason) {
+    if (halted != null) return;
     snapshots.onSendFailed(peer, reason);
   }
 
@@ -535,13 +563,12 @@ public final class RaftDriver {
   private final class PipelineEffects implements ReadyPipeline.Effects {
     @Override
     public void persist(long seq, PersistBatch batch, Ready ready) {
-      SnapshotSink install = null;
-      boolean keep = false;
-      if (ready.install() != null) {
-        install = snapshots.takeStaged();
-        keep = ready.install().keepLogAfterIndex();
+      if (ready.install() == null) {
+        storage.persist(seq, batch, null, false);
+      } else {
+        boolean keep = ready.install().keepLogAfterIndex();
+        snapshots.persistWithStaged(ready.install(), sink -> storage.persist(seq, batch, sink, keep));
       }
-      storage.persist(seq, batch, install, keep);
     }
 
     @Override

@@ -9,8 +9,9 @@ import java.util.List;
 /**
  * Carries out the core's Readies in the order the core requires: persist, then send and apply.
  * At most one persist is in flight; Readies produced meanwhile are merged and share the next
- * fsync (group commit). Nothing of a later Ready overtakes an earlier one's persist, so a
- * message never leaves before the state it depends on is on disk.
+ * fsync (group commit), except across a snapshot install or a truncation. Nothing of a later
+ * Ready overtakes an earlier one's persist, so a message never leaves before the state it
+ * depends on is on disk.
  *
  * <p>Used only on the driver's thread, so it needs no synchronization.
  */
@@ -47,7 +48,10 @@ final class ReadyPipeline {
   void submit(Ready ready, Runnable reply) {
     if (ready.isEmpty() && reply == null) return;
     Ready last = queued.peekLast();
-    if (last != null && last.canMerge(ready)) {
+    // A Ready that truncates the log is never merged into the one before it: that one's replies
+    // (an AppendEntries response claiming the entries it appended) must leave while those
+    // entries are on disk, not after the truncation has removed them (§5.3).
+    if (last != null && last.canMerge(ready) && ready.truncateFrom() == 0) {
       queued.pollLast();
       queued.addLast(last.then(ready));
     } else {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 
 /**
@@ -35,8 +36,30 @@ final class SnapshotCoordinator {
   private final StatusBoard statusBoard;
   private final Logger log;
 
-  /** A received snapshot waiting for the core's Ready to make it live. */
-  private SnapshotSink stagedSnapshot;
+  /**
+   * Received snapshots whose install the core has put in a Ready that is not yet persisted, by
+   * last included index. Each Ready takes exactly its own sink: a duplicate or retried transfer
+   * of the same snapshot (storage hands out the same sink to resume it) must neither replace nor
+   * abort the one a queued Ready will make live.
+   */
+  private final TreeMap<Long, SnapshotSink> awaitingPersist = new TreeMap<>();
+  /** Received snapshots handed to storage with their Ready, until that persist completes. */
+  private final TreeMap<Long, SnapshotSink> committing = new TreeMap<>();
+  /**
+   * Transfers that asked to begin while a received snapshot was still waiting for its Ready's
+   * persist. Storage keeps one install in progress and a new one supersedes it, so a transfer may
+   * begin only once every received install has gone to storage, which serves requests in order.
+   */
+  private final List<Runnable> beginsWaiting = new ArrayList<>();
+
+  /** Which snapshot a transfer is for: the snapshot's last index and term, and the leader's term. */
+  private record TransferKey(long index, long term, long leaderTerm) {}
+
+  /**
+   * The transfer this node last asked storage to begin. Storage stages one install at a time, so
+   * a transfer that finishes after a newer one began has had its data superseded.
+   */
+  private TransferKey latestBegin;
   private long entriesSinceSnapshot;
   private long bytesSinceSnapshot;
   private boolean snapshotRunning;
@@ -148,6 +171,26 @@ final class SnapshotCoordinator {
 
   // ---------------------------------------------------------------- receiving (follower)
 
+  void beginInstall(SnapshotMeta meta, long leaderTerm, Reply<SnapshotSink> replyTo) {
+    Runnable begin = () -> {
+      latestBegin = new TransferKey(meta.index(), meta.term(), leaderTerm);
+      storage.beginInstall(meta, leaderTerm, replyTo);
+    };
+    if (awaitingPersist.isEmpty()) {
+      begin.run();
+    } else {
+      beginsWaiting.add(begin);
+    }
+  }
+
+  /** The installs received so far have all gone to storage: transfers that waited may begin. */
+  private void releaseBegins() {
+    if (!awaitingPersist.isEmpty()) return;
+    List<Runnable> now = new ArrayList<>(beginsWaiting);
+    beginsWaiting.clear();
+    now.forEach(Runnable::run);
+  }
+
   /**
    * Hands the header to the core; the snapshot stays staged until a Ready carries its install,
    * and the response to the leader waits for that Ready's persist: the leader must not count a
@@ -155,27 +198,50 @@ final class SnapshotCoordinator {
    */
   void onInstallReceived(
       RaftMessage.InstallSnapshot header, SnapshotSink sink, Reply<RaftMessage.Response> replyTo, ReadyPipeline pipeline) {
-    if (stagedSnapshot != null) stagedSnapshot.abort();
-    stagedSnapshot = sink;
+    if (!new TransferKey(header.lastIncludedIndex(), header.lastIncludedTerm(), header.term()).equals(latestBegin)) {
+      // A newer transfer began after this one, so storage has dropped this one's data: it must
+      // not be installed. The leader hears nothing and sends again.
+      log.info("dropping a received snapshot at index {}: a newer transfer superseded it", header.lastIncludedIndex());
+      sink.abort();
+      return;
+    }
     RaftMessage.Response response = core.step(header);
     Ready ready = core.ready();
-    if (ready.install() == null) {
-      // Refused or already covered: nothing of it goes live.
-      stagedSnapshot.abort();
-      stagedSnapshot = null;
+    if (ready.install() != null) {
+      SnapshotSink replaced = awaitingPersist.put(ready.install().index(), sink);
+      if (replaced != null && replaced != sink) replaced.abort();
+    } else if (!awaitingPersist.containsValue(sink) && !committing.containsValue(sink)) {
+      // Refused or already covered, and no install on its way needs this data (a duplicate
+      // transfer of the same snapshot resumes the same sink): none of it goes live.
+      sink.abort();
     }
     pipeline.submit(ready, () -> replyTo.tell(response));
   }
 
-  /** The staged snapshot, handed over to be persisted with the Ready that installs it. */
-  SnapshotSink takeStaged() {
-    SnapshotSink sink = stagedSnapshot;
-    stagedSnapshot = null;
+  /**
+   * The received snapshot that {@code install} makes live, handed over to be persisted with it;
+   * {@code persist} sends that request to storage, and transfers waiting to begin follow it.
+   */
+  void persistWithStaged(Ready.SnapshotInstall install, java.util.function.Consumer<SnapshotSink> persist) {
+    SnapshotSink sink = takeStaged(install);
+    committing.put(install.index(), sink);
+    persist.accept(sink);
+    releaseBegins();
+  }
+
+  private SnapshotSink takeStaged(Ready.SnapshotInstall install) {
+    SnapshotSink sink = awaitingPersist.remove(install.index());
+    if (sink == null) {
+      // The core asked to install data this node never received: persisting the Ready without it
+      // would make the node claim a state it does not have.
+      throw new IllegalStateException("no received snapshot for the install at index " + install.index());
+    }
     return sink;
   }
 
   /** A received snapshot is durable and live (the caller moves the applied index to it). */
   void onInstalled(Ready.SnapshotInstall install, SnapshotMeta stored) {
+    committing.remove(install.index());
     entriesSinceSnapshot = 0;
     bytesSinceSnapshot = 0;
     statusBoard.publishSnapshot(stored != null ? stored : new SnapshotMeta(
@@ -185,8 +251,10 @@ final class SnapshotCoordinator {
 
   /** The node is stopping: a staged snapshot will not go live. */
   void abortStaged() {
-    if (stagedSnapshot != null) stagedSnapshot.abort();
-    stagedSnapshot = null;
+    for (SnapshotSink sink : awaitingPersist.values()) sink.abort();
+    awaitingPersist.clear();
+    committing.clear();
+    beginsWaiting.clear();
   }
 
   // ---------------------------------------------------------------- sending (leader)
