@@ -56,8 +56,7 @@ public final class RaftDriver {
   private final Logger log;
   private final StatusBoard statusBoard;
   private final ReadyPipeline pipeline;
-  private final PendingWrites pendingWrites = new PendingWrites();
-  private final ProposalAdmission admission;
+  private final ClientWrites writes;
   private final LinearizableReads reads;
   private final SnapshotCoordinator snapshots;
   private final AdminRequests admin;
@@ -97,7 +96,7 @@ public final class RaftDriver {
       }
     };
     this.pipeline = new ReadyPipeline(new PipelineEffects());
-    this.admission = new ProposalAdmission(settings.maxPendingProposals(), settings.maxPendingProposalBytes());
+    this.writes = new ClientWrites(settings, core, peers, clock);
     this.reads = new LinearizableReads(settings, core, peers, timers, clock, () -> this.appliedIndex);
     this.snapshots = new SnapshotCoordinator(settings, core, ports, timers, statusBoard, start.sinceSnapshot());
     this.admin = new AdminRequests(settings, core, ports);
@@ -145,7 +144,7 @@ public final class RaftDriver {
 
   /** Routes a write by role: the leader proposes it, a follower forwards it, a candidate refuses. */
   public void write(byte[] command, boolean forwarded, Reply<WriteOutcome> replyTo) {
-    switch (behaviorOf(core.role())) {
+    switch (RoleBehavior.of(core.role())) {
       case LEADER -> proposeWrite(command, replyTo);
       case FOLLOWER -> forwardWrite(command, forwarded, replyTo);
       default -> refuseWrite(replyTo);
@@ -159,41 +158,21 @@ public final class RaftDriver {
   public void proposeWrite(byte[] command, Reply<WriteOutcome> replyTo) {
     if (halted != null) {
       replyTo.tell(new WriteOutcome.Timeout(halted));
-      return;
+    } else if (!writes.propose(command, replyTo)) {
+      afterInput(null);
+    } else if (++proposalsSinceFlush >= settings.maxBatchEntries()) {
+      afterInput(null);
+    } else {
+      scheduleFlush();
     }
-    WriteOutcome.Overloaded overloaded = admission.refusal(command.length);
-    if (overloaded != null) {
-      replyTo.tell(overloaded);
-      return;
-    }
-    ProposeResult result = core.propose(LogEntry.Kind.COMMAND, command);
-    if (result instanceof ProposeResult.Accepted a) {
-      admission.admitted(a.index(), command.length);
-      pendingWrites.add(a.index(), a.term(), replyTo, deadline());
-      if (++proposalsSinceFlush >= settings.maxBatchEntries()) {
-        afterInput(null);
-      } else {
-        scheduleFlush();
-      }
-      return;
-    }
-    replyTo.tell(result instanceof ProposeResult.Rejected rej
-        ? new WriteOutcome.Rejected(rej.reason())
-        : new WriteOutcome.NoLeader(NO_LEADER));
-    afterInput(null);
   }
 
   /** On a follower: hands the write to the leader once; a forwarded write is never forwarded again. */
   public void forwardWrite(byte[] command, boolean forwarded, Reply<WriteOutcome> replyTo) {
-    long leader = core.leaderId();
     if (halted != null) {
       replyTo.tell(new WriteOutcome.Timeout(halted));
-    } else if (leader == 0 || leader == settings.nodeId()) {
-      replyTo.tell(new WriteOutcome.NoLeader(NO_LEADER));
-    } else if (forwarded || !settings.forwardWrites()) {
-      replyTo.tell(new WriteOutcome.NotLeader(leader, httpOf(leader)));
     } else {
-      peers.forward(leader, command, replyTo);
+      writes.forward(command, forwarded, replyTo);
     }
   }
 
@@ -206,7 +185,7 @@ public final class RaftDriver {
 
   /** Routes a linearizable read by role. */
   public void read(Reply<ReadPermit> replyTo) {
-    switch (behaviorOf(core.role())) {
+    switch (RoleBehavior.of(core.role())) {
       case LEADER -> readAsLeader(replyTo);
       case FOLLOWER -> readViaLeader(replyTo);
       default -> refuseRead(replyTo);
@@ -258,7 +237,7 @@ public final class RaftDriver {
   // ---------------------------------------------------------------- membership, by role
 
   public void join(JoinRequest j) {
-    switch (behaviorOf(core.role())) {
+    switch (RoleBehavior.of(core.role())) {
       case LEADER -> joinAsLeader(j);
       case FOLLOWER -> joinViaLeader(j);
       default -> refuseAdmin(j.replyTo());
@@ -266,7 +245,7 @@ public final class RaftDriver {
   }
 
   public void leave(LeaveRequest l) {
-    switch (behaviorOf(core.role())) {
+    switch (RoleBehavior.of(core.role())) {
       case LEADER -> leaveAsLeader(l);
       case FOLLOWER -> leaveViaLeader(l);
       default -> refuseAdmin(l.replyTo());
@@ -406,7 +385,7 @@ public final class RaftDriver {
     long now = clock.getAsLong();
     if (now - lastSweepNanos > EXPIRY_SWEEP_NANOS) {
       lastSweepNanos = now;
-      pendingWrites.expire(now);
+      writes.expire(now);
       reads.expire(now);
     }
     afterInput(null);
@@ -452,11 +431,11 @@ public final class RaftDriver {
     if (halted != null) return;
     for (int i = 0; i < entries.size(); i++) {
       LogEntry e = entries.get(i);
-      pendingWrites.onApplied(e, results.get(i));
+      writes.onApplied(e, results.get(i));
       appliedIndex = Math.max(appliedIndex, e.index());
       appliedTerm = e.term();
     }
-    admission.applied(appliedIndex);
+    writes.appliedTo(appliedIndex);
     reads.onApplied(appliedIndex);
     snapshots.onApplied(entries);
     core.appliedTo(appliedIndex);
@@ -500,7 +479,7 @@ public final class RaftDriver {
   private void halt(String reason) {
     if (halted != null) return;
     halted = reason;
-    pendingWrites.failAll(reason);
+    writes.failAll(reason);
     reads.failAll();
     admin.failAll();
     handOff.failAll();
@@ -519,11 +498,11 @@ public final class RaftDriver {
     syncPeers();
     publishStatus();
     Role role = core.role();
-    if (behaviorOf(role) == behaviorOf(lastRole)) return;
+    if (RoleBehavior.of(role) == RoleBehavior.of(lastRole)) return;
     log.info("node {} is now {} in term {}", settings.nodeId(), role.displayName(), core.term());
     // A new role starts with nothing of its own pending: a former leader's proposals are the new
     // leader's to commit or overwrite.
-    admission.clear();
+    writes.roleChanged();
     lastRole = role;
   }
 
@@ -545,21 +524,6 @@ public final class RaftDriver {
     }
   }
 
-  /** The three ways a node treats clients; pre-candidates and candidates alike know no leader. */
-  public enum Behavior {
-    FOLLOWER,
-    CANDIDATE,
-    LEADER
-  }
-
-  public static Behavior behaviorOf(Role role) {
-    return switch (role) {
-      case LEADER -> Behavior.LEADER;
-      case FOLLOWER -> Behavior.FOLLOWER;
-      default -> Behavior.CANDIDATE;
-    };
-  }
-
   private final class PipelineEffects implements ReadyPipeline.Effects {
     @Override
     public void persist(long seq, PersistBatch batch, Ready ready) {
@@ -578,7 +542,7 @@ public final class RaftDriver {
       for (RaftMessage m : ready.messages()) peers.send((RaftMessage.Request) m);
       for (Runnable r : replies) r.run();
       if (!ready.committed().isEmpty()) {
-        storage.apply(ready.committed(), pendingWrites.waitingFor(ready.committed()));
+        storage.apply(ready.committed(), writes.waitingFor(ready.committed()));
       }
       for (ReadState rs : ready.readStates()) reads.onReadState(rs);
       for (long peer : ready.sendSnapshotTo()) storage.openSnapshot(peer);
@@ -596,10 +560,6 @@ public final class RaftDriver {
 
   private void transportSaw(long peer) {
     peers.peerSeen(peer);
-  }
-
-  private long deadline() {
-    return clock.getAsLong() + settings.requestTimeout().toNanos();
   }
 
   private String httpOf(long nodeId) {

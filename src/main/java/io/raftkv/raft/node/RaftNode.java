@@ -15,6 +15,7 @@ import io.raftkv.raft.driver.LeaveRequest;
 import io.raftkv.raft.driver.NodeSettings;
 import io.raftkv.raft.driver.RaftDriver;
 import io.raftkv.raft.driver.ReadPermit;
+import io.raftkv.raft.driver.RoleBehavior;
 import io.raftkv.raft.driver.StartingPoint;
 import io.raftkv.raft.driver.StatusBoard;
 import io.raftkv.storage.SnapshotMeta;
@@ -158,7 +159,7 @@ public final class RaftNode {
   record Run(Runnable action) implements Internal {}
 
   private final RaftDriver driver;
-  private RaftDriver.Behavior behavior;
+  private RoleBehavior behavior;
 
   /**
    * The node's behavior. With {@code identity} set, the leader vets every join by a Hello to the
@@ -194,7 +195,7 @@ public final class RaftNode {
   // ---------------------------------------------------------------- role behaviors
 
   private Behavior<Command> behaviorFor(io.raftkv.raft.core.Role role) {
-    behavior = RaftDriver.behaviorOf(role);
+    behavior = RoleBehavior.of(role);
     return switch (behavior) {
       case LEADER -> leader();
       case CANDIDATE -> candidate();
@@ -274,7 +275,7 @@ public final class RaftNode {
   /** Runs one driver call, then switches behavior if the node's role changed. */
   private Behavior<Command> then(Runnable call) {
     call.run();
-    if (RaftDriver.behaviorOf(driver.role()) == behavior) return Behaviors.same();
+    if (RoleBehavior.of(driver.role()) == behavior) return Behaviors.same();
     return behaviorFor(driver.role());
   }
 
