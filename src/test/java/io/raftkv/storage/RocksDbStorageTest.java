@@ -159,10 +159,10 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
       SnapshotMeta meta = leader.createSnapshot();
       fill(store, 5);
       store.createSnapshot();
-      store.afterInstallCommitBatch =
+      store.afterInstallCommitBatch(
           () -> {
             throw new IllegalStateException("simulated crash");
-          };
+          });
       assertThrows(IllegalStateException.class, () -> transfer(leader, store, 100, true));
       store = crash(store);
       assertEquals(dump(leader), dump(store));
