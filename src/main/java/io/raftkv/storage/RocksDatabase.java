@@ -160,7 +160,11 @@ final class RocksDatabase implements AutoCloseable {
     return metaCf;
   }
 
-  /** The column families found at open, by name, in the order they were opened. */
+  /**
+   * The column families found at open, by name, in the order they were opened: for the state
+   * machine to pick the live kv family while the store opens. A family dropped since keeps its
+   * entry here with a closed handle.
+   */
   Map<String, ColumnFamilyHandle> openedFamilies() {
     return openedFamilies;
   }

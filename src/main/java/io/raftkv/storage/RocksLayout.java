@@ -3,6 +3,7 @@ package io.raftkv.storage;
 import io.raftkv.raft.core.LogEntry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.rocksdb.RocksDB;
 
 /**
  * The on-disk format of the RocksDB store (see {@code docs/storage.md}): the column families, the
@@ -19,7 +20,7 @@ import java.nio.charset.StandardCharsets;
  * </ul>
  */
 final class RocksLayout {
-  static final String CF_DEFAULT = new String(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8);
+  static final String CF_DEFAULT = new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8);
   static final String CF_LOG = "log";
   static final String CF_META = "meta";
   static final String CF_KV = "kv";
