@@ -270,6 +270,7 @@ final class SimNode {
     writing = null;
     DurableStore.Snapshot installed = r.install() == null ? null : staged.get(r.install().index());
     disk.persist(r, installed);
+    sim.hardStatePersisted(this, r.hardState());
     if (installed != null) adoptInstalled(installed);
     disk.saveStateMachine(stateMachine, appliedIndex, appliedTerm, appliedMembership);
     sim.invariants().onPersisted(this);
