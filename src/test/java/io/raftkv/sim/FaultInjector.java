@@ -48,7 +48,8 @@ final class FaultInjector {
   private final HardState[] durable;
   private boolean calm;
 
-  FaultInjector(Simulation sim, Random random, int nodeCount, int initialVoters) {
+  /** @param favouriteOften make FAVOURITE the most frequent fault kind (the deposed-leader scenario) */
+  FaultInjector(Simulation sim, Random random, int nodeCount, int initialVoters, boolean favouriteOften) {
     this.sim = sim;
     this.random = random;
     this.nodeCount = nodeCount;
@@ -56,6 +57,7 @@ final class FaultInjector {
     for (int k = 0; k < KINDS; k++) weights[k] = random.nextInt(3) == 0 ? 0 : 1 + random.nextInt(10);
     // Healing stays enabled so a run is never permanently cut.
     weights[HEAL] = Math.max(weights[HEAL], 3);
+    if (favouriteOften) weights[FAVOURITE] = 20;
     int[] paces = {150, 400, 1000, 2000};
     this.paceMs = paces[random.nextInt(paces.length)];
     double[] crashOdds = {0, 0, 0.05, 0.2, 0.5};
@@ -245,7 +247,7 @@ final class FaultInjector {
       SimNode now = sim.currentLeader();
       if (sim.healing() || calm || now == null || now.id == favourite) return;
       now.transferLeadership(favourite);
-      if (random.nextBoolean()) isolateFavouriteLater();
+      isolateFavouriteLater();
     });
   }
 
@@ -258,8 +260,19 @@ final class FaultInjector {
     sim.schedule(50 + random.nextInt(400), Simulation.EV_FAULT, favourite, FAVOURITE, () -> {
       SimNode fav = sim.node(favourite);
       if (sim.healing() || calm || !fav.up || !fav.core.isLeader()) return;
-      sim.network().healPartitions();
-      isolate((int) favourite);
+      long delay = 0;
+      if (random.nextBoolean()) {
+        // The cut falls just after it told a follower to campaign (TimeoutNow): a new leader
+        // takes over within milliseconds while the favourite still believes it leads.
+        var voters = fav.core.membership().voters().keySet().stream().filter(v -> v != fav.id).toList();
+        if (!voters.isEmpty()) fav.transferLeadership(voters.get(random.nextInt(voters.size())));
+        delay = 1 + random.nextInt(3);
+      }
+      sim.schedule(delay, Simulation.EV_FAULT, favourite, FAVOURITE, () -> {
+        if (sim.healing() || calm) return;
+        sim.network().healPartitions();
+        isolate((int) favourite);
+      });
     });
   }
 

@@ -63,11 +63,17 @@ final class SimClient {
 
   /**
    * Usually the last known leader. A seed with sticky reads sends reads to the node that last
-   * answered one, even after writes have moved on to a newer leader: an isolated leader that has
-   * not noticed its deposition keeps getting reads, which it must not answer from its stale state.
+   * answered one and writes to the newest leader: an isolated leader that has not noticed its
+   * deposition keeps getting reads while writes go on elsewhere, and it must not answer them from
+   * its stale state.
    */
   private long pickNode(ClientOp op) {
-    if (op.isRead() && sim.stickyReads() && readNode != 0) return readNode;
+    if (sim.stickyReads()) {
+      if (op.isRead() && readNode != 0) return readNode;
+      // Writes go where a service registry would send them: to the newest leader, found at once.
+      SimNode leader = sim.currentLeader();
+      if (!op.isRead() && leader != null) return leader.id;
+    }
     if (lastLeader != 0 && sim.random().nextInt(4) != 0) return lastLeader;
     return 1 + sim.random().nextInt(sim.nodeCount());
   }

@@ -137,17 +137,21 @@ final class Simulation {
     this.operator = operatorEnabled ? new MembershipOperator(this, random, random.nextInt(3) == 0) : null;
     this.keys = 3 + random.nextInt(3);
     this.faultPhaseMs = 10_000 + random.nextInt(10_001);
-    this.network = new SimNetwork(this, nodeCount, random.nextInt(3) == 0);
+    // The deposed-leader scenario brings together what a stale read needs: a leader that leads
+    // again after losing leadership, responses from its earlier term still in flight, no
+    // CheckQuorum to make it step down when cut off, and clients that keep reading from it.
+    boolean deposedLeader = random.nextInt(8) == 0;
+    this.network = new SimNetwork(this, nodeCount, deposedLeader || random.nextInt(3) == 0);
     this.invariants = new Invariants(this, nodeCount);
     this.liveness = new Liveness(this, nodeCount, ELECTION_TICKS_MIN, tickMs);
     // Without PreVote (thesis §9.6) every timeout bumps the term, so a timer that fires too early
     // deposes a working leader instead of losing a harmless pre-election.
-    boolean preVote = random.nextInt(3) != 0;
+    boolean preVote = deposedLeader || random.nextInt(3) != 0;
     // Without CheckQuorum (thesis §6.2) a cut-off leader keeps leading until it hears a higher
     // term, so only its read confirmations stand between its clients and stale reads. Never
     // without PreVote as well: with neither, a removed server that missed its removal deposes
     // leader after leader (thesis §4.2.3), which is the configuration's weakness, not a bug.
-    boolean checkQuorum = !preVote || random.nextInt(3) != 0;
+    boolean checkQuorum = !preVote || (!deposedLeader && random.nextInt(3) != 0);
     // Small batches and short pipelines split a new leader's catch-up into many appends, which is
     // what exposes commit-rule mistakes (Figure 8 of the paper needs a follower that has the
     // old-term entries but not yet the new leader's no-op).
@@ -157,8 +161,8 @@ final class Simulation {
         pipelines[random.nextInt(pipelines.length)], preVote, checkQuorum);
     for (int i = 1; i <= nodeCount; i++) nodes.add(new SimNode(i, this, config));
     int clientCount = 3 + random.nextInt(3);
-    this.faults = new FaultInjector(this, random, nodeCount, initialVoters);
-    this.stickyReads = random.nextBoolean();
+    this.faults = new FaultInjector(this, random, nodeCount, initialVoters, deposedLeader);
+    this.stickyReads = deposedLeader || random.nextBoolean();
     // Long enough to ride out an election (150-300 ms plus a pre-vote round) so that most
     // operations settle; crashes and lost replies still leave plenty of unknown outcomes.
     for (int c = 1; c <= clientCount; c++) clients.add(new SimClient(c, this, 1000));
