@@ -46,10 +46,15 @@ final class FaultInjector {
   private final long favourite;
   /** Per node, the hard state last seen durable, to notice a change of term or vote. */
   private final HardState[] durable;
+  private final boolean deposedLeader;
   private boolean calm;
 
-  /** @param favouriteOften make FAVOURITE the most frequent fault kind (the deposed-leader scenario) */
-  FaultInjector(Simulation sim, Random random, int nodeCount, int initialVoters, boolean favouriteOften) {
+  /**
+   * @param deposedLeader the deposed-leader scenario: FAVOURITE is the most frequent fault kind,
+   *     and the favourite always loses leadership by handing it on, quickly, so that responses of
+   *     its previous term are still in flight when it leads again
+   */
+  FaultInjector(Simulation sim, Random random, int nodeCount, int initialVoters, boolean deposedLeader) {
     this.sim = sim;
     this.random = random;
     this.nodeCount = nodeCount;
@@ -57,9 +62,12 @@ final class FaultInjector {
     for (int k = 0; k < KINDS; k++) weights[k] = random.nextInt(3) == 0 ? 0 : 1 + random.nextInt(10);
     // Healing stays enabled so a run is never permanently cut.
     weights[HEAL] = Math.max(weights[HEAL], 3);
-    if (favouriteOften) weights[FAVOURITE] = 20;
+    if (deposedLeader) weights[FAVOURITE] = 20;
+    this.deposedLeader = deposedLeader;
     int[] paces = {150, 400, 1000, 2000};
-    this.paceMs = paces[random.nextInt(paces.length)];
+    // The deposed-leader scenario paces its faults slowly, so that each of the favourite's terms
+    // lasts long enough to serve many reads: its late responses then acknowledge many rounds.
+    this.paceMs = deposedLeader ? 1_000 + random.nextInt(1_001) : paces[random.nextInt(paces.length)];
     double[] crashOdds = {0, 0, 0.05, 0.2, 0.5};
     this.crashAfterHardState = crashOdds[random.nextInt(crashOdds.length)];
     this.favourite = 1 + random.nextInt(initialVoters);
@@ -226,10 +234,11 @@ final class FaultInjector {
     if (leader == null) return;
     if (leader.id != favourite) {
       leader.transferLeadership(favourite);
+      if (deposedLeader) isolateFavouriteLater();
       return;
     }
     long away;
-    if (random.nextBoolean()) {
+    if (deposedLeader || random.nextBoolean()) {
       var voters = leader.core.membership().voters().keySet().stream().filter(v -> v != leader.id).toList();
       if (voters.isEmpty()) return;
       leader.transferLeadership(voters.get(random.nextInt(voters.size())));
@@ -252,27 +261,42 @@ final class FaultInjector {
   }
 
   /**
-   * Once the favourite leads again, it is cut off once more while clients keep reading from it
-   * and write through whoever leads the rest: a leader that confirms a read with an answer it
-   * was sent in an earlier term serves a stale value here.
+   * Once the favourite leads again and has committed in its new term (so it serves reads), it is
+   * cut off once more, soon, while responses of its previous term may still be in flight; clients
+   * keep reading from it and write through whoever leads the rest. A leader that confirms a read
+   * with an answer it was sent in an earlier term serves a stale value here.
    */
   private void isolateFavouriteLater() {
-    sim.schedule(50 + random.nextInt(400), Simulation.EV_FAULT, favourite, FAVOURITE, () -> {
+    awaitFavourite(30, random.nextInt(60));
+  }
+
+  private void awaitFavourite(int triesLeft, long thenMs) {
+    sim.schedule(10, Simulation.EV_FAULT, favourite, FAVOURITE, () -> {
       SimNode fav = sim.node(favourite);
-      if (sim.healing() || calm || !fav.up || !fav.core.isLeader()) return;
-      long delay = 0;
-      if (random.nextBoolean()) {
-        // The cut falls just after it told a follower to campaign (TimeoutNow): a new leader
-        // takes over within milliseconds while the favourite still believes it leads.
-        var voters = fav.core.membership().voters().keySet().stream().filter(v -> v != fav.id).toList();
-        if (!voters.isEmpty()) fav.transferLeadership(voters.get(random.nextInt(voters.size())));
-        delay = 1 + random.nextInt(3);
+      if (sim.healing() || calm || !fav.up) return;
+      if (!fav.core.isLeader() || !fav.core.hasCommittedInTerm()) {
+        if (triesLeft > 0) awaitFavourite(triesLeft - 1, thenMs);
+        return;
       }
-      sim.schedule(delay, Simulation.EV_FAULT, favourite, FAVOURITE, () -> {
-        if (sim.healing() || calm) return;
-        sim.network().healPartitions();
-        isolate((int) favourite);
-      });
+      sim.schedule(thenMs, Simulation.EV_FAULT, favourite, FAVOURITE, this::cutOffFavourite);
+    });
+  }
+
+  private void cutOffFavourite() {
+    SimNode fav = sim.node(favourite);
+    if (sim.healing() || calm || !fav.up || !fav.core.isLeader()) return;
+    long delay = 0;
+    if (deposedLeader || random.nextBoolean()) {
+      // The cut falls just after it told a follower to campaign (TimeoutNow): a new leader takes
+      // over within milliseconds while the favourite still believes it leads.
+      var voters = fav.core.membership().voters().keySet().stream().filter(v -> v != fav.id).toList();
+      if (!voters.isEmpty()) fav.transferLeadership(voters.get(random.nextInt(voters.size())));
+      delay = 1 + random.nextInt(3);
+    }
+    sim.schedule(delay, Simulation.EV_FAULT, favourite, FAVOURITE, () -> {
+      if (sim.healing() || calm) return;
+      sim.network().healPartitions();
+      isolate((int) favourite);
     });
   }
 

@@ -20,20 +20,24 @@ import java.util.List;
  * of them than the shortest timeout allows is a failure at once.
  *
  * <p>The bounds come from the distribution over the default 2,000 seeds of a correct core, with
- * a wide margin: see {@link #MAX_CALM_ELECTIONS} and its neighbours.
+ * about twice the worst value seen as margin (worst seen: 3 elections in a calm stretch, 2 between
+ * heal and convergence, 1.6 s from a calm stretch's start and 1.2 s from the heal to a followed
+ * leader). A follower timer that AppendEntries does not restart holds an election every few
+ * hundred ms of a calm stretch and breaks them at once.
  */
 final class Liveness {
   /**
-   * A calm stretch starts by crashing the leader, so it holds one election, and a split vote or
-   * two may add more; beyond this many elections a timer is firing where it should not.
+   * A calm stretch starts by crashing the leader, so it holds one election; a split vote, a
+   * leadership transfer or a leader's removal still in flight may add one or two more. Beyond this
+   * many a timer is firing where it should not.
    */
-  static final int MAX_CALM_ELECTIONS = 4;
+  static final int MAX_CALM_ELECTIONS = 6;
   /** Elections from the heal until convergence: the heal's own election and a few split votes. */
   static final int MAX_HEAL_ELECTIONS = 5;
   /** From the start of a calm stretch to a leader that a majority follows: a few election timeouts. */
   static final long MAX_CALM_TO_LEADER_MS = 3_000;
   /** From the heal to a leader that a majority follows: a few election timeouts. */
-  static final long MAX_HEAL_TO_LEADER_MS = 2_000;
+  static final long MAX_HEAL_TO_LEADER_MS = 2_500;
 
   /** What a run measured; printed with its result. */
   record Summary(long elections, long leaderlessMs, long healToLeaderMs, int healElections, int calmStretches,

@@ -140,7 +140,7 @@ final class Simulation {
     // The deposed-leader scenario brings together what a stale read needs: a leader that leads
     // again after losing leadership, responses from its earlier term still in flight, no
     // CheckQuorum to make it step down when cut off, and clients that keep reading from it.
-    boolean deposedLeader = random.nextInt(8) == 0;
+    boolean deposedLeader = random.nextInt(4) == 0;
     this.network = new SimNetwork(this, nodeCount, deposedLeader || random.nextInt(3) == 0);
     this.invariants = new Invariants(this, nodeCount);
     this.liveness = new Liveness(this, nodeCount, ELECTION_TICKS_MIN, tickMs);
