@@ -59,6 +59,7 @@ final class Liveness {
   private final long[] term;
   private final long[] leaderId;
   private long elections;
+  private long highestLeaderTerm;
   private boolean led;
   private long leaderlessSince;
   private long leaderlessMs;
@@ -155,6 +156,7 @@ final class Liveness {
       long term = n.core.term();
       if (lastLeaderTerm[(int) n.id] != term) {
         lastLeaderTerm[(int) n.id] = term;
+        highestLeaderTerm = Math.max(highestLeaderTerm, term);
         elections++;
         if (inCalm) calmElections++;
         if (healAt >= 0) healElections++;
@@ -188,6 +190,11 @@ final class Liveness {
       }
     }
     return following >= members.quorum();
+  }
+
+  /** The highest term in which some node has become leader so far. */
+  long highestLeaderTerm() {
+    return highestLeaderTerm;
   }
 
   void calmBegins() {

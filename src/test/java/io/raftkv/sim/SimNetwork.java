@@ -166,10 +166,14 @@ final class SimNetwork {
     if (sim.random().nextDouble() < clientDropProbability) return;
     long code = new Fnv64().add(req.opId()).add(req.attempt()).add(req.op().kind()).add(req.op().key()).value();
     int to = (int) req.node();
-    sim.schedule(delay(), Simulation.EV_CLIENT_REQUEST, to, code, () -> sim.node(to).onClientRequest(req));
+    sim.schedule(delay(), Simulation.EV_CLIENT_REQUEST, to, code, () -> {
+      sim.readFreshness().arrived(req);
+      sim.node(to).onClientRequest(req);
+    });
   }
 
   void sendToClient(ClientMessages.ClientReply reply) {
+    sim.readFreshness().answered(reply);
     if (sim.random().nextDouble() < clientDropProbability) return;
     long code = new Fnv64().add(reply.opId()).add(reply.attempt()).add(reply.status().ordinal())
         .add(reply.value()).add(reply.leaderHint()).value();

@@ -112,6 +112,7 @@ final class Simulation {
   private final Invariants invariants;
   private final Liveness liveness;
   private final FaultInjector faults;
+  private final ReadFreshness readFreshness = new ReadFreshness(this);
   private final History history = new History(this);
   private final Fnv64 trace = new Fnv64();
   private long now;
@@ -247,6 +248,10 @@ final class Simulation {
 
   Liveness liveness() {
     return liveness;
+  }
+
+  ReadFreshness readFreshness() {
+    return readFreshness;
   }
 
   FaultInjector faults() {
