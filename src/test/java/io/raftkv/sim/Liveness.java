@@ -15,8 +15,8 @@ import java.util.List;
  * <p>The election timer itself is checked against §5.2's rule: a follower or candidate starts an
  * election only when a full election timeout has passed without it hearing from the leader of its
  * term or granting a vote. Every event that restarts the timer in a correct core is tracked here
- * from the outside (a change of role, term or leader; a vote granted; an AppendEntries or snapshot
- * accepted from the leader; a restart), and an election that a tick starts sooner after the last
+ * from the outside (a change of role, term or leader; a vote granted; an AppendEntries accepted
+ * from the leader; a restart), and an election that a tick starts sooner after the last
  * of them than the shortest timeout allows is a failure at once.
  *
  * <p>The bounds come from the distribution over the default 2,000 seeds of a correct core, with
@@ -103,7 +103,7 @@ final class Liveness {
     if (granted && (termBefore != rv.term() || voteBefore != rv.from())) timerRestarted[(int) n.id] = sim.now();
   }
 
-  /** An AppendEntries or a snapshot from {@code from} in {@code msgTerm} reached the node: if it follows that leader now, its timer restarted. */
+  /** An AppendEntries from {@code from} in {@code msgTerm} reached the node: if it follows that leader now, its timer restarted. */
   void heardLeader(SimNode n, long from, long msgTerm) {
     if (n.up && n.core.role() == Role.FOLLOWER && n.core.term() == msgTerm && n.core.leaderId() == from) {
       timerRestarted[(int) n.id] = sim.now();
