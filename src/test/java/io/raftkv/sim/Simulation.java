@@ -212,15 +212,18 @@ final class Simulation {
 
   /** How long one fsync takes on node {@code id}: a few ms, now and then far longer. */
   long fsyncLatencyMs(long id) {
-    if (id == slowDiskNode && !healing) return 20 + random.nextInt(180);
+    if (id == slowDiskNode && !healing && !faults.calm()) return 20 + random.nextInt(180);
     long latency = 1 + random.nextInt(4);
     if (random.nextInt(50) == 0) latency += 10 + random.nextInt(40);
     return latency;
   }
 
-  /** Whether the fsync completing now fails; never in the heal phase, which must converge. */
+  /**
+   * Whether the fsync completing now fails; never in the heal phase, which must converge, nor in
+   * a calm stretch, which counts the elections that no fault explains.
+   */
   boolean fsyncFails(long id) {
-    return !healing && fsyncFailureRate > 0 && random.nextDouble() < fsyncFailureRate;
+    return !healing && !faults.calm() && fsyncFailureRate > 0 && random.nextDouble() < fsyncFailureRate;
   }
 
   /** A node whose storage failed goes down a moment later and restarts like a crashed one. */
