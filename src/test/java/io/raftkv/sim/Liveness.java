@@ -58,6 +58,9 @@ final class Liveness {
   private final Role[] role;
   private final long[] term;
   private final long[] leaderId;
+  private final boolean[] wasUp;
+  /** The leader's configuration when followers were last counted. */
+  private Object countedMembership;
   private long elections;
   private long highestLeaderTerm;
   private boolean led;
@@ -83,6 +86,7 @@ final class Liveness {
     this.role = new Role[nodes + 1];
     this.term = new long[nodes + 1];
     this.leaderId = new long[nodes + 1];
+    this.wasUp = new boolean[nodes + 1];
   }
 
   // ------------------------------------------------------------------ the election timer (§5.2)
@@ -123,12 +127,13 @@ final class Liveness {
   }
 
   /**
-   * After a tick: if it started an election (the node became a pre-candidate or candidate, or a
-   * candidate moved on), the timer must have run a full timeout since it last restarted.
+   * After a tick: whether the node's role, term or leader changed. If the tick started an
+   * election (the node became a pre-candidate or candidate, or a candidate moved on), the timer
+   * must have run a full timeout since it last restarted.
    */
-  private void checkTimer(SimNode n) {
+  private boolean checkTimer(SimNode n) {
     int i = (int) n.id;
-    if (!remember(n)) return;
+    if (!remember(n)) return false;
     Role r = n.core.role();
     if (r == Role.PRE_CANDIDATE || r == Role.CANDIDATE) {
       long ran = sim.now() - timerRestarted[i];
@@ -138,21 +143,31 @@ final class Liveness {
       }
     }
     timerRestarted[i] = sim.now();
+    return true;
   }
 
   // ------------------------------------------------------------------ elections and leaders
 
   /** Looks at the cluster after every event: timers, new leaders, and whether a majority follows one. */
   void afterEvent(int kind, long target, List<SimNode> nodes) {
+    boolean changed = false;
     if (kind == Simulation.EV_TICK) {
       SimNode ticked = nodes.get((int) target - 1);
-      if (ticked.up) checkTimer(ticked);
+      if (ticked.up) changed = checkTimer(ticked);
     }
     SimNode leader = null;
     for (SimNode n : nodes) {
+      int i = (int) n.id;
+      if (n.up != wasUp[i]) {
+        wasUp[i] = n.up;
+        changed = true;
+      }
       if (!n.up) continue;
-      if (remember(n)) timerRestarted[(int) n.id] = sim.now();
-      if (n.core.role() != Role.LEADER) continue;
+      if (remember(n)) {
+        timerRestarted[i] = sim.now();
+        changed = true;
+      }
+      if (role[i] != Role.LEADER) continue;
       long term = n.core.term();
       if (lastLeaderTerm[(int) n.id] != term) {
         lastLeaderTerm[(int) n.id] = term;
@@ -163,6 +178,11 @@ final class Liveness {
       }
       if (leader == null || term > leader.core.term()) leader = n;
     }
+    // Whether a majority follows can change only with a node's role, term, leader, liveness or the
+    // leader's configuration; recounting only then keeps this cheap enough to run after every event.
+    Object members = leader == null ? null : leader.core.membership();
+    if (!changed && members == countedMembership) return;
+    countedMembership = members;
     boolean nowLed = leader != null && followedByMajority(leader, nodes);
     if (nowLed == led) return;
     led = nowLed;
