@@ -16,14 +16,14 @@ import java.util.List;
  * election only when a full election timeout has passed without it hearing from the leader of its
  * term or granting a vote. Every event that restarts the timer in a correct core is tracked here
  * from the outside (a change of role, term or leader; a vote granted; an AppendEntries accepted
- * from the leader; a restart), and an election that a tick starts sooner after the last
- * of them than the shortest timeout allows is a failure at once.
+ * from the leader; a restart), and an election that a tick starts sooner after the last of them
+ * than the shortest timeout allows is a failure at once.
  *
- * <p>The bounds come from the distribution over the default 2,000 seeds of a correct core, with
- * about twice the worst value seen as margin (worst seen: 3 elections in a calm stretch, 2 between
- * heal and convergence, 1.6 s from a calm stretch's start and 1.2 s from the heal to a followed
- * leader). A follower timer that AppendEntries does not restart holds an election every few
- * hundred ms of a calm stretch and breaks them at once.
+ * <p>The bounds come from the distribution over seeds 1-4000 of a correct core, with about twice
+ * the worst value seen as margin (worst seen: 3 elections in a calm stretch, 2 between heal and
+ * convergence, 1.4 s from a calm stretch's start and 0.9 s from the heal to a followed leader).
+ * A follower timer that AppendEntries does not restart holds an election every few hundred ms of
+ * a calm stretch and breaks them in about one seed in ten.
  */
 final class Liveness {
   /**
