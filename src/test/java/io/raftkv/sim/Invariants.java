@@ -189,6 +189,8 @@ final class Invariants {
       throw fail("node " + n.id + " changed its vote in term " + after.term() + " from " + before.votedFor() + " to "
           + after.votedFor());
     }
+    // The fault injector may crash the node right after a change of term or vote (§5.2).
+    sim.hardStatePersisted(n, after);
   }
 
   /**
