@@ -137,8 +137,12 @@ final class Simulation {
     // old-term entries but not yet the new leader's no-op).
     int[] batchSizes = {1, 2, 4, 64};
     int[] pipelines = {1, 2, 8};
-    RaftConfig config = new RaftConfig(15, 30, 3, batchSizes[random.nextInt(batchSizes.length)], 1 << 20,
-        pipelines[random.nextInt(pipelines.length)], true, true);
+    int batch = batchSizes[random.nextInt(batchSizes.length)];
+    int pipeline = pipelines[random.nextInt(pipelines.length)];
+    // A peer far behind receives batch x pipeline entries per round trip; below four that is
+    // slower than the clients write, so a learner added late could never catch up in the heal phase.
+    if (batch * pipeline < 4) pipeline = 4 / batch;
+    RaftConfig config = new RaftConfig(15, 30, 3, batch, 1 << 20, pipeline, true, true);
     for (int i = 1; i <= nodeCount; i++) nodes.add(new SimNode(i, this, config));
     int clientCount = 3 + random.nextInt(3);
     this.faultWeights = chooseFaultWeights();
