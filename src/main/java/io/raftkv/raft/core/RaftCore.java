@@ -40,23 +40,16 @@ public final class RaftCore {
   private int randomizedElectionTimeout;
   /** Ticks since this core started: the logical clock for when each follower was last heard. */
   private long ticks;
-  /** The tick at which this node last became leader. */
-  private long leaderSinceTick;
-  private int heartbeatElapsed;
 
   /** The voters of {@link #membership}, who decide elections and commitment. */
   private MajorityConfig voters;
 
-  // Leader state (and a candidate's votes).
+  /** A leader's view of its peers, and a candidate's votes. */
   private final ProgressTracker tracker;
-  private final ReadOnlyQueue reads = new ReadOnlyQueue();
-  private final LogReplicator replicator;
-  /** The highest index of this leader's own log known to be on its disk. */
+  /** What this node does while it leads. */
+  private final Leadership leader;
+  /** The highest index of this node's own log known to be on its disk. */
   private long selfPersistedIndex;
-  private boolean appendWanted;
-  /** The follower this leader is handing leadership to (thesis §3.10), or 0. */
-  private long leadTransferee;
-  private int transferElapsed;
 
   /** Output accumulated since the last ready(). */
   private final ReadyBuilder out;
@@ -108,7 +101,7 @@ public final class RaftCore {
     this.commitIndex = Math.max(appliedIndex, stored.baseIndex());
     this.out = new ReadyBuilder(log, commitIndex, limits);
     this.tracker = new ProgressTracker(id);
-    this.replicator = new LogReplicator(this, config, log, tracker, reads, out);
+    this.leader = new Leadership(this, config, log, tracker, out);
     this.selfPersistedIndex = log.lastIndex();
     this.baseMembership = baseMembership;
     this.membership = baseMembership;
@@ -203,12 +196,7 @@ public final class RaftCore {
   }
 
   private void tickLeader() {
-    heartbeatElapsed++;
-    if (leadTransferee != 0 && ++transferElapsed >= config.electionTicksMin()) {
-      // The transferee did not take over in time: keep leading and accept proposals again.
-      leadTransferee = 0;
-    }
-    tracker.tickStalls(config.electionTicksMin());
+    leader.tick();
     if (electionElapsed >= config.electionTicksMin()) {
       electionElapsed = 0;
       if (config.checkQuorum() && !tracker.quorumActive(voters)) {
@@ -218,10 +206,7 @@ public final class RaftCore {
       }
       tracker.resetRecentActive();
     }
-    if (heartbeatElapsed >= config.heartbeatTicks()) {
-      heartbeatElapsed = 0;
-      replicator.broadcastHeartbeat();
-    }
+    leader.heartbeatIfDue();
   }
 
   /**
@@ -260,15 +245,15 @@ public final class RaftCore {
   /** A client command. Appends it if this node leads; the driver persists it via the Ready. */
   public ProposeResult propose(LogEntry.Kind kind, byte[] data) {
     if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
-    if (leadTransferee != 0) {
+    if (leader.transferee() != 0) {
       // New entries would keep the transferee from ever catching up.
-      return new ProposeResult.Rejected("leadership is being handed to node " + leadTransferee + "; retry shortly");
+      return new ProposeResult.Rejected("leadership is being handed to node " + leader.transferee() + "; retry shortly");
     }
     long index = log.lastIndex() + 1;
     appendLocal(new LogEntry(index, currentTerm, kind, data));
     // Sent from ready(), so that every proposal since the last Ready shares one AppendEntries
     // per follower instead of one each.
-    appendWanted = true;
+    leader.proposed();
     return new ProposeResult.Accepted(index, currentTerm);
   }
 
@@ -327,12 +312,12 @@ public final class RaftCore {
    * time is silent rather than merely slower than the others to answer a new leader.
    */
   public boolean ledForAnElectionTimeout() {
-    return role == Role.LEADER && ticks - leaderSinceTick >= config.electionTicksMin();
+    return role == Role.LEADER && leader.ledForAnElectionTimeout();
   }
 
   /** A leader heard from {@code peer} within the last election timeout. */
   private boolean recentlyHeard(long peer) {
-    return role == Role.LEADER && tracker.heardWithin(peer, ticks, config.electionTicksMin());
+    return role == Role.LEADER && leader.recentlyHeard(peer);
   }
 
   /**
@@ -340,7 +325,7 @@ public final class RaftCore {
    * the peer, if never), or 0 when this node does not lead or does not track it.
    */
   public long silentTicks(long peer) {
-    return role == Role.LEADER ? tracker.silentTicks(peer, ticks) : 0;
+    return role == Role.LEADER ? leader.silentTicks(peer) : 0;
   }
 
   /** True while the newest configuration in the log is not yet committed. */
@@ -356,20 +341,13 @@ public final class RaftCore {
    */
   public boolean transferLeadership(long target) {
     if (role != Role.LEADER || target == id || !membership.isVoter(target)) return false;
-    leadTransferee = target;
-    transferElapsed = 0;
-    Progress pr = tracker.get(target);
-    if (pr.matchIndex == log.lastIndex()) {
-      out.send(new TimeoutNow(id, target, currentTerm));
-    } else {
-      replicator.sendAppend(target, pr, true);
-    }
+    leader.transferTo(target);
     return true;
   }
 
   /** The node leadership is being handed to, or 0. */
   public long leadTransferee() {
-    return leadTransferee;
+    return leader.transferee();
   }
 
   /**
@@ -378,8 +356,7 @@ public final class RaftCore {
    * succeed, however much of the log it had.
    */
   public long mostCaughtUpVoter() {
-    if (role != Role.LEADER) return 0;
-    return tracker.mostCaughtUpVoter(voters, ticks, config.electionTicksMin());
+    return role == Role.LEADER ? leader.mostCaughtUpVoter() : 0;
   }
 
   /**
@@ -391,9 +368,7 @@ public final class RaftCore {
     if (role != Role.LEADER) return false;
     // Reads arriving before this term's first commit wait for it: until then commitIndex may
     // lag entries that an earlier leader committed.
-    reads.add(requestId, hasCommittedInTerm() ? commitIndex : -1);
-    // A lone voter is its own majority: no round trip can add anything.
-    if (voters.size() == 1 && voters.contains(id)) releaseReads();
+    leader.requestRead(requestId, hasCommittedInTerm() ? commitIndex : -1);
     return true;
   }
 
@@ -406,15 +381,13 @@ public final class RaftCore {
     log.stableTo(index, term);
     if (index > selfPersistedIndex) {
       selfPersistedIndex = index;
-      if (role == Role.LEADER) maybeCommit();
+      if (role == Role.LEADER) leader.maybeCommit();
     }
   }
 
   /** Collects the output accumulated since the last call. */
   public Ready ready() {
-    if (role == Role.LEADER && appendWanted) replicator.broadcastAppend();
-    appendWanted = false;
-    if (role == Role.LEADER && reads.startRoundIfWanted()) replicator.broadcastHeartbeat();
+    if (role == Role.LEADER) leader.flush();
     return out.build(currentTerm, votedFor, commitIndex);
   }
 
@@ -555,12 +528,9 @@ public final class RaftCore {
       votedFor = HardState.NO_VOTE;
       out.hardStateChanged();
     }
-    // Reads waiting for this leader's heartbeat round fail, so their clients retry elsewhere.
-    if (role == Role.LEADER) reads.failAll(out.readStates());
-    leadTransferee = 0;
+    if (role == Role.LEADER) this.leader.stop();
     role = Role.FOLLOWER;
     leaderId = leader;
-    tracker.clear();
     tracker.resetVotes();
     resetElectionTimer();
   }
@@ -568,17 +538,13 @@ public final class RaftCore {
   private void becomeLeader() {
     role = Role.LEADER;
     leaderId = id;
-    leaderSinceTick = ticks;
-    leadTransferee = 0;
-    heartbeatElapsed = 0;
     electionElapsed = 0;
-    reads.reset();
     tracker.resetVotes();
-    tracker.reset(membership.allIds(), log.lastIndex() + 1, ticks);
+    leader.start(ticks);
     // §8 / §5.4.2: an entry of the new term lets the leader commit everything before it and
     // learn the commit index it needs for ReadIndex.
     appendLocal(LogEntry.noop(log.lastIndex() + 1, currentTerm));
-    replicator.broadcastAppend();
+    leader.broadcastAppend();
   }
 
   private void resetElectionTimer() {
@@ -661,54 +627,33 @@ public final class RaftCore {
   private void handleAppendResponse(AppendEntriesResponse m) {
     if (m.term() > currentTerm) {
       becomeFollower(m.term(), 0);
-      return;
+    } else if (role == Role.LEADER && m.term() == currentTerm) {
+      leader.onAppendResponse(m);
     }
-    if (role != Role.LEADER || m.term() != currentTerm) return;
-    Progress pr = tracker.get(m.from());
-    if (pr == null) return;
-    pr.heard(ticks);
-    if (m.readSeq() > pr.readAck) {
-      pr.readAck = m.readSeq();
-      releaseReads();
-    }
-    // While a snapshot is on its way, heartbeat replies say nothing new about the follower's log;
-    // acting on their rejections would start a second transfer of the same snapshot.
-    if (pr.state == Progress.State.SNAPSHOT) return;
-    if (m.success()) {
-      if (pr.updateMatch(pr.clampToSent(m.matchIndex()))) {
-        if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
-        maybeCommit();
-        if (role != Role.LEADER) return;
-        if (m.from() == leadTransferee && pr.matchIndex == log.lastIndex()) {
-          out.send(new TimeoutNow(id, m.from(), currentTerm));
-        }
-      } else if (pr.state == Progress.State.PROBE) {
-        pr.probeSent = false; // the peer is reachable: the probe may be retried at once
-      }
-    } else {
-      if (m.prevLogIndex() < pr.matchIndex) return; // a reject for an old probe
-      pr.rejected(Math.min(m.conflictIndex(), m.prevLogIndex()));
-    }
-    replicator.sendAppend(m.from(), pr, false);
   }
 
-  /** §5.4.2: commit the highest index stored on a majority, if its entry is from this term. */
-  private void maybeCommit() {
-    long n = tracker.committedIndex(voters, selfPersistedIndex);
-    if (n > commitIndex && log.term(n) == currentTerm) {
-      boolean firstInTerm = !hasCommittedInTerm();
-      commitIndex = n;
-      if (!membership.isVoter(id) && !configPending()) {
-        // Thesis §4.2.2: a leader removed from the configuration leads until the change commits.
-        becomeFollower(currentTerm, 0);
-        return;
-      }
-      if (firstInTerm) {
-        reads.indexKnown(commitIndex);
-        releaseReads();
-      }
-      replicator.broadcastCommit();
-    }
+  // ---------------------------------------------------------------- hooks for Leadership
+
+  long ticks() {
+    return ticks;
+  }
+
+  MajorityConfig voters() {
+    return voters;
+  }
+
+  long selfPersistedIndex() {
+    return selfPersistedIndex;
+  }
+
+  /** A leader found {@code index} stored on a majority (§5.4.2). */
+  void commitTo(long index) {
+    commitIndex = Math.max(commitIndex, index);
+  }
+
+  /** A leader gives up leadership without a newer term: cut off (§6.2) or removed (thesis §4.2.2). */
+  void stepDown() {
+    becomeFollower(currentTerm, 0);
   }
 
   // ---------------------------------------------------------------- snapshots (§7)
@@ -759,16 +704,9 @@ public final class RaftCore {
   private void handleInstallSnapshotResponse(InstallSnapshotResponse m) {
     if (m.term() > currentTerm) {
       becomeFollower(m.term(), 0);
-      return;
+    } else if (role == Role.LEADER && m.term() == currentTerm) {
+      leader.onInstallSnapshotResponse(m);
     }
-    if (role != Role.LEADER || m.term() != currentTerm) return;
-    Progress pr = tracker.get(m.from());
-    if (pr == null || pr.state != Progress.State.SNAPSHOT) return;
-    pr.heard(ticks);
-    if (m.success()) pr.updateMatch(pr.clampToSent(m.matchIndex()));
-    pr.becomeProbe();
-    if (m.success()) maybeCommit();
-    if (role == Role.LEADER) replicator.sendAppend(m.from(), pr, false);
   }
 
   /**
@@ -776,19 +714,12 @@ public final class RaftCore {
    * before the transfer: the follower's answer is believed only up to what it was sent.
    */
   public void snapshotSent(long peer, long index) {
-    Progress pr = tracker.get(peer);
-    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.snapshotSent(index);
+    if (role == Role.LEADER) leader.snapshotSent(peer, index);
   }
 
   /** The driver could not deliver a snapshot to {@code peer}; it is retried on a later heartbeat. */
   public void snapshotFailed(long peer) {
-    Progress pr = tracker.get(peer);
-    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.becomeProbe();
-  }
-
-  /** Answers the reads whose heartbeat round a majority of voters has acknowledged (thesis §6.4). */
-  private void releaseReads() {
-    if (!reads.isEmpty()) reads.release(tracker.confirmedReadRound(voters), out.readStates());
+    if (role == Role.LEADER) leader.snapshotFailed(peer);
   }
 
   // ---------------------------------------------------------------- local log changes
@@ -811,10 +742,6 @@ public final class RaftCore {
     LogEntry config = log.lastConfigEntry();
     membership = config != null ? MembershipCodec.decode(config.data()) : baseMembership;
     voters = MajorityConfig.of(membership);
-    if (role == Role.LEADER) {
-      // Start a new member at the newest entry (the configuration that added it), so it is
-      // probed at once rather than at the next proposal; its reply says where it really is.
-      tracker.syncMembers(membership.allIds(), Math.max(1, log.lastIndex()), ticks);
-    }
+    if (role == Role.LEADER) leader.membershipChanged(ticks);
   }
 }
