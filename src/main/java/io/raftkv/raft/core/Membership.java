@@ -53,10 +53,6 @@ public record Membership(SortedMap<Long, Member> voters, SortedMap<Long, Member>
     return ids;
   }
 
-  public int quorum() {
-    return voters.size() / 2 + 1;
-  }
-
   public Membership withLearner(Member m) {
     TreeMap<Long, Member> l = new TreeMap<>(learners);
     l.put(m.id(), m);

@@ -292,19 +292,7 @@ public final class RaftCore {
    * and going below three voters needs {@code force}.
    */
   public ProposeResult.Refused confChangeRefusal(ConfChange change, boolean force) {
-    Membership next;
-    try {
-      next = ConfChange.apply(change, membership);
-    } catch (IllegalArgumentException e) {
-      return new ProposeResult.Refused(ProposeResult.Refused.Rule.INVALID, e.getMessage());
-    }
-    String unreachable = ReconfigurationRules.unreachableVotersRefusal(next, id, this::recentlyHeard);
-    if (unreachable != null) {
-      return new ProposeResult.Refused(ProposeResult.Refused.Rule.VOTERS_UNREACHABLE, unreachable);
-    }
-    String needsForce = ReconfigurationRules.forceRefusal(change, membership, force);
-    if (needsForce != null) return new ProposeResult.Refused(ProposeResult.Refused.Rule.NEEDS_FORCE, needsForce);
-    return null;
+    return ReconfigurationRules.refusal(change, membership, id, this::recentlyHeard, force);
   }
 
   /**
