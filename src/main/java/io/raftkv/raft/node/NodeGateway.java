@@ -1,5 +1,8 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.StatusBoard;
+import io.raftkv.raft.driver.ReadPermit;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ClientApi;
 import io.raftkv.raft.core.Member;
@@ -9,6 +12,7 @@ import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.ReadQuery;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
+import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.storage.SnapshotMeta;
 import io.raftkv.storage.SnapshotSink;
@@ -109,7 +113,7 @@ public final class NodeGateway implements ClientApi, RaftInbound {
       return CompletableFuture.completedFuture(new WriteOutcome.NoSpace(quota.noSpaceMessage(settings.nodeId())));
     }
     return ask(
-        replyTo -> new RaftNode.ClientWrite(command, forwarded, replyTo),
+        replyTo -> new RaftNode.ClientWrite(KvCommandCodec.encode(command), forwarded, replyTo),
         settings.requestTimeout(),
         new WriteOutcome.Timeout("the write was not confirmed within "
             + settings.requestTimeout().toMillis() + " ms; its outcome is unknown, read the key to find out"));

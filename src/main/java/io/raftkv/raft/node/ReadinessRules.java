@@ -1,5 +1,6 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.LeaderContact;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.raft.core.Membership;
 import java.time.Duration;

@@ -1,5 +1,9 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.StartingPoint;
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.StatusBoard;
+import io.raftkv.raft.driver.SnapshotBacklog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -75,8 +79,8 @@ class RaftNodeActorTest {
         Membership.EMPTY, settings.logLimits());
     StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
-        settings, core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE, StorageActor.create(store, store, store),
-        network.transportFor(id), board), "node-" + id);
+        settings, new StartingPoint(core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE),
+        StorageActor.create(store, store, store), network.transportFor(id), board, null), "node-" + id);
     NodeGateway gateway = new NodeGateway(
         node, kit.system().scheduler(), board, store, settings,
         org.apache.pekko.stream.Materializer.matFromSystem(kit.system()),

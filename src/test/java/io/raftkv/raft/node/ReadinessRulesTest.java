@@ -1,5 +1,6 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.LeaderContact;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,9 +1,9 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.NodeStatus;
 
 /**
- * The node's latest status, published by the node actor after every message so that /health and
+ * The node's latest status, published by the driver after every input so that /health and
  * /metrics can read it from any thread without a round trip through the mailbox.
  */
 public final class StatusBoard {
@@ -31,7 +31,7 @@ public final class StatusBoard {
     return status.membership();
   }
 
-  void publish(NodeStatus s) {
+  public void publish(NodeStatus s) {
     status = s;
   }
 

@@ -1,11 +1,11 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.RaftConfig;
 import java.time.Duration;
 
 /**
- * How a node's actor shell behaves around the core.
+ * How a node's driver behaves around the core.
  *
  * @param maxBatchEntries most client writes appended together before their Ready is collected:
  *     proposals that queue up while a sync runs share the next one (group commit), up to this
@@ -48,5 +48,13 @@ public record NodeSettings(
    */
   public LogLimits logLimits() {
     return new LogLimits(logCacheEntries, logCacheBytes, Math.max(1, logCacheBytes));
+  }
+
+  /**
+   * How long a join or leave may take on the leader; a join waits for its learner to catch up,
+   * which takes as long as the log is big.
+   */
+  public Duration adminTimeout() {
+    return Duration.ofSeconds(110);
   }
 }
