@@ -48,6 +48,8 @@ public final class RaftCore {
   private final ProgressTracker tracker;
   /** What this node does while it leads. */
   private final Leadership leader;
+  /** What this node does with the entries a leader sends it. */
+  private final LogReceiver receiver;
   /** The highest index of this node's own log known to be on its disk. */
   private long selfPersistedIndex;
 
@@ -102,6 +104,7 @@ public final class RaftCore {
     this.out = new ReadyBuilder(log, commitIndex, limits);
     this.tracker = new ProgressTracker(id);
     this.leader = new Leadership(this, config, log, tracker, out);
+    this.receiver = new LogReceiver(this, log);
     this.selfPersistedIndex = log.lastIndex();
     this.baseMembership = baseMembership;
     this.membership = baseMembership;
@@ -558,58 +561,17 @@ public final class RaftCore {
       // A stale leader learns the newer term from the response and steps down.
       return new AppendEntriesResponse(id, m.from(), currentTerm, false, 0, 0, m.prevLogIndex(), m.readSeq());
     }
-    if (conflictsWithCommitted(m)) {
+    if (receiver.conflictsWithCommitted(m)) {
       // Committed entries never conflict with a legitimate leader's log (Leader Completeness,
       // §5.4): such a message comes from a broken or foreign peer. Refuse it and keep our term,
       // leader and log exactly as they are.
-      return reject(m, commitIndex + 1);
+      return receiver.reject(m, commitIndex + 1);
     }
     if (m.term() > currentTerm || role != Role.FOLLOWER || leaderId != m.from()) {
       becomeFollower(m.term(), m.from());
     }
     electionElapsed = 0;
-
-    if (m.prevLogIndex() > log.lastIndex()) {
-      return reject(m, log.lastIndex() + 1);
-    }
-    if (m.prevLogIndex() >= log.firstIndex() - 1 && !log.matches(m.prevLogIndex(), m.prevLogTerm())) {
-      // Skip back over the whole conflicting term, but never below what we know is committed.
-      long hint = Math.max(log.firstIndexOfTermAt(m.prevLogIndex()), commitIndex + 1);
-      return reject(m, Math.min(hint, m.prevLogIndex()));
-    }
-    for (LogEntry e : m.entries()) {
-      if (e.index() < log.firstIndex()) continue;
-      long existing = log.term(e.index());
-      if (existing == e.term()) continue; // already have it: a duplicate or reordered message
-      if (existing != -1) {
-        // §5.3: a conflicting entry and all that follow it are deleted. conflictsWithCommitted
-        // has already refused any message that would reach a committed one.
-        truncateLocal(e.index());
-      }
-      appendLocal(e);
-    }
-    long lastNew = m.lastIndex();
-    if (m.leaderCommit() > commitIndex) {
-      // Only up to the last entry this message vouches for: beyond it our log may still differ.
-      commitIndex = Math.max(commitIndex, Math.min(m.leaderCommit(), lastNew));
-    }
-    return new AppendEntriesResponse(id, m.from(), currentTerm, true, lastNew, 0, m.prevLogIndex(), m.readSeq());
-  }
-
-  /** True when {@code m} carries an entry whose term differs from one of our committed entries. */
-  private boolean conflictsWithCommitted(AppendEntries m) {
-    for (LogEntry e : m.entries()) {
-      if (e.index() > commitIndex) return false;
-      if (e.index() < log.firstIndex()) continue;
-      long existing = log.term(e.index());
-      if (existing != -1 && existing != e.term()) return true;
-    }
-    return false;
-  }
-
-  private AppendEntriesResponse reject(AppendEntries m, long conflictIndex) {
-    return new AppendEntriesResponse(
-        id, m.from(), currentTerm, false, 0, conflictIndex, m.prevLogIndex(), m.readSeq());
+    return receiver.append(m);
   }
 
   private void handleAppendResponse(AppendEntriesResponse m) {
@@ -620,7 +582,7 @@ public final class RaftCore {
     }
   }
 
-  // ---------------------------------------------------------------- hooks for Leadership
+  // ---------------------------------------------------------------- hooks for Leadership and LogReceiver
 
   long ticks() {
     return ticks;
@@ -634,7 +596,10 @@ public final class RaftCore {
     return selfPersistedIndex;
   }
 
-  /** A leader found {@code index} stored on a majority (§5.4.2). */
+  /**
+   * Commits up to {@code index}, never back: a leader found it stored on a majority (§5.4.2), or
+   * the leader told this follower so for entries it shares with it (§5.3).
+   */
   void commitTo(long index) {
     commitIndex = Math.max(commitIndex, index);
   }
@@ -712,13 +677,13 @@ public final class RaftCore {
 
   // ---------------------------------------------------------------- local log changes
 
-  private void appendLocal(LogEntry e) {
+  void appendLocal(LogEntry e) {
     log.append(e);
     out.appended(e.index());
     if (e.kind() == LogEntry.Kind.CONFIG) refreshMembership();
   }
 
-  private void truncateLocal(long from) {
+  void truncateLocal(long from) {
     log.truncateFrom(from);
     out.truncatedFrom(from);
     selfPersistedIndex = Math.min(selfPersistedIndex, from - 1);
