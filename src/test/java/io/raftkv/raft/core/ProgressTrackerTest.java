@@ -102,6 +102,20 @@ class ProgressTrackerTest {
   }
 
   @Test
+  void aReadRoundIsConfirmedOnceAMajorityOfVotersAcknowledgedIt() {
+    ProgressTracker t = new ProgressTracker(1);
+    MajorityConfig voters = new MajorityConfig(List.of(1L, 2L, 3L, 4L, 5L));
+    t.reset(List.of(1L, 2L, 3L, 4L, 5L, 6L), 1, 0);
+    t.get(2).readAck = 3;
+    t.get(6).readAck = 9; // a learner's acknowledgement proves nothing about leadership
+    assertEquals(0, t.confirmedReadRound(voters), "the leader and one follower are two of five");
+    t.get(3).readAck = 2;
+    assertEquals(2, t.confirmedReadRound(voters), "three of five have acknowledged round 2");
+    t.get(4).readAck = 3;
+    assertEquals(3, t.confirmedReadRound(voters));
+  }
+
+  @Test
   void votesCountOnceAndOnlyFromVoters() {
     ProgressTracker t = new ProgressTracker(1);
     MajorityConfig voters = new MajorityConfig(List.of(1L, 2L, 3L));
