@@ -17,6 +17,13 @@ import java.util.Random;
  * acknowledgements; outputs accumulate in a {@link Ready} that the driver collects with
  * {@link #ready()} and must carry out in the order documented there (persist, send, apply).
  *
+ * <p>The core keeps the term, the vote, the role, the log, the commit index and the configuration,
+ * and applies the term rules to every message. The rest is delegated: {@link Leadership} is what a
+ * leader keeps and does (with {@link LogReplicator}, the sending half of replication, and
+ * {@link ReadOnlyQueue} for ReadIndex); {@link LogReceiver} is a follower's half of replication;
+ * {@link ProgressTracker} knows each peer's progress and the votes; {@link MajorityConfig} counts
+ * every majority; {@link ReadyBuilder} gathers the output.
+ *
  * <p>Section numbers refer to the Raft paper (§5.x) and to Ongaro's thesis where noted.
  */
 public final class RaftCore {
