@@ -53,6 +53,11 @@ public record Membership(SortedMap<Long, Member> voters, SortedMap<Long, Member>
     return ids;
   }
 
+  /** How many voters make a majority; learners never count. */
+  public int quorum() {
+    return MajorityConfig.of(this).quorum();
+  }
+
   public Membership withLearner(Member m) {
     TreeMap<Long, Member> l = new TreeMap<>(learners);
     l.put(m.id(), m);
