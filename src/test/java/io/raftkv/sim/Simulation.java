@@ -161,12 +161,8 @@ final class Simulation {
     // old-term entries but not yet the new leader's no-op).
     int[] batchSizes = {1, 2, 4, 64};
     int[] pipelines = {1, 2, 8};
-    int batch = batchSizes[random.nextInt(batchSizes.length)];
-    int pipeline = pipelines[random.nextInt(pipelines.length)];
-    // A peer far behind receives batch x pipeline entries per round trip; below four that is
-    // slower than the clients write, so a learner added late could never catch up in the heal phase.
-    if (batch * pipeline < 4) pipeline = 4 / batch;
-    RaftConfig config = new RaftConfig(ELECTION_TICKS_MIN, 30, 3, batch, 1 << 20, pipeline, preVote, checkQuorum);
+    RaftConfig config = new RaftConfig(ELECTION_TICKS_MIN, 30, 3, batchSizes[random.nextInt(batchSizes.length)], 1 << 20,
+        pipelines[random.nextInt(pipelines.length)], preVote, checkQuorum);
     int clientCount = 3 + random.nextInt(3);
     this.faults = new FaultInjector(this, random, nodeCount, initialVoters, deposedLeader);
     this.stickyReads = deposedLeader || random.nextBoolean();
