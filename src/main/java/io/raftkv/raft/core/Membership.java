@@ -53,8 +53,9 @@ public record Membership(SortedMap<Long, Member> voters, SortedMap<Long, Member>
     return ids;
   }
 
+  /** How many voters make a majority; learners never count. */
   public int quorum() {
-    return voters.size() / 2 + 1;
+    return MajorityConfig.of(this).quorum();
   }
 
   public Membership withLearner(Member m) {

@@ -3,9 +3,11 @@ package io.raftkv.raft.core;
 import java.util.ArrayDeque;
 
 /**
- * The leader's view of one follower (Figure 2's nextIndex and matchIndex). A follower is either
- * being probed, one AppendEntries at a time, until the leader finds where their logs match, or
- * replicated to, with up to maxInflight AppendEntries pipelined.
+ * The leader's view of one follower or learner (Figure 2's nextIndex and matchIndex), in the
+ * states of etcd-io/raft's Progress: probed, one AppendEntries at a time, until the leader finds
+ * where their logs match; replicated to, with up to maxInflight full batches pipelined and
+ * nextIndex advanced optimistically as each is sent; or sent a snapshot, when the entries it
+ * needs are compacted away.
  */
 final class Progress {
   enum State {
@@ -76,6 +78,16 @@ final class Progress {
     inflight.clear();
     probeSent = false;
     stallTicks = 0;
+  }
+
+  /**
+   * The peer refused an AppendEntries at a point beyond its known match: back to probing, from
+   * {@code hint} (where the peer says our logs may start to differ) but never at or below the
+   * match, which the peer already confirmed.
+   */
+  void rejected(long hint) {
+    becomeProbe();
+    nextIndex = Math.max(matchIndex + 1, hint);
   }
 
   void becomeSnapshot() {

@@ -8,18 +8,21 @@ import io.raftkv.raft.core.RaftMessage.RequestVote;
 import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
 import io.raftkv.raft.core.RaftMessage.TimeoutNow;
 import io.raftkv.raft.core.RaftMessage.TimeoutNowResponse;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The Raft protocol as a pure state machine: no threads, clocks, I/O or unseeded randomness.
  * Inputs are ticks, peer messages, client proposals and read requests, and storage
  * acknowledgements; outputs accumulate in a {@link Ready} that the driver collects with
  * {@link #ready()} and must carry out in the order documented there (persist, send, apply).
+ *
+ * <p>The core keeps the term, the vote, the role, the log, the commit index and the configuration,
+ * and applies the term rules to every message. The rest is delegated: {@link Leadership} is what a
+ * leader keeps and does (with {@link LogReplicator}, the sending half of replication, and
+ * {@link ReadOnlyQueue} for ReadIndex); {@link LogReceiver} is a follower's half of replication;
+ * {@link ProgressTracker} knows each peer's progress and the votes; {@link MajorityConfig} counts
+ * every majority; {@link ReadyBuilder} gathers the output.
  *
  * <p>Section numbers refer to the Raft paper (§5.x) and to Ongaro's thesis where noted.
  */
@@ -44,39 +47,21 @@ public final class RaftCore {
   private int randomizedElectionTimeout;
   /** Ticks since this core started: the logical clock for when each follower was last heard. */
   private long ticks;
-  /** The tick at which this node last became leader. */
-  private long leaderSinceTick;
-  private int heartbeatElapsed;
 
-  // Candidate state: votes received in the current (pre-)election, keyed by voter.
-  private final TreeMap<Long, Boolean> votes = new TreeMap<>();
+  /** The voters of {@link #membership}, who decide elections and commitment. */
+  private MajorityConfig voters;
 
-  // Leader state.
-  private final TreeMap<Long, Progress> progress = new TreeMap<>();
-  /** The highest index of this leader's own log known to be on its disk. */
+  /** A leader's view of its peers, and a candidate's votes. */
+  private final ProgressTracker tracker;
+  /** What this node does while it leads. */
+  private final Leadership leader;
+  /** What this node does with the entries a leader sends it. */
+  private final LogReceiver receiver;
+  /** The highest index of this node's own log known to be on its disk. */
   private long selfPersistedIndex;
-  private long readSeq;
-  private boolean readRoundWanted;
-  private boolean appendWanted;
-  /** The follower this leader is handing leadership to (thesis §3.10), or 0. */
-  private long leadTransferee;
-  private int transferElapsed;
-  private final ArrayList<PendingRead> pendingReads = new ArrayList<>();
 
-  // Output accumulated since the last ready().
-  private boolean hardStateDirty;
-  private long dirtyFrom = Long.MAX_VALUE;
-  private boolean truncated;
-  private final ArrayList<RaftMessage> outbox = new ArrayList<>();
-  private final ArrayList<ReadState> readStates = new ArrayList<>();
-  private Ready.SnapshotInstall pendingInstall;
-  private final ArrayList<Long> snapshotTo = new ArrayList<>();
-  /** Highest index handed to the driver for applying. */
-  private long handedToApply;
-  /** Committed entries handed out for applying and not yet reported applied. */
-  private final ApplyWindow applying;
-
-  private record PendingRead(long requestId, long index, long seq) {}
+  /** Output accumulated since the last ready(). */
+  private final ReadyBuilder out;
 
   /**
    * A core over a log whose entries are all at hand, taken as synced; everything stays in
@@ -119,12 +104,14 @@ public final class RaftCore {
     this.id = id;
     this.config = config;
     this.random = random;
-    this.applying = new ApplyWindow(limits.maxApplyingBytes());
     this.currentTerm = hardState.term();
     this.votedFor = hardState.votedFor();
     this.log = new RaftLog(stored, reader, limits);
     this.commitIndex = Math.max(appliedIndex, stored.baseIndex());
-    this.handedToApply = commitIndex;
+    this.out = new ReadyBuilder(log, commitIndex, limits);
+    this.tracker = new ProgressTracker(id);
+    this.leader = new Leadership(this, config, log, tracker, out);
+    this.receiver = new LogReceiver(this, log);
     this.selfPersistedIndex = log.lastIndex();
     this.baseMembership = baseMembership;
     this.membership = baseMembership;
@@ -170,10 +157,6 @@ public final class RaftCore {
     return log.term(index);
   }
 
-  public LogEntry entryAt(long index) {
-    return log.get(index);
-  }
-
   public Membership membership() {
     return membership;
   }
@@ -188,8 +171,7 @@ public final class RaftCore {
   }
 
   public long matchIndexOf(long peer) {
-    Progress pr = progress.get(peer);
-    return pr == null ? 0 : pr.matchIndex;
+    return tracker.matchIndex(peer);
   }
 
   // ---------------------------------------------------------------- bootstrap
@@ -204,7 +186,7 @@ public final class RaftCore {
     }
     if (!initial.isVoter(id)) throw new IllegalArgumentException("the bootstrapping node must be a voter");
     currentTerm = 1;
-    hardStateDirty = true;
+    out.hardStateChanged();
     appendLocal(new LogEntry(1, 1, LogEntry.Kind.CONFIG, MembershipCodec.encode(initial)));
     // Campaign at once rather than after a full timeout: nobody else can lead this cluster yet.
     electionElapsed = randomizedElectionTimeout;
@@ -224,30 +206,17 @@ public final class RaftCore {
   }
 
   private void tickLeader() {
-    heartbeatElapsed++;
-    if (leadTransferee != 0 && ++transferElapsed >= config.electionTicksMin()) {
-      // The transferee did not take over in time: keep leading and accept proposals again.
-      leadTransferee = 0;
-    }
-    for (Progress pr : progress.values()) {
-      if (!pr.inflight.isEmpty() && ++pr.stallTicks >= config.electionTicksMin()) {
-        // Appends or their responses were lost: go back to probing from the known match.
-        pr.becomeProbe();
-      }
-    }
+    leader.tick();
     if (electionElapsed >= config.electionTicksMin()) {
       electionElapsed = 0;
-      if (config.checkQuorum() && !quorumActive()) {
+      if (config.checkQuorum() && !tracker.quorumActive(voters)) {
         // Thesis §6.2: a leader cut off from a majority steps down so clients look elsewhere.
         becomeFollower(currentTerm, 0);
         return;
       }
-      for (Progress pr : progress.values()) pr.recentActive = false;
+      tracker.resetRecentActive();
     }
-    if (heartbeatElapsed >= config.heartbeatTicks()) {
-      heartbeatElapsed = 0;
-      broadcastHeartbeat();
-    }
+    leader.heartbeatIfDue();
   }
 
   /**
@@ -286,15 +255,15 @@ public final class RaftCore {
   /** A client command. Appends it if this node leads; the driver persists it via the Ready. */
   public ProposeResult propose(LogEntry.Kind kind, byte[] data) {
     if (role != Role.LEADER) return new ProposeResult.NotLeader(leaderId);
-    if (leadTransferee != 0) {
+    if (leader.transferee() != 0) {
       // New entries would keep the transferee from ever catching up.
-      return new ProposeResult.Rejected("leadership is being handed to node " + leadTransferee + "; retry shortly");
+      return new ProposeResult.Rejected("leadership is being handed to node " + leader.transferee() + "; retry shortly");
     }
     long index = log.lastIndex() + 1;
     appendLocal(new LogEntry(index, currentTerm, kind, data));
     // Sent from ready(), so that every proposal since the last Ready shares one AppendEntries
     // per follower instead of one each.
-    appendWanted = true;
+    leader.proposed();
     return new ProposeResult.Accepted(index, currentTerm);
   }
 
@@ -333,19 +302,7 @@ public final class RaftCore {
    * and going below three voters needs {@code force}.
    */
   public ProposeResult.Refused confChangeRefusal(ConfChange change, boolean force) {
-    Membership next;
-    try {
-      next = ConfChange.apply(change, membership);
-    } catch (IllegalArgumentException e) {
-      return new ProposeResult.Refused(ProposeResult.Refused.Rule.INVALID, e.getMessage());
-    }
-    String unreachable = ReconfigurationRules.unreachableVotersRefusal(next, id, this::recentlyHeard);
-    if (unreachable != null) {
-      return new ProposeResult.Refused(ProposeResult.Refused.Rule.VOTERS_UNREACHABLE, unreachable);
-    }
-    String needsForce = ReconfigurationRules.forceRefusal(change, membership, force);
-    if (needsForce != null) return new ProposeResult.Refused(ProposeResult.Refused.Rule.NEEDS_FORCE, needsForce);
-    return null;
+    return ReconfigurationRules.refusal(change, membership, id, this::recentlyHeard, force);
   }
 
   /**
@@ -353,13 +310,12 @@ public final class RaftCore {
    * time is silent rather than merely slower than the others to answer a new leader.
    */
   public boolean ledForAnElectionTimeout() {
-    return role == Role.LEADER && ticks - leaderSinceTick >= config.electionTicksMin();
+    return role == Role.LEADER && leader.ledForAnElectionTimeout();
   }
 
   /** A leader heard from {@code peer} within the last election timeout. */
   private boolean recentlyHeard(long peer) {
-    Progress pr = progress.get(peer);
-    return role == Role.LEADER && pr != null && pr.heardWithin(ticks, config.electionTicksMin());
+    return role == Role.LEADER && leader.recentlyHeard(peer);
   }
 
   /**
@@ -367,8 +323,7 @@ public final class RaftCore {
    * the peer, if never), or 0 when this node does not lead or does not track it.
    */
   public long silentTicks(long peer) {
-    Progress pr = progress.get(peer);
-    return role == Role.LEADER && pr != null ? pr.silentTicks(ticks) : 0;
+    return role == Role.LEADER ? leader.silentTicks(peer) : 0;
   }
 
   /** True while the newest configuration in the log is not yet committed. */
@@ -384,20 +339,13 @@ public final class RaftCore {
    */
   public boolean transferLeadership(long target) {
     if (role != Role.LEADER || target == id || !membership.isVoter(target)) return false;
-    leadTransferee = target;
-    transferElapsed = 0;
-    Progress pr = progress.get(target);
-    if (pr.matchIndex == log.lastIndex()) {
-      outbox.add(new TimeoutNow(id, target, currentTerm));
-    } else {
-      sendAppend(target, pr, true);
-    }
+    leader.transferTo(target);
     return true;
   }
 
   /** The node leadership is being handed to, or 0. */
   public long leadTransferee() {
-    return leadTransferee;
+    return leader.transferee();
   }
 
   /**
@@ -406,21 +354,7 @@ public final class RaftCore {
    * succeed, however much of the log it had.
    */
   public long mostCaughtUpVoter() {
-    long best = mostCaughtUpVoter(true);
-    return best != 0 ? best : mostCaughtUpVoter(false);
-  }
-
-  private long mostCaughtUpVoter(boolean onlyRecentlyHeard) {
-    long best = 0;
-    long bestMatch = -1;
-    for (var e : progress.entrySet()) {
-      if (!membership.isVoter(e.getKey()) || (onlyRecentlyHeard && !recentlyHeard(e.getKey()))) continue;
-      if (e.getValue().matchIndex > bestMatch) {
-        best = e.getKey();
-        bestMatch = e.getValue().matchIndex;
-      }
-    }
-    return best;
+    return role == Role.LEADER ? leader.mostCaughtUpVoter() : 0;
   }
 
   /**
@@ -432,10 +366,7 @@ public final class RaftCore {
     if (role != Role.LEADER) return false;
     // Reads arriving before this term's first commit wait for it: until then commitIndex may
     // lag entries that an earlier leader committed.
-    long index = hasCommittedInTerm() ? commitIndex : -1;
-    pendingReads.add(new PendingRead(requestId, index, readSeq + 1));
-    readRoundWanted = true;
-    if (membership.voters().size() == 1 && membership.isVoter(id)) releaseReads();
+    leader.requestRead(requestId, hasCommittedInTerm() ? commitIndex : -1);
     return true;
   }
 
@@ -448,36 +379,14 @@ public final class RaftCore {
     log.stableTo(index, term);
     if (index > selfPersistedIndex) {
       selfPersistedIndex = index;
-      if (role == Role.LEADER) maybeCommit();
+      if (role == Role.LEADER) leader.maybeCommit();
     }
   }
 
   /** Collects the output accumulated since the last call. */
   public Ready ready() {
-    if (role == Role.LEADER && appendWanted) broadcastAppend();
-    appendWanted = false;
-    if (role == Role.LEADER && readRoundWanted) {
-      readRoundWanted = false;
-      readSeq++;
-      broadcastHeartbeat();
-    }
-    HardState hs = hardStateDirty ? new HardState(currentTerm, votedFor) : null;
-    List<LogEntry> newEntries = List.of();
-    long tf = 0;
-    if (dirtyFrom <= log.lastIndex()) {
-      newEntries = log.slice(Math.max(dirtyFrom, log.firstIndex()), log.lastIndex(), Integer.MAX_VALUE, Long.MAX_VALUE);
-    }
-    if (truncated) tf = Math.max(dirtyFrom, log.firstIndex());
-    List<LogEntry> committed = nextToApply();
-    Ready r = new Ready(hs, tf, newEntries, outbox, committed, readStates, pendingInstall, snapshotTo);
-    pendingInstall = null;
-    snapshotTo.clear();
-    hardStateDirty = false;
-    dirtyFrom = Long.MAX_VALUE;
-    truncated = false;
-    outbox.clear();
-    readStates.clear();
-    return r;
+    if (role == Role.LEADER) leader.flush();
+    return out.build(currentTerm, votedFor, commitIndex);
   }
 
   /**
@@ -485,37 +394,17 @@ public final class RaftCore {
    * longer count against {@link LogLimits#maxApplyingBytes}, so the next Ready may carry more.
    */
   public void appliedTo(long index) {
-    applying.appliedTo(index);
+    out.appliedTo(index);
   }
 
   /** Whether committed entries wait to be handed out (the apply window was full); a Ready would carry them. */
   public boolean hasCommittedToHandOut() {
-    return commitIndex > handedToApply && !applying.isFull();
+    return out.hasCommittedToHandOut(commitIndex);
   }
 
   /** Bytes of log entries this core holds on the heap: the cache of synced ones and the unsynced tail. */
   public long logBytesInMemory() {
     return log.bytesInMemory();
-  }
-
-  /**
-   * The next committed entries to apply, read in one batch bounded by what is still free of
-   * {@link LogLimits#maxApplyingBytes} (its first entry always goes, so the window is exceeded by
-   * at most one entry and a larger entry never stalls applying), so that applying a long backlog (after a restart, or a
-   * follower catching up) never materializes it whole.
-   */
-  private List<LogEntry> nextToApply() {
-    if (commitIndex <= handedToApply || applying.isFull()) return List.of();
-    List<LogEntry> batch = log.slice(handedToApply + 1, commitIndex, Integer.MAX_VALUE, applying.room());
-    if (batch.isEmpty()) {
-      // Storage compacts only what the state machine applied, so this entry must still be there.
-      throw new IllegalStateException("committed entry " + (handedToApply + 1) + " is missing from storage");
-    }
-    long bytes = 0;
-    for (LogEntry e : batch) bytes += e.sizeBytes();
-    handedToApply = batch.get(batch.size() - 1).index();
-    applying.handedOut(handedToApply, bytes);
-    return batch;
   }
 
   // ---------------------------------------------------------------- elections (§5.2)
@@ -528,21 +417,16 @@ public final class RaftCore {
     if (config.preVote()) {
       becomePreCandidate();
     } else {
-      becomeCandidate();
+      becomeCandidate(false);
     }
   }
 
   private void becomePreCandidate() {
     role = Role.PRE_CANDIDATE;
     leaderId = 0;
-    votes.clear();
     resetElectionTimer();
     // The pre-election asks about term+1 without adopting it: nobody's term or vote changes.
-    requestVotes(currentTerm + 1, true);
-  }
-
-  private void becomeCandidate() {
-    becomeCandidate(false);
+    requestVotes(currentTerm + 1, true, false);
   }
 
   private void becomeCandidate(boolean transfer) {
@@ -550,50 +434,30 @@ public final class RaftCore {
     leaderId = 0;
     currentTerm++;
     votedFor = id;
-    hardStateDirty = true;
-    votes.clear();
+    out.hardStateChanged();
     resetElectionTimer();
     requestVotes(currentTerm, false, transfer);
   }
 
-  private void requestVotes(long term, boolean preVote) {
-    requestVotes(term, preVote, false);
-  }
-
   private void requestVotes(long term, boolean preVote, boolean transfer) {
-    votes.put(id, true);
-    if (tallyWon()) {
+    tracker.resetVotes();
+    tracker.recordVote(id, true);
+    if (tracker.tallyVotes(voters) == MajorityConfig.VoteResult.WON) {
       onElectionWon(preVote);
       return;
     }
     for (long peer : membership.voters().keySet()) {
       if (peer == id) continue;
-      outbox.add(new RequestVote(id, peer, term, log.lastIndex(), log.lastTerm(), preVote, transfer));
+      out.send(new RequestVote(id, peer, term, log.lastIndex(), log.lastTerm(), preVote, transfer));
     }
   }
 
   private void onElectionWon(boolean preVote) {
     if (preVote) {
-      becomeCandidate();
+      becomeCandidate(false);
     } else {
       becomeLeader();
     }
-  }
-
-  private boolean tallyWon() {
-    int granted = 0;
-    for (var v : votes.entrySet()) {
-      if (v.getValue() && membership.isVoter(v.getKey())) granted++;
-    }
-    return granted >= membership.quorum();
-  }
-
-  private boolean tallyLost() {
-    int rejected = 0;
-    for (var v : votes.entrySet()) {
-      if (!v.getValue() && membership.isVoter(v.getKey())) rejected++;
-    }
-    return rejected > membership.voters().size() - membership.quorum();
   }
 
   private RequestVoteResponse handleRequestVote(RequestVote m) {
@@ -623,7 +487,7 @@ public final class RaftCore {
       grant = true;
       if (votedFor != m.from()) {
         votedFor = m.from();
-        hardStateDirty = true;
+        out.hardStateChanged();
       }
       electionElapsed = 0;
     }
@@ -647,10 +511,11 @@ public final class RaftCore {
     } else if (role != Role.CANDIDATE || m.term() != currentTerm) {
       return;
     }
-    votes.putIfAbsent(m.from(), m.voteGranted());
-    if (tallyWon()) {
+    tracker.recordVote(m.from(), m.voteGranted());
+    MajorityConfig.VoteResult result = tracker.tallyVotes(voters);
+    if (result == MajorityConfig.VoteResult.WON) {
       onElectionWon(m.preVote());
-    } else if (tallyLost()) {
+    } else if (result == MajorityConfig.VoteResult.LOST) {
       becomeFollower(currentTerm, 0);
     }
   }
@@ -659,33 +524,25 @@ public final class RaftCore {
     if (term > currentTerm) {
       currentTerm = term;
       votedFor = HardState.NO_VOTE;
-      hardStateDirty = true;
+      out.hardStateChanged();
     }
-    if (role == Role.LEADER) failPendingReads();
-    leadTransferee = 0;
+    if (role == Role.LEADER) this.leader.stop();
     role = Role.FOLLOWER;
     leaderId = leader;
-    progress.clear();
-    votes.clear();
+    tracker.resetVotes();
     resetElectionTimer();
   }
 
   private void becomeLeader() {
     role = Role.LEADER;
     leaderId = id;
-    leaderSinceTick = ticks;
-    leadTransferee = 0;
-    heartbeatElapsed = 0;
     electionElapsed = 0;
-    readSeq = 0;
-    progress.clear();
-    for (long peer : membership.allIds()) {
-      if (peer != id) progress.put(peer, new Progress(log.lastIndex() + 1, ticks));
-    }
+    tracker.resetVotes();
+    leader.start(ticks);
     // §8 / §5.4.2: an entry of the new term lets the leader commit everything before it and
     // learn the commit index it needs for ReadIndex.
     appendLocal(LogEntry.noop(log.lastIndex() + 1, currentTerm));
-    broadcastAppend();
+    leader.broadcastAppend();
   }
 
   private void resetElectionTimer() {
@@ -714,195 +571,52 @@ public final class RaftCore {
       // this node never saw, and confirm a read for a leader that may be deposed (§6.4).
       return new AppendEntriesResponse(id, m.from(), currentTerm, false, 0, 0, m.prevLogIndex(), 0);
     }
-    if (conflictsWithCommitted(m)) {
+    if (receiver.conflictsWithCommitted(m)) {
       // Committed entries never conflict with a legitimate leader's log (Leader Completeness,
       // §5.4): such a message comes from a broken or foreign peer. Refuse it and keep our term,
       // leader and log exactly as they are.
-      return reject(m, commitIndex + 1);
+      return receiver.reject(m, commitIndex + 1);
     }
     if (m.term() > currentTerm || role != Role.FOLLOWER || leaderId != m.from()) {
       becomeFollower(m.term(), m.from());
     }
     electionElapsed = 0;
-
-    if (m.prevLogIndex() > log.lastIndex()) {
-      return reject(m, log.lastIndex() + 1);
-    }
-    if (m.prevLogIndex() >= log.firstIndex() - 1 && !log.matches(m.prevLogIndex(), m.prevLogTerm())) {
-      // Skip back over the whole conflicting term, but never below what we know is committed.
-      long hint = Math.max(log.firstIndexOfTermAt(m.prevLogIndex()), commitIndex + 1);
-      return reject(m, Math.min(hint, m.prevLogIndex()));
-    }
-    for (LogEntry e : m.entries()) {
-      if (e.index() < log.firstIndex()) continue;
-      long existing = log.term(e.index());
-      if (existing == e.term()) continue; // already have it: a duplicate or reordered message
-      if (existing != -1) {
-        // §5.3: a conflicting entry and all that follow it are deleted. conflictsWithCommitted
-        // has already refused any message that would reach a committed one.
-        truncateLocal(e.index());
-      }
-      appendLocal(e);
-    }
-    long lastNew = m.lastIndex();
-    if (m.leaderCommit() > commitIndex) {
-      // Only up to the last entry this message vouches for: beyond it our log may still differ.
-      commitIndex = Math.max(commitIndex, Math.min(m.leaderCommit(), lastNew));
-    }
-    return new AppendEntriesResponse(id, m.from(), currentTerm, true, lastNew, 0, m.prevLogIndex(), m.readSeq());
-  }
-
-  /** True when {@code m} carries an entry whose term differs from one of our committed entries. */
-  private boolean conflictsWithCommitted(AppendEntries m) {
-    for (LogEntry e : m.entries()) {
-      if (e.index() > commitIndex) return false;
-      if (e.index() < log.firstIndex()) continue;
-      long existing = log.term(e.index());
-      if (existing != -1 && existing != e.term()) return true;
-    }
-    return false;
-  }
-
-  private AppendEntriesResponse reject(AppendEntries m, long conflictIndex) {
-    return new AppendEntriesResponse(
-        id, m.from(), currentTerm, false, 0, conflictIndex, m.prevLogIndex(), m.readSeq());
+    return receiver.append(m);
   }
 
   private void handleAppendResponse(AppendEntriesResponse m) {
     if (m.term() > currentTerm) {
       becomeFollower(m.term(), 0);
-      return;
-    }
-    if (role != Role.LEADER || m.term() != currentTerm) return;
-    Progress pr = progress.get(m.from());
-    if (pr == null) return;
-    pr.heard(ticks);
-    if (m.readSeq() > pr.readAck) {
-      pr.readAck = m.readSeq();
-      releaseReads();
-    }
-    // While a snapshot is on its way, heartbeat replies say nothing new about the follower's log;
-    // acting on their rejections would start a second transfer of the same snapshot.
-    if (pr.state == Progress.State.SNAPSHOT) return;
-    if (m.success()) {
-      if (pr.updateMatch(pr.clampToSent(m.matchIndex()))) {
-        if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
-        maybeCommit();
-        if (role != Role.LEADER) return;
-        if (m.from() == leadTransferee && pr.matchIndex == log.lastIndex()) {
-          outbox.add(new TimeoutNow(id, m.from(), currentTerm));
-        }
-      } else if (pr.state == Progress.State.PROBE) {
-        pr.probeSent = false;
-      }
-    } else {
-      if (m.prevLogIndex() < pr.matchIndex) return; // a reject for an old probe
-      pr.becomeProbe();
-      pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(m.conflictIndex(), m.prevLogIndex()));
-    }
-    sendAppend(m.from(), pr, false);
-  }
-
-  /** §5.4.2: commit the highest index stored on a majority, if its entry is from this term. */
-  private void maybeCommit() {
-    long[] matches = new long[membership.voters().size()];
-    int i = 0;
-    for (long voter : membership.voters().keySet()) {
-      matches[i++] = voter == id ? selfPersistedIndex : matchIndexOf(voter);
-    }
-    Arrays.sort(matches);
-    long n = matches[matches.length - membership.quorum()];
-    if (n > commitIndex && log.term(n) == currentTerm) {
-      boolean firstInTerm = !hasCommittedInTerm();
-      commitIndex = n;
-      if (!membership.isVoter(id) && !configPending()) {
-        // Thesis §4.2.2: a leader removed from the configuration leads until the change commits.
-        becomeFollower(currentTerm, 0);
-        return;
-      }
-      if (firstInTerm) readsNowHaveIndex();
-      // Tell followers promptly so their applies (and their reads) are not a heartbeat behind.
-      for (var e : progress.entrySet()) {
-        Progress pr = e.getValue();
-        if (pr.state == Progress.State.REPLICATE && pr.nextIndex > log.lastIndex()) {
-          outbox.add(heartbeatFor(e.getKey(), pr, readSeq));
-        }
-      }
+    } else if (role == Role.LEADER && m.term() == currentTerm) {
+      leader.onAppendResponse(m);
     }
   }
 
-  private void broadcastAppend() {
-    for (var e : progress.entrySet()) sendAppend(e.getKey(), e.getValue(), false);
+  // ---------------------------------------------------------------- hooks for Leadership and LogReceiver
+
+  long ticks() {
+    return ticks;
+  }
+
+  MajorityConfig voters() {
+    return voters;
+  }
+
+  long selfPersistedIndex() {
+    return selfPersistedIndex;
   }
 
   /**
-   * Sends what this follower is missing, as far as pipelining allows. With nothing to send and
-   * {@code force} set, sends an empty AppendEntries so the follower hears the commit index.
+   * Commits up to {@code index}, never back: a leader found it stored on a majority (§5.4.2), or
+   * the leader told this follower so for entries it shares with it (§5.3).
    */
-  private void sendAppend(long peer, Progress pr, boolean force) {
-    if (pr.state != Progress.State.SNAPSHOT && pr.nextIndex <= log.baseIndex()) {
-      // §7: what this follower needs next is compacted away; only a snapshot can catch it up.
-      pr.becomeSnapshot();
-      snapshotTo.add(peer);
-    }
-    if (pr.state == Progress.State.SNAPSHOT) {
-      if (force) outbox.add(heartbeatFor(peer, pr, readSeq));
-      return;
-    }
-    boolean sentAny = false;
-    while (pr.nextIndex <= log.lastIndex() && pr.canSend(config.maxInflightAppends())) {
-      long prev = pr.nextIndex - 1;
-      List<LogEntry> batch =
-          log.slice(pr.nextIndex, log.lastIndex(), config.maxEntriesPerAppend(), config.maxBytesPerAppend());
-      if (batch.isEmpty()) {
-        // Storage compacted these entries behind a snapshot before this core heard of it (§7).
-        pr.becomeSnapshot();
-        snapshotTo.add(peer);
-        if (force) outbox.add(heartbeatFor(peer, pr, readSeq));
-        return;
-      }
-      outbox.add(new AppendEntries(id, peer, currentTerm, prev, log.term(prev), batch, commitIndex, readSeq));
-      pr.sent(prev + batch.size());
-      sentAny = true;
-      if (pr.state == Progress.State.PROBE) break;
-    }
-    if (!sentAny && force) outbox.add(heartbeatFor(peer, pr, readSeq));
+  void commitTo(long index) {
+    commitIndex = Math.max(commitIndex, index);
   }
 
-  private void broadcastHeartbeat() {
-    for (var e : progress.entrySet()) {
-      Progress pr = e.getValue();
-      if (pr.state == Progress.State.PROBE) pr.probeSent = false;
-      // A heartbeat doubles as a retry for a follower we are still probing.
-      if (pr.state == Progress.State.PROBE && pr.nextIndex <= log.lastIndex()) {
-        sendAppend(e.getKey(), pr, true);
-      } else {
-        outbox.add(heartbeatFor(e.getKey(), pr, readSeq));
-      }
-    }
-  }
-
-  /**
-   * An empty AppendEntries anchored at the follower's known match, so it never fails the
-   * consistency check and never lets the follower commit beyond what it shares with us.
-   */
-  private AppendEntries heartbeatFor(long peer, Progress pr, long seq) {
-    long prev = pr.matchIndex;
-    long prevTerm = log.term(prev);
-    if (prevTerm < 0) {
-      // The match point is compacted: anchor at the empty prefix, which vouches for nothing.
-      prev = 0;
-      prevTerm = 0;
-    }
-    return new AppendEntries(id, peer, currentTerm, prev, prevTerm, List.of(), commitIndex, seq);
-  }
-
-  private boolean quorumActive() {
-    int active = 0;
-    for (long voter : membership.voters().keySet()) {
-      if (voter == id || (progress.containsKey(voter) && progress.get(voter).recentActive)) active++;
-    }
-    return active >= membership.quorum();
+  /** A leader gives up leadership without a newer term: cut off (§6.2) or removed (thesis §4.2.2). */
+  void stepDown() {
+    becomeFollower(currentTerm, 0);
   }
 
   // ---------------------------------------------------------------- snapshots (§7)
@@ -913,7 +627,7 @@ public final class RaftCore {
    */
   public void compact(long index, Membership snapshotMembership) {
     if (index <= log.baseIndex()) return;
-    if (index > handedToApply) throw new IllegalStateException("compact beyond the applied entries: " + index);
+    if (index > out.handedToApply()) throw new IllegalStateException("compact beyond the applied entries: " + index);
     log.compact(index);
     baseMembership = snapshotMembership;
     refreshMembership();
@@ -943,35 +657,19 @@ public final class RaftCore {
     } else {
       log.reset(index, m.lastIncludedTerm());
     }
-    if (keep) {
-      dirtyFrom = Math.max(dirtyFrom, index + 1);
-    } else {
-      dirtyFrom = Long.MAX_VALUE;
-      truncated = false;
-    }
     baseMembership = m.membership();
     refreshMembership();
     commitIndex = index;
-    handedToApply = index;
-    // What was handed out before is applied (or overtaken by the snapshot) in order, ahead of it.
-    applying.clear();
-    pendingInstall = new Ready.SnapshotInstall(index, m.lastIncludedTerm(), m.membership(), keep);
+    out.snapshotInstalled(new Ready.SnapshotInstall(index, m.lastIncludedTerm(), m.membership(), keep));
     return new InstallSnapshotResponse(id, m.from(), currentTerm, true, index);
   }
 
   private void handleInstallSnapshotResponse(InstallSnapshotResponse m) {
     if (m.term() > currentTerm) {
       becomeFollower(m.term(), 0);
-      return;
+    } else if (role == Role.LEADER && m.term() == currentTerm) {
+      leader.onInstallSnapshotResponse(m);
     }
-    if (role != Role.LEADER || m.term() != currentTerm) return;
-    Progress pr = progress.get(m.from());
-    if (pr == null || pr.state != Progress.State.SNAPSHOT) return;
-    pr.heard(ticks);
-    if (m.success()) pr.updateMatch(pr.clampToSent(m.matchIndex()));
-    pr.becomeProbe();
-    if (m.success()) maybeCommit();
-    sendAppend(m.from(), pr, false);
   }
 
   /**
@@ -979,69 +677,25 @@ public final class RaftCore {
    * before the transfer: the follower's answer is believed only up to what it was sent.
    */
   public void snapshotSent(long peer, long index) {
-    Progress pr = progress.get(peer);
-    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.snapshotSent(index);
+    if (role == Role.LEADER) leader.snapshotSent(peer, index);
   }
 
   /** The driver could not deliver a snapshot to {@code peer}; it is retried on a later heartbeat. */
   public void snapshotFailed(long peer) {
-    Progress pr = progress.get(peer);
-    if (role == Role.LEADER && pr != null && pr.state == Progress.State.SNAPSHOT) pr.becomeProbe();
-  }
-
-  // ---------------------------------------------------------------- ReadIndex (thesis §6.4)
-
-  private void readsNowHaveIndex() {
-    for (int i = 0; i < pendingReads.size(); i++) {
-      PendingRead r = pendingReads.get(i);
-      if (r.index < 0) pendingReads.set(i, new PendingRead(r.requestId, commitIndex, r.seq));
-    }
-    releaseReads();
-  }
-
-  private void releaseReads() {
-    if (pendingReads.isEmpty()) return;
-    long confirmed = confirmedReadSeq();
-    var it = pendingReads.iterator();
-    while (it.hasNext()) {
-      PendingRead r = it.next();
-      if (r.index >= 0 && r.seq <= confirmed) {
-        readStates.add(new ReadState(r.requestId, r.index));
-        it.remove();
-      }
-    }
-  }
-
-  /** The newest heartbeat round a majority of voters has acknowledged in this term. */
-  private long confirmedReadSeq() {
-    long[] acks = new long[membership.voters().size()];
-    int i = 0;
-    for (long voter : membership.voters().keySet()) {
-      Progress pr = progress.get(voter);
-      acks[i++] = voter == id ? Long.MAX_VALUE : (pr == null ? 0 : pr.readAck);
-    }
-    Arrays.sort(acks);
-    return acks[acks.length - membership.quorum()];
-  }
-
-  private void failPendingReads() {
-    for (PendingRead r : pendingReads) readStates.add(new ReadState(r.requestId, -1));
-    pendingReads.clear();
-    readRoundWanted = false;
+    if (role == Role.LEADER) leader.snapshotFailed(peer);
   }
 
   // ---------------------------------------------------------------- local log changes
 
-  private void appendLocal(LogEntry e) {
+  void appendLocal(LogEntry e) {
     log.append(e);
-    dirtyFrom = Math.min(dirtyFrom, e.index());
+    out.appended(e.index());
     if (e.kind() == LogEntry.Kind.CONFIG) refreshMembership();
   }
 
-  private void truncateLocal(long from) {
+  void truncateLocal(long from) {
     log.truncateFrom(from);
-    dirtyFrom = Math.min(dirtyFrom, from);
-    truncated = true;
+    out.truncatedFrom(from);
     selfPersistedIndex = Math.min(selfPersistedIndex, from - 1);
     refreshMembership();
   }
@@ -1050,13 +704,7 @@ public final class RaftCore {
   private void refreshMembership() {
     LogEntry config = log.lastConfigEntry();
     membership = config != null ? MembershipCodec.decode(config.data()) : baseMembership;
-    if (role == Role.LEADER) {
-      for (long peer : membership.allIds()) {
-        // Start a new member at the newest entry (the configuration that added it), so it is
-        // probed at once rather than at the next proposal; its reply says where it really is.
-        if (peer != id && !progress.containsKey(peer)) progress.put(peer, new Progress(Math.max(1, log.lastIndex()), ticks));
-      }
-      progress.keySet().retainAll(new TreeSet<>(membership.allIds()));
-    }
+    voters = MajorityConfig.of(membership);
+    if (role == Role.LEADER) leader.membershipChanged(ticks);
   }
 }

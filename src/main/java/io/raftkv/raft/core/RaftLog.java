@@ -62,12 +62,6 @@ final class RaftLog {
     return runs.term(index);
   }
 
-  LogEntry get(long index) {
-    List<LogEntry> one = slice(index, index, 1, Long.MAX_VALUE);
-    if (one.isEmpty()) throw new IllegalStateException("entry " + index + " is no longer in storage");
-    return one.get(0);
-  }
-
   boolean matches(long index, long term) {
     return term(index) == term;
   }
@@ -218,14 +212,6 @@ final class RaftLog {
   /** Bytes of entries held on the heap: the cache plus the unsynced tail. */
   long bytesInMemory() {
     return cache.bytes() + unstableBytes;
-  }
-
-  long unstableBytes() {
-    return unstableBytes;
-  }
-
-  long cachedBytes() {
-    return cache.bytes();
   }
 
   int cachedEntries() {

@@ -24,20 +24,36 @@ final class ReconfigurationRules {
    * Returns null if the change may go ahead, else why not and what to do.
    */
   static String unreachableVotersRefusal(Membership next, long leader, LongPredicate recentlyHeard) {
-    int reachable = 0;
+    LongPredicate reachable = voter -> voter == leader || recentlyHeard.test(voter);
+    MajorityConfig voters = MajorityConfig.of(next);
+    if (voters.isActive(reachable)) return null;
     List<Long> silent = new ArrayList<>();
-    for (long voter : next.voters().keySet()) {
-      if (voter == leader || recentlyHeard.test(voter)) {
-        reachable++;
-      } else {
-        silent.add(voter);
-      }
-    }
-    if (reachable >= next.quorum()) return null;
+    for (long voter : next.voters().keySet()) if (!reachable.test(voter)) silent.add(voter);
+    int answered = next.voters().size() - silent.size();
     return "refused: the configuration after this change has " + next.voters().size() + " voters and needs "
-        + next.quorum() + " of them to commit, but only " + reachable + " answered within the last election"
+        + voters.quorum() + " of them to commit, but only " + answered + " answered within the last election"
         + " timeout; voters not answering: " + silent + ". Bring them back (or remove them first) and retry;"
         + " proposing it now would stop the cluster from committing anything until they return";
+  }
+
+  /**
+   * Why a leader would refuse {@code change} against {@code current}, or null if it would propose
+   * it: the change must apply, pass {@link #unreachableVotersRefusal} and, going below three
+   * voters, {@link #forceRefusal}.
+   */
+  static ProposeResult.Refused refusal(
+      ConfChange change, Membership current, long leader, LongPredicate recentlyHeard, boolean force) {
+    Membership next;
+    try {
+      next = ConfChange.apply(change, current);
+    } catch (IllegalArgumentException e) {
+      return new ProposeResult.Refused(ProposeResult.Refused.Rule.INVALID, e.getMessage());
+    }
+    String unreachable = unreachableVotersRefusal(next, leader, recentlyHeard);
+    if (unreachable != null) return new ProposeResult.Refused(ProposeResult.Refused.Rule.VOTERS_UNREACHABLE, unreachable);
+    String needsForce = forceRefusal(change, current, force);
+    if (needsForce != null) return new ProposeResult.Refused(ProposeResult.Refused.Rule.NEEDS_FORCE, needsForce);
+    return null;
   }
 
   /**
