@@ -174,7 +174,6 @@ public final class GrpcTransport implements Transport {
     }
   }
 
-  private final ActorSystem<?> system;
   private final long selfId;
   private final Settings settings;
   private final Executor executor;
@@ -195,7 +194,6 @@ public final class GrpcTransport implements Transport {
   }
 
   public GrpcTransport(ActorSystem<?> system, long selfId, Map<Long, String> initialPeers, Settings settings) {
-    this.system = system;
     this.selfId = selfId;
     this.settings = settings;
     // Every continuation runs on the system's dispatcher: on two cores the common pool has one
@@ -496,26 +494,5 @@ public final class GrpcTransport implements Transport {
   private static Throwable unwrap(Throwable t) {
     while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
     return t;
-  }
-
-  /** A raft address, {@code host:port} or {@code [ipv6]:port}. */
-  record HostPort(String host, int port) {
-    static HostPort parse(String addr) {
-      if (addr == null) throw new IllegalArgumentException("raft address is required");
-      int colon = addr.lastIndexOf(':');
-      if (colon <= 0 || colon == addr.length() - 1) {
-        throw new IllegalArgumentException("raft address must be host:port, got '" + addr + "'");
-      }
-      String host = addr.substring(0, colon);
-      if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-      int port;
-      try {
-        port = Integer.parseInt(addr.substring(colon + 1));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("bad port in raft address '" + addr + "'");
-      }
-      if (port < 1 || port > 65535) throw new IllegalArgumentException("bad port in raft address '" + addr + "'");
-      return new HostPort(host, port);
-    }
   }
 }
