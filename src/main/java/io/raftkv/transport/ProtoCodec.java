@@ -1,4 +1,4 @@
-package io.raftkv.transport.grpc;
+package io.raftkv.transport;
 
 import com.google.protobuf.ByteString;
 import io.raftkv.api.WriteOutcome;
@@ -9,8 +9,23 @@ import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
 import io.raftkv.raft.core.RaftMessage;
-import io.raftkv.transport.PeerInfo;
-import io.raftkv.transport.ReadIndexReply;
+import io.raftkv.transport.grpc.AdminResponse;
+import io.raftkv.transport.grpc.AppendEntriesRequest;
+import io.raftkv.transport.grpc.AppendEntriesResponse;
+import io.raftkv.transport.grpc.Entry;
+import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.ForwardResponse;
+import io.raftkv.transport.grpc.HelloResponse;
+import io.raftkv.transport.grpc.InstallSnapshotChunk;
+import io.raftkv.transport.grpc.InstallSnapshotResponse;
+import io.raftkv.transport.grpc.JoinRequest;
+import io.raftkv.transport.grpc.PeerHeader;
+import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.ReadIndexResponse;
+import io.raftkv.transport.grpc.RequestVoteRequest;
+import io.raftkv.transport.grpc.RequestVoteResponse;
+import io.raftkv.transport.grpc.TimeoutNowRequest;
+import io.raftkv.transport.grpc.TimeoutNowResponse;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -309,7 +324,7 @@ public final class ProtoCodec {
 
   // ---- PeerHeader ----
 
-  public static PeerHeader toProto(io.raftkv.transport.PeerStamp s) {
+  public static PeerHeader toProto(PeerStamp s) {
     return PeerHeader.newBuilder()
         .setClusterId(s.clusterId())
         .setFromId(s.fromId())
@@ -319,9 +334,9 @@ public final class ProtoCodec {
         .build();
   }
 
-  /** A message without a header reads as {@link io.raftkv.transport.PeerStamp#NONE}, which no node admits. */
-  public static io.raftkv.transport.PeerStamp fromProto(PeerHeader p) {
-    return new io.raftkv.transport.PeerStamp(
+  /** A message without a header reads as {@link PeerStamp#NONE}, which no node admits. */
+  public static PeerStamp fromProto(PeerHeader p) {
+    return new PeerStamp(
         p.getClusterId(), p.getFromId(), p.getFromIncarnation(), p.getToId(), p.getToIncarnation());
   }
 
