@@ -65,10 +65,15 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class GrpcTransport implements Transport {
 
   /**
+   * The transport's timing. {@link #defaults()} gives every value; the {@code with} methods
+   * change one or two, and {@link #toBuilder()} names any of them.
+   *
    * @param raftDeadline RequestVote, AppendEntries and Hello; short, since Raft retries on its own
    * @param clientCallDeadline Forward and ReadIndex; longer than the leader's own proposal and
    *     read-index timeouts, so the leader's answer (even a Timeout outcome) arrives before the
    *     transport gives up
+   * @param adminCallDeadline Join and Leave forwarded to the leader; longer than the leader's own
+   *     bound on a membership change, for the same reason (the node derives it from that bound)
    * @param reconnectMin first interval after which a failing channel is rebuilt
    * @param reconnectMax largest such interval
    * @param keepaliveInterval a connection the peer has sent nothing on for this long is pinged
@@ -81,6 +86,7 @@ public final class GrpcTransport implements Transport {
   public record Settings(
       Duration raftDeadline,
       Duration clientCallDeadline,
+      Duration adminCallDeadline,
       Duration reconnectMin,
       Duration reconnectMax,
       Duration keepaliveInterval,
@@ -90,6 +96,7 @@ public final class GrpcTransport implements Transport {
     public Settings {
       requirePositive("raftDeadline", raftDeadline);
       requirePositive("clientCallDeadline", clientCallDeadline);
+      requirePositive("adminCallDeadline", adminCallDeadline);
       if (reconnectMin == null || reconnectMin.isNegative()) {
         throw new IllegalArgumentException("reconnectMin must be zero or positive");
       }
@@ -103,42 +110,112 @@ public final class GrpcTransport implements Transport {
     }
 
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30),
-          Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(10), 3);
+      return new Builder().build();
+    }
+
+    /** A builder that starts from these settings. */
+    public Builder toBuilder() {
+      Builder b = new Builder();
+      b.raftDeadline = raftDeadline;
+      b.clientCallDeadline = clientCallDeadline;
+      b.adminCallDeadline = adminCallDeadline;
+      b.reconnectMin = reconnectMin;
+      b.reconnectMax = reconnectMax;
+      b.keepaliveInterval = keepaliveInterval;
+      b.keepaliveTimeout = keepaliveTimeout;
+      b.snapshotChunkTimeout = snapshotChunkTimeout;
+      b.streamResetTimeouts = streamResetTimeouts;
+      return b;
     }
 
     public Settings withRaftDeadline(Duration d) {
-      return new Settings(d, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval, keepaliveTimeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().raftDeadline(d).build();
     }
 
     public Settings withClientCallDeadline(Duration d) {
-      return new Settings(raftDeadline, d, reconnectMin, reconnectMax, keepaliveInterval, keepaliveTimeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().clientCallDeadline(d).build();
+    }
+
+    public Settings withAdminCallDeadline(Duration d) {
+      return toBuilder().adminCallDeadline(d).build();
     }
 
     public Settings withReconnect(Duration min, Duration max) {
-      return new Settings(raftDeadline, clientCallDeadline, min, max, keepaliveInterval, keepaliveTimeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().reconnect(min, max).build();
     }
 
     public Settings withKeepalive(Duration interval, Duration timeout) {
-      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, interval, timeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().keepalive(interval, timeout).build();
     }
 
     public Settings withSnapshotChunkTimeout(Duration d) {
-      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval,
-          keepaliveTimeout, d, streamResetTimeouts);
+      return toBuilder().snapshotChunkTimeout(d).build();
     }
 
     public Settings withStreamResetTimeouts(int n) {
-      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval,
-          keepaliveTimeout, snapshotChunkTimeout, n);
+      return toBuilder().streamResetTimeouts(n).build();
     }
 
     private static void requirePositive(String name, Duration d) {
       if (d == null || d.isZero() || d.isNegative()) throw new IllegalArgumentException(name + " must be positive");
+    }
+
+    /** Names each value of {@link Settings}; starts from the defaults. */
+    public static final class Builder {
+      private Duration raftDeadline = Duration.ofSeconds(2);
+      private Duration clientCallDeadline = Duration.ofSeconds(10);
+      /** The default node's bound on a membership change (110 s) plus two margins of 5 s. */
+      private Duration adminCallDeadline = Duration.ofSeconds(120);
+      private Duration reconnectMin = Duration.ofSeconds(1);
+      private Duration reconnectMax = Duration.ofSeconds(30);
+      private Duration keepaliveInterval = Duration.ofSeconds(2);
+      private Duration keepaliveTimeout = Duration.ofSeconds(2);
+      private Duration snapshotChunkTimeout = Duration.ofSeconds(10);
+      private int streamResetTimeouts = 3;
+
+      private Builder() {}
+
+      public Builder raftDeadline(Duration d) {
+        raftDeadline = d;
+        return this;
+      }
+
+      public Builder clientCallDeadline(Duration d) {
+        clientCallDeadline = d;
+        return this;
+      }
+
+      public Builder adminCallDeadline(Duration d) {
+        adminCallDeadline = d;
+        return this;
+      }
+
+      public Builder reconnect(Duration min, Duration max) {
+        reconnectMin = min;
+        reconnectMax = max;
+        return this;
+      }
+
+      public Builder keepalive(Duration interval, Duration timeout) {
+        keepaliveInterval = interval;
+        keepaliveTimeout = timeout;
+        return this;
+      }
+
+      public Builder snapshotChunkTimeout(Duration d) {
+        snapshotChunkTimeout = d;
+        return this;
+      }
+
+      public Builder streamResetTimeouts(int n) {
+        streamResetTimeouts = n;
+        return this;
+      }
+
+      public Settings build() {
+        return new Settings(raftDeadline, clientCallDeadline, adminCallDeadline, reconnectMin, reconnectMax,
+            keepaliveInterval, keepaliveTimeout, snapshotChunkTimeout, streamResetTimeouts);
+      }
     }
   }
 

@@ -6,7 +6,6 @@ import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.ProposeResult;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.transport.Transport;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -23,9 +22,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * thread.
  */
 final class AdminRequests {
-  /** Joins wait for the learner to catch up, which takes as long as the log is big. */
-  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(110);
-
   private final ActorContext<RaftNode.Command> ctx;
   private final NodeSettings settings;
   private final RaftCore core;
@@ -50,7 +46,7 @@ final class AdminRequests {
     // membership change behind it.
     long tickMs = Math.max(1, settings.tick().toMillis());
     long silenceTicks = Math.max(settings.raft().electionTicksMax(), settings.requestTimeout().toMillis() / tickMs);
-    this.membershipChanges = new MembershipChanges(settings.maxMembers(), silenceTicks, ADMIN_TIMEOUT.toNanos());
+    this.membershipChanges = new MembershipChanges(settings.maxMembers(), silenceTicks, settings.adminTimeout().toNanos());
   }
 
   // ---------------------------------------------------------------- on the leader
@@ -191,6 +187,6 @@ final class AdminRequests {
   }
 
   private long adminDeadline() {
-    return System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+    return System.nanoTime() + settings.adminTimeout().toNanos();
   }
 }

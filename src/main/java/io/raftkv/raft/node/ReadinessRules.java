@@ -1,7 +1,7 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.api.ClusterMembers;
 import io.raftkv.api.NodeStatus;
-import io.raftkv.raft.core.Membership;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +31,7 @@ public final class ReadinessRules {
    */
   public List<String> reasons(NodeStatus s, long contactAgeNanos, List<String> alarmReasons) {
     List<String> reasons = new ArrayList<>();
-    Membership m = s.membership() == null ? Membership.EMPTY : s.membership();
+    ClusterMembers m = s.membership();
     if (s.identityProblem() != null) {
       // A wiped node: whatever else holds, it must not be sent clients until it has rejoined.
       reasons.add(s.identityProblem());
