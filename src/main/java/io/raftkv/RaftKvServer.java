@@ -350,6 +350,7 @@ public final class RaftKvServer {
         .maxPendingProposalBytes(c.maxPendingProposalBytes())
         .maxMembers(c.maxMembers())
         .quotaBackendBytes(c.quotaBackendBytes())
+        .adminTimeout(Duration.ofMillis(c.adminTimeoutMs()))
         .build();
   }
 

@@ -25,7 +25,8 @@ import java.util.Objects;
  * @param quotaBackendBytes disk quota of the data directory (0: none)
  * @param adminTimeout how long the node itself gives a membership change (a join includes the
  *     learner's catch-up) before it answers Timeout; every outer wait on such a request is derived
- *     from it ({@link #adminAskTimeout}, {@link #adminCallDeadline}, {@link #adminRequestTimeout})
+ *     from it: {@link #adminAskTimeout}, {@link #adminCallDeadline}, and the HTTP route's wait
+ *     (ClientApi#adminTimeout plus a margin)
  */
 public record NodeSettings(
     long nodeId,
@@ -94,11 +95,6 @@ public record NodeSettings(
    */
   public Duration adminCallDeadline() {
     return adminTimeout.plus(ADMIN_MARGIN.multipliedBy(2));
-  }
-
-  /** How long the HTTP route of an admin request waits: past every wait inside the cluster. */
-  public Duration adminRequestTimeout() {
-    return adminTimeout.plus(ADMIN_MARGIN.multipliedBy(3));
   }
 
   /** Names each setting of a {@link NodeSettings}. */
