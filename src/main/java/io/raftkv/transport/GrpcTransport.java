@@ -9,15 +9,12 @@ import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.AppendEntriesRequest;
 import io.raftkv.transport.grpc.AppendEntriesResponse;
-import io.raftkv.transport.grpc.AppendStreamMessage;
 import io.raftkv.transport.grpc.ForwardRequest;
 import io.raftkv.transport.grpc.HelloRequest;
-import io.raftkv.transport.grpc.InstallSnapshotChunk;
 import io.raftkv.transport.grpc.JoinRequest;
 import io.raftkv.transport.grpc.LeaveRequest;
 import io.raftkv.transport.grpc.PeerHeader;
 import io.raftkv.transport.grpc.RaftServiceClient;
-import io.raftkv.transport.grpc.ReadIndexRequest;
 import io.raftkv.transport.grpc.ReadIndexResponse;
 import io.raftkv.transport.grpc.RequestVoteRequest;
 import io.raftkv.transport.grpc.TimeoutNowRequest;
@@ -33,7 +30,6 @@ import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -134,10 +130,6 @@ public final class GrpcTransport implements Transport {
 
     public Settings withClientCallDeadline(Duration d) {
       return toBuilder().clientCallDeadline(d).build();
-    }
-
-    public Settings withAdminCallDeadline(Duration d) {
-      return toBuilder().adminCallDeadline(d).build();
     }
 
     public Settings withReconnect(Duration min, Duration max) {

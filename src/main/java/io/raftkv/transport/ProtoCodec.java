@@ -38,7 +38,7 @@ import java.util.List;
  * turns that into an INVALID_ARGUMENT status and the client into a failed call, so a bad peer
  * cannot crash anyone.
  */
-public final class ProtoCodec {
+final class ProtoCodec {
   private ProtoCodec() {}
 
   // ---- RequestVote ----
@@ -412,11 +412,6 @@ public final class ProtoCodec {
   }
 
   // ---- InstallSnapshot ----
-
-  /** The first chunk: the header and the first slice of data. */
-  public static InstallSnapshotChunk headerChunk(RaftMessage.InstallSnapshot m, byte[] data) {
-    return header(m).setData(ByteString.copyFrom(data)).build();
-  }
 
   /** The header of a stream whose data starts at chunk {@code firstChunk}; it carries no data. */
   public static InstallSnapshotChunk resumeChunk(RaftMessage.InstallSnapshot m, long firstChunk) {

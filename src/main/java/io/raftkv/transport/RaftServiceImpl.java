@@ -35,7 +35,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The server side of {@code RaftService} (public only so {@code GrpcServer} can bind it): decodes
+ * The server side of {@code RaftService}, bound by {@link GrpcServer}: decodes
  * each request into a core record, hands it to the local node's {@link RaftInbound} and encodes the
  * answer.
  *
@@ -45,22 +45,18 @@ import org.apache.pekko.stream.javadsl.Source;
  * client treats UNAVAILABLE as "connection lost" and rebuilds its channel, which would be wasted
  * work when the connection is fine and only the node refused.
  */
-public final class RaftServiceImpl implements RaftService {
+final class RaftServiceImpl implements RaftService {
   private final RaftInbound inbound;
   private final Executor executor;
   private final PeerIdentity identity;
 
   private final Materializer materializer;
 
-  public RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer) {
-    this(inbound, executor, materializer, PeerIdentity.OPEN);
-  }
-
   /**
    * @param identity decides which peer messages are admitted (cluster, sender and receiver
    *     identity) and stamps the responses
    */
-  public RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer, PeerIdentity identity) {
+  RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer, PeerIdentity identity) {
     this.inbound = inbound;
     this.executor = executor;
     this.materializer = materializer;

@@ -219,9 +219,6 @@ class ProtoCodecTest {
     assertEquals(42, resume.getFirstChunk());
     assertEquals(header, ProtoCodec.headerOf(resume));
 
-    // A header built the old way starts at chunk 0.
-    assertEquals(0, ProtoCodec.headerChunk(header, new byte[] {1}).getFirstChunk());
-
     InstallSnapshotResponse answer =
         InstallSnapshotResponse.parseFrom(ProtoCodec.probeResponse(header, 42).toByteArray());
     assertEquals(42, answer.getStagedChunks());
