@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
  * A layer's rule names every raftkv package it may use; libraries (the JDK, Pekko, RocksDB,
  * Jackson) are governed by the rule only where it says {@link #onlyTheJdk}.
  *
- * <p>To add a layer, add one {@link #layer} rule naming what it may use, and list it where other
- * layers may or may not reach it.
+ * <p>To add a layer, add one rule naming what it may use: {@link #onlyTheJdk} for one that must stay
+ * free of frameworks (a Pekko-free driver, say {@code onlyTheJdk("raft.driver", "raft.core", "kv",
+ * "storage", "api")}), {@link #layer} for one that may use libraries; then list it where other
+ * layers may or may not reach it. {@link #noPackageCycles} covers a new package by itself.
  */
 class ArchitectureTest {
   private static final JavaClasses PRODUCTION = new ClassFileImporter()
