@@ -273,25 +273,12 @@ public final class GrpcTransport implements Transport {
     this.peers = Map.copyOf(initialPeers);
   }
 
-  public long selfId() {
-    return selfId;
-  }
-
   /**
    * Stamps every peer message with {@code identity} from now on, and drops responses it does not
    * admit (a response from another cluster, or from a wiped member, counts as lost).
    */
   public void useIdentity(PeerIdentity identity) {
     this.identity = identity;
-  }
-
-  public Settings settings() {
-    return settings;
-  }
-
-  /** The current id to address map, as last given to the constructor or {@link #updatePeers}. */
-  public Map<Long, String> peers() {
-    return peers;
   }
 
   @Override
