@@ -15,12 +15,8 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * A membership change is waited on at several places, inside out: the node itself, the gateway's
- * ask of the node, and the gRPC deadline of a join or leave forwarded to the leader. Each must
- * outlast the one inside it, so a client gets the node's own answer; all follow admin_timeout_ms.
- */
-class AdminTimeoutsTest {
+/** How a node's configuration becomes the settings of its actors and its transport. */
+class SettingsFromConfigTest {
   @TempDir Path dir;
 
   private NodeConfig load(String extra) throws IOException {
@@ -30,6 +26,25 @@ class AdminTimeoutsTest {
     return ConfigLoader.load(file, new Properties());
   }
 
+  /**
+   * The builder's defaults are application.conf's, except what it cannot know from there: the
+   * core's tuning in ticks, and the disk quota, which is off unless asked for.
+   */
+  @Test
+  void theBuilderDefaultsAreTheShippedOnes() throws IOException {
+    NodeSettings shipped = RaftKvServer.settingsOf(load(""));
+    NodeSettings built = NodeSettings.builder(1, "127.0.0.1:0", "127.0.0.1:0")
+        .raft(shipped.raft())
+        .quotaBackendBytes(shipped.quotaBackendBytes())
+        .build();
+    assertEquals(shipped, built);
+  }
+
+  /**
+   * A membership change is waited on at several places, inside out: the node itself, the gateway's
+   * ask of the node, and the gRPC deadline of a join or leave forwarded to the leader. Each must
+   * outlast the one inside it, so a client gets the node's own answer; all follow admin_timeout_ms.
+   */
   @Test
   void theDefaultsAreTheShippedChain() throws IOException {
     NodeConfig c = load("");
