@@ -39,7 +39,6 @@ final class ClusterRoutes {
   private final ClientApi api;
   private final Responses responses;
   private final ErrorMapping errors;
-
   private final Duration requestTimeout;
 
   ClusterRoutes(ClientApi api, Responses responses, ErrorMapping errors) {
