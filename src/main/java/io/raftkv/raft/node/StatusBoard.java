@@ -46,7 +46,7 @@ public final class StatusBoard {
    */
   void publish(Membership membership, NodeStatus.Builder status) {
     Published last = published;
-    NodeStatus s = membership.equals(last.membership())
+    NodeStatus s = membership == last.membership() || membership.equals(last.membership())
         ? status.membership(last.status().membership()).build()
         : status.membership(ClientViews.members(membership)).build();
     published = new Published(s, membership);
