@@ -61,6 +61,27 @@ class ArchitectureTest {
     layer("http", "api", "kv").check(PRODUCTION);
   }
 
+  /** Storage keeps the core's log and the kv state machine, and knows nothing of who drives it. */
+  @Test
+  void storageUsesOnlyTheCoreAndKv() {
+    layer("storage", "raft.core", "kv").check(PRODUCTION);
+  }
+
+  /**
+   * The node-to-node transport carries the core's messages and the outcomes of forwarded client
+   * requests; it reads its limits from config and never reaches into the node that uses it.
+   */
+  @Test
+  void transportUsesOnlyTheCoreApiKvAndConfig() {
+    layer("transport", "raft.core", "api", "kv", "config").check(PRODUCTION);
+  }
+
+  /** Configuration is read and validated on its own: every other layer may use it, it uses none. */
+  @Test
+  void configUsesNoOtherLayer() {
+    layer("config").check(PRODUCTION);
+  }
+
   /** Neither storage nor the node-to-node transport knows that clients speak HTTP. */
   @Test
   void storageAndTransportNeverUseHttp() {
