@@ -17,11 +17,12 @@ import io.raftkv.raft.node.NodeGateway;
 import io.raftkv.raft.node.NodeFailure;
 import io.raftkv.raft.node.NodeGuardian;
 import io.raftkv.raft.node.NodeIdentity;
-import io.raftkv.raft.node.NodeSettings;
+import io.raftkv.raft.driver.NodeSettings;
 import io.raftkv.raft.node.RaftNode;
 import io.raftkv.raft.node.ReadinessRules;
-import io.raftkv.raft.node.SnapshotBacklog;
-import io.raftkv.raft.node.StatusBoard;
+import io.raftkv.raft.driver.SnapshotBacklog;
+import io.raftkv.raft.driver.StartingPoint;
+import io.raftkv.raft.driver.StatusBoard;
 import io.raftkv.raft.node.StorageActor;
 import io.raftkv.storage.Recovered;
 import io.raftkv.storage.RocksDbStorage;
@@ -117,8 +118,9 @@ public final class RaftKvServer {
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
               replyTo -> new NodeGuardian.Spawn(RaftNode.create(
-                  settings, core, recovered.appliedIndex(), recovered.appliedTerm(),
-                  new SnapshotBacklog(recovered.appliedEntriesSinceSnapshot(), recovered.appliedBytesSinceSnapshot()),
+                  settings,
+                  new StartingPoint(core, recovered.appliedIndex(), recovered.appliedTerm(),
+                      new SnapshotBacklog(recovered.appliedEntriesSinceSnapshot(), recovered.appliedBytesSinceSnapshot())),
                   StorageActor.create(storage, storage, storage), transport, status, identity), replyTo),
               Duration.ofSeconds(10),
               system.scheduler())

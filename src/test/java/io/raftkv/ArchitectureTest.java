@@ -21,8 +21,7 @@ import org.junit.jupiter.api.Test;
  * Jackson) are governed by the rule only where it says {@link #onlyTheJdk}.
  *
  * <p>To add a layer, add one rule naming what it may use: {@link #onlyTheJdk} for one that must stay
- * free of frameworks (a Pekko-free driver, say {@code onlyTheJdk("raft.driver", "raft.core", "kv",
- * "storage", "api")}), {@link #layer} for one that may use libraries; then list it where other
+ * free of frameworks, {@link #layer} for one that may use libraries; then list it where other
  * layers may or may not reach it. {@link #noPackageCycles} covers a new package by itself.
  */
 class ArchitectureTest {
@@ -37,6 +36,21 @@ class ArchitectureTest {
   @Test
   void theRaftCoreUsesOnlyTheJdk() {
     onlyTheJdk("raft.core").check(PRODUCTION);
+  }
+
+  /**
+   * The driver makes every decision between the core's Ready and the outside world, and reaches
+   * storage, peers, timers and the clock only through its ports: no Pekko, gRPC or RocksDB, so
+   * the simulator runs it as it runs in production. It logs through slf4j.
+   */
+  @Test
+  void theDriverUsesNoFramework() {
+    String[] allowed = Stream.concat(Stream.of("java..", "org.slf4j.."),
+        Arrays.stream(packages("raft.driver", "raft.core", "storage", "api", "kv", "transport"))).toArray(String[]::new);
+    classes().that().resideInAPackage("io.raftkv.raft.driver..")
+        .should().onlyDependOnClassesThat(resideInAnyPackage(allowed))
+        .as("raft.driver uses only the JDK, slf4j, raft.core, storage, api, kv and transport")
+        .check(PRODUCTION);
   }
 
   /** The key-value commands and their encoding are plain data, shared by storage, transport and HTTP. */

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftkv.config.ConfigLoader;
 import io.raftkv.config.NodeConfig;
-import io.raftkv.raft.node.NodeSettings;
+import io.raftkv.raft.driver.NodeSettings;
 import io.raftkv.transport.GrpcTransport;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -167,6 +167,27 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
     return appliedMembership;
   }
 
+  // ---- what the simulator's checkers read: the durable log, without rebuilding its shape ----
+
+  /** The hard state as last synced. */
+  public synchronized HardState durableHardState() {
+    return hardState;
+  }
+
+  /** The index the log was compacted up to; entries start after it. */
+  public synchronized long durableBaseIndex() {
+    return baseIndex;
+  }
+
+  public synchronized long durableBaseTerm() {
+    return baseTerm;
+  }
+
+  /** The last durable log index (the base when the log is empty). */
+  public synchronized long durableLastIndex() {
+    return log.isEmpty() ? baseIndex : log.lastKey();
+  }
+
   // ---- RaftLogStore ----
 
   @Override

@@ -1,9 +1,12 @@
 package io.raftkv.sim;
 
 import io.raftkv.kv.KvApplier;
+import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.kv.KvWriteView;
+import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.raft.core.Role;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +35,8 @@ final class Invariants {
    */
   private final TreeMap<String, String> reference = new TreeMap<>();
   private final ArrayList<Long> stateHash = new ArrayList<>(List.of(hash(new TreeMap<>())));
+  /** The values of every set applied so far (values are unique within a run). */
+  private final java.util.HashSet<String> appliedValues = new java.util.HashSet<>();
   private final long[] lastCommit;
   private final long[] lastLeaderTerm;
   private long snapshotsTaken;
@@ -119,7 +124,9 @@ final class Invariants {
     } else {
       applied.add(e);
       if (e.kind() == LogEntry.Kind.COMMAND) {
-        KvApplier.apply(KvCommandCodec.decode(e.data()), referenceView);
+        KvCommand command = KvCommandCodec.decode(e.data());
+        if (command instanceof KvCommand.Set set) appliedValues.add(set.value());
+        KvApplier.apply(command, referenceView);
       } else if (e.kind() == LogEntry.Kind.CONFIG && e.index() > 1) {
         configChanges++; // index 1 is the bootstrap configuration
       }
@@ -136,13 +143,13 @@ final class Invariants {
    * A snapshot a node took, or installed from its leader: it must hold exactly the effect of the
    * entries up to its index, and its last entry must be the one applied there.
    */
-  void onSnapshot(SimNode n, DurableStore.Snapshot s, boolean installed) {
+  void onSnapshot(SimNode n, long index, long term, TreeMap<String, String> kv, boolean installed) {
     if (installed) {
       snapshotsInstalled++;
     } else {
       snapshotsTaken++;
     }
-    checkState(n, s.index(), s.term(), s.kv(), installed ? "installed snapshot" : "snapshot");
+    checkState(n, index, term, kv, installed ? "installed snapshot" : "snapshot");
   }
 
   private void checkState(SimNode n, long index, long term, TreeMap<String, String> kv, String what) {
@@ -173,8 +180,66 @@ final class Invariants {
 
   private final KvWriteView referenceView = KvWriteView.over(reference);
 
-  void onPersisted(SimNode n) {
-    // Nothing per write yet: the durable logs are compared across nodes in checkLogMatching.
+  /** A node's write is durable; {@code before} and {@code after} are its durable hard state around it. */
+  void onPersisted(SimNode n, HardState before, HardState after) {
+    if (after.term() < before.term()) {
+      throw fail("node " + n.id + " persisted term " + after.term() + " after term " + before.term());
+    }
+    if (after.term() == before.term() && before.votedFor() != 0 && after.votedFor() != before.votedFor()) {
+      throw fail("node " + n.id + " changed its vote in term " + after.term() + " from " + before.votedFor() + " to "
+          + after.votedFor());
+    }
+  }
+
+  /**
+   * Persist before send (the driver's first rule): whatever a message says about its sender's
+   * term, vote or log must already be on the sender's disk, or a crash right after sending could
+   * make the node contradict itself (§5.2, §5.3; thesis §3.8).
+   */
+  void onSend(SimNode n, RaftMessage m) {
+    HardState durable = n.disk.hardState();
+    // A pre-vote asks about a term the sender has not entered (thesis §9.6): nothing to persist.
+    boolean preVote = (m instanceof RaftMessage.RequestVote rv && rv.preVote())
+        || (m instanceof RaftMessage.RequestVoteResponse rr && rr.preVote());
+    if (!preVote && durable.term() < m.term()) {
+      throw fail("node " + n.id + " sent " + m + " in term " + m.term() + " with term " + durable.term() + " on disk");
+    }
+    // A vote may leave after a later term is already durable (the Readies were merged): the
+    // node can then never vote in the vote's term again, which is all the rule protects.
+    if (m instanceof RaftMessage.RequestVoteResponse v && v.voteGranted() && !v.preVote()
+        && durable.term() == v.term() && durable.votedFor() != v.to()) {
+      throw fail("node " + n.id + " granted its vote to " + v.to() + " in term " + v.term() + " before persisting it"
+          + " (disk: term " + durable.term() + ", voted for " + durable.votedFor() + ")");
+    }
+    if (m instanceof RaftMessage.AppendEntriesResponse r && r.success()) {
+      long durableLast = Math.max(n.disk.lastIndex(), n.disk.logBase());
+      if (durableLast < r.matchIndex()) {
+        throw fail("node " + n.id + " acknowledged entries up to " + r.matchIndex() + " with only " + durableLast
+            + " on disk");
+      }
+    }
+    if (m instanceof RaftMessage.InstallSnapshotResponse r && r.success()) {
+      long covered = Math.max(n.disk.lastIndex(), n.disk.logBase());
+      if (covered < r.matchIndex()) {
+        throw fail("node " + n.id + " acknowledged a snapshot up to " + r.matchIndex() + " with only " + covered
+            + " durable");
+      }
+    }
+  }
+
+  /** The highest index any node has seen committed so far. */
+  long highestCommitted() {
+    return committed.isEmpty() ? 0 : committed.lastKey();
+  }
+
+  /**
+   * A client hears that its set took effect: its (unique) value must have been applied by then,
+   * or the acknowledgement could be for a write a leader change lost.
+   */
+  void checkAcknowledged(SimNode n, String value) {
+    if (!appliedValues.contains(value)) {
+      throw fail("node " + n.id + " acknowledged the set of " + value + ", which no node has applied");
+    }
   }
 
   /**
@@ -184,11 +249,11 @@ final class Invariants {
   void checkLogMatching(List<SimNode> nodes) {
     for (int a = 0; a < nodes.size(); a++) {
       for (int b = a + 1; b < nodes.size(); b++) {
-        DurableStore da = nodes.get(a).disk;
-        DurableStore db = nodes.get(b).disk;
+        SimDisk da = nodes.get(a).disk;
+        SimDisk db = nodes.get(b).disk;
         // Only the indices both durable logs still hold (compaction drops different prefixes),
         // plus each log's base, whose term is known.
-        long from = Math.max(da.logBase, db.logBase);
+        long from = Math.max(da.logBase(), db.logBase());
         long to = Math.min(da.lastIndex(), db.lastIndex());
         long last = -1;
         for (long i = to; i >= from && i > 0; i--) {

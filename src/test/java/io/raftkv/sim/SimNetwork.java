@@ -10,7 +10,9 @@ import io.raftkv.raft.core.RaftMessage.RequestVote;
 import io.raftkv.raft.core.RaftMessage.RequestVoteResponse;
 import io.raftkv.raft.core.RaftMessage.TimeoutNow;
 import io.raftkv.raft.core.RaftMessage.TimeoutNowResponse;
+import io.raftkv.storage.SnapshotMeta;
 import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The simulated network between nodes, with a firewall. Every link is directed and has its own
@@ -114,17 +116,28 @@ final class SimNetwork {
    * A snapshot transfer: the data and the request to adopt it travel as one message, which is
    * slower than others (it is large) but is cut, dropped and duplicated like them.
    */
-  void sendSnapshot(long from, long to, long term, DurableStore.Snapshot snap) {
+  void sendSnapshot(long from, long to, InstallSnapshot header, SnapshotMeta meta, List<byte[]> chunks) {
     int f = (int) from;
     int t = (int) to;
     if (isBlocked(f, t) || sim.random().nextDouble() < dropProbability[f][t]) return;
-    Fnv64 code = new Fnv64().add(5).add(from).add(to).add(term).add(snap.index()).add(snap.term());
-    for (var e : snap.kv().entrySet()) code.add(e.getKey()).add(e.getValue());
+    Fnv64 code = new Fnv64().add(5).add(from).add(to).add(header.term()).add(meta.index()).add(meta.term());
+    for (byte[] c : chunks) code.add(c);
     int copies = sim.random().nextDouble() < duplicateProbability ? 2 : 1;
     for (int i = 0; i < copies; i++) {
       long d = delay() + 5 + sim.random().nextInt(40);
-      sim.schedule(d, Simulation.EV_DELIVER, to, code.value(), () -> sim.node(to).receiveSnapshot(from, term, snap));
+      sim.schedule(d, Simulation.EV_DELIVER, to, code.value(), () -> sim.node(to).receiveSnapshot(header, meta, chunks));
     }
+  }
+
+  /**
+   * One leg of a node-to-node call other than a Raft message (a forwarded write, a ReadIndex
+   * request or its answer): delivered once or lost, never duplicated, as a gRPC call is.
+   */
+  void call(long from, long to, Runnable delivery) {
+    int f = (int) from;
+    int t = (int) to;
+    if (isBlocked(f, t) || sim.random().nextDouble() < dropProbability[f][t]) return;
+    sim.schedule(delay(), Simulation.EV_DELIVER, to, new Fnv64().add(10).add(from).add(to).value(), delivery);
   }
 
   void sendToNode(ClientMessages.ClientRequest req) {

@@ -7,6 +7,8 @@ import io.raftkv.raft.core.ProposeResult;
 import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.RaftConfig;
 import io.raftkv.raft.core.Role;
+import io.raftkv.raft.driver.NodeSettings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -43,6 +45,7 @@ final class Simulation {
   static final int EV_HEAL = 11;
   static final int EV_SNAPSHOT_TIMEOUT = 12;
   static final int EV_OPERATOR = 13;
+  static final int EV_TIMER = 14;
 
   /** What a run produced: enough to print, compare and tune. */
   record Result(long seed, int nodes, int voters, long events, long virtualMs, long trace, int historyOps,
@@ -139,7 +142,6 @@ final class Simulation {
     int[] pipelines = {1, 2, 8};
     RaftConfig config = new RaftConfig(15, 30, 3, batchSizes[random.nextInt(batchSizes.length)], 1 << 20,
         pipelines[random.nextInt(pipelines.length)], true, true);
-    for (int i = 1; i <= nodeCount; i++) nodes.add(new SimNode(i, this, config));
     int clientCount = 3 + random.nextInt(3);
     this.faultWeights = chooseFaultWeights();
     int[] paces = {150, 400, 1000, 2000};
@@ -154,6 +156,13 @@ final class Simulation {
     long[] applying = {1, 200, 4096, Long.MAX_VALUE};
     this.logLimits = new LogLimits(cacheEntries[random.nextInt(cacheEntries.length)],
         cacheBytes[random.nextInt(cacheBytes.length)], applying[random.nextInt(applying.length)]);
+    this.maxBatchEntries = batchSizes[random.nextInt(batchSizes.length)];
+    // Storage faults the production driver must survive: one node's disk may be slow (every
+    // fsync takes tens to hundreds of ms), and fsyncs may fail now and then, which must stop the
+    // node without acknowledging anything more.
+    this.slowDiskNode = random.nextInt(4) == 0 ? 1 + random.nextInt(nodeCount) : 0;
+    this.fsyncFailureRate = random.nextInt(5) == 0 ? 0.002 + random.nextDouble() * 0.01 : 0;
+    for (int i = 1; i <= nodeCount; i++) nodes.add(new SimNode(i, this, config));
   }
 
   private static long mix(long z) {
@@ -163,6 +172,65 @@ final class Simulation {
   }
 
   // ------------------------------------------------------------------ accessors for the parts
+
+  /** Most client writes appended together before the driver collects their Ready; chosen per seed. */
+  private int maxBatchEntries;
+  /** The node whose every fsync is slow until the heal phase lifts every fault, or 0. */
+  private int slowDiskNode;
+  /** Probability that one fsync fails (the node then stops and is restarted later). */
+  private double fsyncFailureRate;
+
+  /**
+   * The production driver's settings for a simulated node. The request timeout is longer than
+   * the clients' own, so a client gives up (outcome unknown) before the node answers "timeout".
+   */
+  NodeSettings nodeSettings(long id, RaftConfig raft) {
+    return NodeSettings.builder(id, "sim:" + id, "")
+        .raft(raft)
+        .tick(Duration.ofMillis(tickMs))
+        .requestTimeout(Duration.ofMillis(1500))
+        .maxBatchEntries(maxBatchEntries)
+        .snapshotIntervalEntries(snapshotEvery)
+        .snapshotKeepLogEntries(compactionMargin)
+        .snapshotChunkBytes(64)
+        .snapshotIntervalBytes(0)
+        .logCacheEntries(logLimits.cacheEntries())
+        .logCacheBytes(logLimits.cacheBytes())
+        .maxPendingProposals(10_000)
+        .maxPendingProposalBytes(1L << 30)
+        .build();
+  }
+
+  /** How long one fsync takes on node {@code id}: a few ms, now and then far longer. */
+  long fsyncLatencyMs(long id) {
+    if (id == slowDiskNode && !healing) return 20 + random.nextInt(180);
+    long latency = 1 + random.nextInt(4);
+    if (random.nextInt(50) == 0) latency += 10 + random.nextInt(40);
+    return latency;
+  }
+
+  /** Whether the fsync completing now fails; never in the heal phase, which must converge. */
+  boolean fsyncFails(long id) {
+    return !healing && fsyncFailureRate > 0 && random.nextDouble() < fsyncFailureRate;
+  }
+
+  /** A node whose storage failed goes down a moment later and restarts like a crashed one. */
+  void crashSoon(SimNode n) {
+    int inc = n.incarnation;
+    schedule(1 + random.nextInt(20), EV_FAULT, n.id, -1, () -> {
+      if (n.up && n.incarnation == inc) crash(n);
+    });
+  }
+
+  /** Bytes per snapshot chunk: small, so that transfers take several chunks. */
+  int snapshotChunkBytes() {
+    return 64;
+  }
+
+  /** The deadline of a forwarded write or ReadIndex call, as a gRPC deadline. */
+  long callTimeoutMs() {
+    return 500;
+  }
 
   long seed() {
     return seed;
@@ -560,7 +628,7 @@ final class Simulation {
     }
     for (SimNode n : nodes) {
       if (!members.contains(n.id)) continue;
-      for (long i = Math.max(n.disk.logBase, leader.disk.logBase) + 1; i <= last; i++) {
+      for (long i = Math.max(n.disk.logBase(), leader.disk.logBase()) + 1; i <= last; i++) {
         if (!n.disk.entry(i).equals(leader.disk.entry(i))) {
           throw new SimulationFailure(seed, now, "converged logs differ between " + leader.id + " and " + n.id
               + " at " + i);
@@ -584,7 +652,7 @@ final class Simulation {
       sb.append(' ').append(n.core.role()).append(" t").append(n.core.term()).append(" leader=")
           .append(n.core.leaderId()).append(" last=").append(n.core.lastIndex()).append(" commit=")
           .append(n.core.commitIndex()).append(" applied=").append(n.appliedIndex).append(" base=")
-          .append(n.disk.logBase).append(" disk=").append(n.disk.lastIndex()).append(" voters=")
+          .append(n.disk.logBase()).append(" disk=").append(n.disk.lastIndex()).append(" voters=")
           .append(n.core.membership().voters().keySet()).append(" learners=")
           .append(n.core.membership().learners().keySet()).append(n.diskIdle() ? "" : " busy").append(']');
     }

@@ -1,5 +1,6 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.NodeSettings;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.transport.PeerInfo;

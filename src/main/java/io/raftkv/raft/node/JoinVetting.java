@@ -2,6 +2,7 @@ package io.raftkv.raft.node;
 
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.raft.core.Member;
+import io.raftkv.raft.driver.JoinVerdict;
 import io.raftkv.transport.PeerInfo;
 import io.raftkv.transport.Transport;
 import java.time.Duration;
@@ -21,9 +22,6 @@ final class JoinVetting {
   /** How long the endpoint has to answer Hello. */
   static final Duration HELLO_DEADLINE = Duration.ofSeconds(2);
 
-  /** Either the member to add ({@code member}, with its incarnation) or the answer to give. */
-  record Verdict(Member member, AdminOutcome refusal) {}
-
   private final Transport transport;
   private final LongSupplier clusterId;
 
@@ -33,7 +31,7 @@ final class JoinVetting {
   }
 
   /** Hellos the endpoint of {@code requested}; completes (never exceptionally) with the verdict. */
-  CompletionStage<Verdict> vet(Member requested) {
+  CompletionStage<JoinVerdict> vet(Member requested) {
     CompletionStage<PeerInfo> hello;
     try {
       hello = transport.hello(requested.raftAddr());
@@ -46,7 +44,7 @@ final class JoinVetting {
   }
 
   /** The pure rule: what a Hello answer (or its failure) means for a join. */
-  static Verdict decide(Member requested, PeerInfo info, Throwable failure, long ourCluster) {
+  static JoinVerdict decide(Member requested, PeerInfo info, Throwable failure, long ourCluster) {
     String endpoint = requested.raftAddr();
     if (failure != null || info == null) {
       Throwable cause = failure;
@@ -70,10 +68,10 @@ final class JoinVetting {
           + " before it joins this one"));
     }
     // Addresses as the operator gave them; the incarnation as the node reported it.
-    return new Verdict(new Member(requested.id(), requested.raftAddr(), requested.httpAddr(), info.incarnation()), null);
+    return JoinVerdict.accept(new Member(requested.id(), requested.raftAddr(), requested.httpAddr(), info.incarnation()));
   }
 
-  private static Verdict refuse(AdminOutcome outcome) {
-    return new Verdict(null, outcome);
+  private static JoinVerdict refuse(AdminOutcome outcome) {
+    return JoinVerdict.refuse(outcome);
   }
 }

@@ -11,9 +11,14 @@ import io.raftkv.api.ReadQuery;
 import io.raftkv.api.SnapshotInfo;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
+import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.raft.driver.ClientViews;
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.ReadPermit;
+import io.raftkv.raft.driver.StatusBoard;
 import io.raftkv.storage.SnapshotMeta;
 import io.raftkv.storage.SnapshotSink;
 import io.raftkv.storage.StateMachineStore;
@@ -104,7 +109,7 @@ public final class NodeGateway implements ClientApi, RaftInbound {
       return CompletableFuture.completedFuture(new WriteOutcome.NoSpace(quota.noSpaceMessage(settings.nodeId())));
     }
     return ask(
-        replyTo -> new RaftNode.ClientWrite(command, forwarded, replyTo),
+        replyTo -> new RaftNode.ClientWrite(KvCommandCodec.encode(command), forwarded, replyTo),
         settings.requestTimeout(),
         new WriteOutcome.Timeout("the write was not confirmed within "
             + settings.requestTimeout().toMillis() + " ms; its outcome is unknown, read the key to find out"));

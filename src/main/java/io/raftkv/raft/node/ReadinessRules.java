@@ -2,6 +2,7 @@ package io.raftkv.raft.node;
 
 import io.raftkv.api.ClusterMembers;
 import io.raftkv.api.NodeStatus;
+import io.raftkv.raft.driver.LeaderContact;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

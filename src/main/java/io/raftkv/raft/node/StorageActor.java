@@ -2,6 +2,7 @@ package io.raftkv.raft.node;
 
 import io.raftkv.kv.KvResult;
 import io.raftkv.raft.core.LogEntry;
+import io.raftkv.raft.driver.Reply;
 import io.raftkv.storage.PersistBatch;
 import io.raftkv.storage.RaftLogStore;
 import io.raftkv.storage.SnapshotMeta;
@@ -72,7 +73,7 @@ public final class StorageActor extends AbstractBehavior<StorageActor.Command> {
    * Start receiving a snapshot from the leader of {@code leaderTerm}, or resume the unfinished
    * install of that same snapshot from that same term.
    */
-  public record BeginInstall(SnapshotMeta meta, long leaderTerm, ActorRef<SnapshotSink> replyTo) implements Command {}
+  public record BeginInstall(SnapshotMeta meta, long leaderTerm, Reply<SnapshotSink> replyTo) implements Command {}
 
   private final RaftLogStore logStore;
   private final StateMachineStore stateMachine;

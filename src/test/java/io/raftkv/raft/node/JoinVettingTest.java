@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftkv.api.AdminOutcome;
+import io.raftkv.raft.driver.JoinVerdict;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.transport.PeerInfo;
@@ -21,7 +22,7 @@ class JoinVettingTest {
 
   @Test
   void aFreshNodeIsAddedWithTheIncarnationItReports() {
-    JoinVetting.Verdict v = JoinVetting.decide(REQUESTED, hello(4, 0, 0x44), null, 0xC1);
+    JoinVerdict v = JoinVetting.decide(REQUESTED, hello(4, 0, 0x44), null, 0xC1);
     assertNull(v.refusal());
     assertEquals(new Member(4, "127.0.0.1:9004", "127.0.0.1:9104", 0x44), v.member());
     assertNull(JoinVetting.decide(REQUESTED, hello(4, 0xC1, 0x44), null, 0xC1).refusal(), "already ours");
@@ -29,10 +30,10 @@ class JoinVettingTest {
 
   @Test
   void noAnswerOrANonRaftkvAnswerIsInvalid() {
-    JoinVetting.Verdict silent = JoinVetting.decide(REQUESTED, null, new TimeoutException(), 0xC1);
+    JoinVerdict silent = JoinVetting.decide(REQUESTED, null, new TimeoutException(), 0xC1);
     AdminOutcome.Invalid i = assertInstanceOf(AdminOutcome.Invalid.class, silent.refusal());
     assertTrue(i.reason().contains("did not answer within"), i.reason());
-    JoinVetting.Verdict garbage = JoinVetting.decide(REQUESTED, null, new IllegalStateException("protocol error"), 0xC1);
+    JoinVerdict garbage = JoinVetting.decide(REQUESTED, null, new IllegalStateException("protocol error"), 0xC1);
     assertInstanceOf(AdminOutcome.Invalid.class, garbage.refusal());
   }
 

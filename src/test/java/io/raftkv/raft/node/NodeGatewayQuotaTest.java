@@ -1,5 +1,7 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.StatusBoard;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +10,7 @@ import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
+import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.storage.InMemoryStorage;
@@ -58,7 +61,7 @@ class NodeGatewayQuotaTest {
 
     gateway.write(new KvCommand.Delete("k"));
     RaftNode.ClientWrite delete = node.expectMessageClass(RaftNode.ClientWrite.class);
-    assertEquals(new KvCommand.Delete("k"), delete.command());
+    assertEquals(new KvCommand.Delete("k"), KvCommandCodec.decode(delete.command()));
   }
 
   @Test

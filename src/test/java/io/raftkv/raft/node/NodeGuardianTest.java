@@ -1,5 +1,9 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.StartingPoint;
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.StatusBoard;
+import io.raftkv.raft.driver.SnapshotBacklog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,7 +79,8 @@ class NodeGuardianTest {
     StatusBoard board = new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(1));
     CompletableFuture<NodeFailure> failure = new CompletableFuture<>();
     ActorRef<RaftNode.Command> node = spawnUnderGuardian(failure, RaftNode.create(
-        settings, core, 0, 0, SnapshotBacklog.NONE, storage, new InMemoryNetwork().transportFor(1), board));
+        settings, new StartingPoint(core, 0, 0, SnapshotBacklog.NONE), storage, new InMemoryNetwork().transportFor(1), board,
+        null));
     // Founding the cluster makes the node persist its first entry: the storage actor's first job.
     node.tell(new RaftNode.Bootstrap(Membership.ofVoters(List.of(new Member(1, "mem:1", "h:1"))),
         kit.<Boolean>createTestProbe().getRef()));

@@ -1,5 +1,9 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.StartingPoint;
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.StatusBoard;
+import io.raftkv.raft.driver.SnapshotBacklog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -86,8 +90,8 @@ class RaftNodeActorTest {
         Membership.EMPTY, settings.logLimits());
     StatusBoard board = new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(id));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
-        settings, core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE, StorageActor.create(store, store, store),
-        network.transportFor(id), board), "node-" + id);
+        settings, new StartingPoint(core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE),
+        StorageActor.create(store, store, store), network.transportFor(id), board, null), "node-" + id);
     NodeGateway gateway = NodeGateway.builder(node)
         .scheduler(kit.system().scheduler())
         .status(board)

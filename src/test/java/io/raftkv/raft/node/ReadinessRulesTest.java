@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.driver.ClientViews;
+import io.raftkv.raft.driver.LeaderContact;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,9 @@
 package io.raftkv.raft.node;
 
+import io.raftkv.raft.driver.StartingPoint;
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.StatusBoard;
+import io.raftkv.raft.driver.SnapshotBacklog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,8 +63,8 @@ class ReadsOffTheActorTest {
     board = new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(1));
     InMemoryNetwork network = new InMemoryNetwork();
     node = kit.spawn(RaftNode.create(
-        settings, core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE, StorageActor.create(store, store, store),
-        network.transportFor(1), board), "node-1");
+        settings, new StartingPoint(core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE),
+        StorageActor.create(store, store, store), network.transportFor(1), board, null), "node-1");
     gateway = NodeGateway.builder(node)
         .scheduler(kit.system().scheduler())
         .status(board)

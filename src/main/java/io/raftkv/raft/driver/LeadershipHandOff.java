@@ -1,42 +1,45 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.raft.core.RaftCore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
 
 /**
  * A leader that is about to stop hands its leadership to the most caught-up voter first (thesis
  * §3.10), so the cluster has a new leader at once instead of after an election timeout, and the
  * writes it already appended are committed by the new leader rather than left to chance. The
- * asker is answered once another node leads, or when the bound passes. Runs only on the node
- * actor's thread, driven after every input.
+ * asker is answered once another node leads, or when the bound passes. Runs on the driver's
+ * thread, driven after every input.
  */
 final class LeadershipHandOff {
-  private final ActorContext<RaftNode.Command> ctx;
   private final RaftCore core;
-  private final List<ActorRef<Long>> waiters = new ArrayList<>();
+  private final LongSupplier clock;
+  private final Logger log;
+  private final List<Reply<Long>> waiters = new ArrayList<>();
   private long deadlineNanos;
 
-  LeadershipHandOff(ActorContext<RaftNode.Command> ctx, RaftCore core) {
-    this.ctx = ctx;
+  LeadershipHandOff(RaftCore core, LongSupplier clock, Logger log) {
     this.core = core;
+    this.clock = clock;
+    this.log = log;
   }
 
   /** Starts handing over; a follower (or a leader with no other voter) answers at once. */
-  void start(RaftNode.HandOffLeadership h) {
+  void start(Duration within, Reply<Long> replyTo) {
     if (!core.isLeader()) {
-      h.replyTo().tell(core.leaderId());
+      replyTo.tell(core.leaderId());
       return;
     }
     if (core.mostCaughtUpVoter() == 0) {
-      h.replyTo().tell(0L); // the only voter: nobody can take over
+      replyTo.tell(0L); // the only voter: nobody can take over
       return;
     }
-    long deadline = System.nanoTime() + h.within().toNanos();
+    long deadline = clock.getAsLong() + within.toNanos();
     deadlineNanos = waiters.isEmpty() ? deadline : Math.min(deadlineNanos, deadline);
-    waiters.add(h.replyTo());
+    waiters.add(replyTo);
     transferIfIdle();
   }
 
@@ -45,10 +48,10 @@ final class LeadershipHandOff {
     if (waiters.isEmpty()) return;
     long leader = core.leaderId();
     if (!core.isLeader() && leader != 0) {
-      ctx.getLog().info("node {} now leads; leadership was handed over", leader);
+      log.info("node {} now leads; leadership was handed over", leader);
       answerAll(leader);
-    } else if (System.nanoTime() - deadlineNanos > 0) {
-      ctx.getLog().warn("no other node took over leadership in time; stopping anyway");
+    } else if (clock.getAsLong() - deadlineNanos > 0) {
+      log.warn("no other node took over leadership in time; stopping anyway");
       answerAll(0);
     } else if (core.isLeader()) {
       // The core gives a transfer up after an election timeout; try again until the bound.
@@ -65,12 +68,12 @@ final class LeadershipHandOff {
     if (core.leadTransferee() != 0) return;
     long target = core.mostCaughtUpVoter();
     if (target == 0) return;
-    ctx.getLog().info("handing leadership to node {} before stopping", target);
+    log.info("handing leadership to node {} before stopping", target);
     core.transferLeadership(target);
   }
 
   private void answerAll(long leader) {
-    for (ActorRef<Long> w : waiters) w.tell(leader);
+    for (Reply<Long> w : waiters) w.tell(leader);
     waiters.clear();
   }
 }

@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.RaftConfig;
@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How a node's actor shell behaves around the core. Built by name through {@link #builder}:
+ * How a node's driver behaves around the core. Built by name through {@link #builder}:
  * nineteen positional values, most of them numbers, would be too easy to swap unnoticed.
  *
  * @param maxBatchEntries most client writes appended together before their Ready is collected:

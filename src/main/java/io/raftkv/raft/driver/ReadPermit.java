@@ -1,11 +1,11 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.ReadOutcome;
 
 /**
- * The node actor's answer to a linearizable read: either the state machine has applied the
+ * The driver's answer to a linearizable read: either the state machine has applied the
  * read's confirmed read index and the query may run now ({@link #GRANTED}), or it will not get
- * there (no leader, timeout) and {@code refusal} is the answer to give. The actor never runs the
+ * there (no leader, timeout) and {@code refusal} is the answer to give. The driver never runs the
  * query itself: a long scan on its thread would hold up heartbeats and elections.
  */
 public record ReadPermit(ReadOutcome refusal) {

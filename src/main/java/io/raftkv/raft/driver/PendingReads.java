@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.WriteOutcome;
 import java.util.Map;
@@ -11,7 +11,7 @@ import java.util.TreeMap;
  * the heap runs out; with it, writes beyond the bound are refused before they are proposed, with
  * an answer that tells the client to back off (HTTP 429). Entries count until they are applied,
  * whether or not their client still waits, because they occupy memory until then. Runs on the
- * node actor's thread only.
+ * driver's thread only.
  */
 final class ProposalAdmission {
   /** How long a refused client is asked to wait: about the time a busy leader needs to apply a group commit. */

@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.NodeStatus;
 import io.raftkv.raft.core.Membership;
@@ -6,7 +6,7 @@ import io.raftkv.storage.SnapshotMeta;
 import java.util.function.Supplier;
 
 /**
- * The node's latest status, published by the node actor after every message so that /health and
+ * The node's latest status, published by the driver after every input so that /health and
  * /metrics can read it from any thread without a round trip through the mailbox. The membership is
  * kept twice, as the core holds it (for peers and bootstrap, which need incarnations) and as
  * clients see it (inside {@link NodeStatus}); both come from one publish, so they never disagree.
@@ -44,7 +44,7 @@ public final class StatusBoard {
    * Publishes {@code status} with {@code membership}. The client view of the membership is only
    * rebuilt when the membership changed, which is rare next to how often the node publishes.
    */
-  void publish(Membership membership, NodeStatus.Builder status) {
+  public void publish(Membership membership, NodeStatus.Builder status) {
     Published last = published;
     NodeStatus s = membership == last.membership() || membership.equals(last.membership())
         ? status.membership(last.status().membership()).build()

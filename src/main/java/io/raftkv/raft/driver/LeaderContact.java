@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.NodeStatus;
 import java.util.ArrayList;
@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * its Raft state still names a leader (a learner, for instance, never starts an election), so
  * readiness looks at this age rather than only at the leader's id.
  *
- * <p>Written by the node actor and read by request threads; times are {@link System#nanoTime()}.
+ * <p>Written by the driver and read by request threads; times are the driver's clock ({@link System#nanoTime()} in production).
  */
 public final class LeaderContact {
   /** No contact yet. */

@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Ready;
@@ -9,10 +9,11 @@ import java.util.List;
 /**
  * Carries out the core's Readies in the order the core requires: persist, then send and apply.
  * At most one persist is in flight; Readies produced meanwhile are merged and share the next
- * fsync (group commit). Nothing of a later Ready overtakes an earlier one's persist, so a
- * message never leaves before the state it depends on is on disk.
+ * fsync (group commit), except across a snapshot install or a truncation. Nothing of a later
+ * Ready overtakes an earlier one's persist, so a message never leaves before the state it
+ * depends on is on disk.
  *
- * <p>Used only from the Raft node actor, so it needs no synchronization.
+ * <p>Used only on the driver's thread, so it needs no synchronization.
  */
 final class ReadyPipeline {
 
@@ -47,7 +48,10 @@ final class ReadyPipeline {
   void submit(Ready ready, Runnable reply) {
     if (ready.isEmpty() && reply == null) return;
     Ready last = queued.peekLast();
-    if (last != null && last.canMerge(ready)) {
+    // A Ready that truncates the log is never merged into the one before it: that one's replies
+    // (an AppendEntries response claiming the entries it appended) must leave while those
+    // entries are on disk, not after the truncation has removed them (§5.3).
+    if (last != null && last.canMerge(ready) && ready.truncateFrom() == 0) {
       queued.pollLast();
       queued.addLast(last.then(ready));
     } else {
@@ -58,8 +62,9 @@ final class ReadyPipeline {
     if (inFlight == null) startNext();
   }
 
-  boolean persistInFlight() {
-    return inFlight != null;
+  /** Nothing in flight or waiting: everything submitted so far is durable and released. */
+  boolean idle() {
+    return inFlight == null && queued.isEmpty();
   }
 
   void onPersisted(long seq) {

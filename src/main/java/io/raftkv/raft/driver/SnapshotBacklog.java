@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 /**
  * What was applied since the latest snapshot, in entries and in {@link

@@ -1,91 +1,75 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.core.ReadState;
 import io.raftkv.raft.core.Role;
 import io.raftkv.transport.ReadIndexReply;
-import io.raftkv.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.function.LongSupplier;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Linearizable reads through ReadIndex (thesis §6.4), kept apart from {@link RaftNode} because
+ * Linearizable reads through ReadIndex (thesis §6.4), kept apart from {@link RaftDriver} because
  * the bookkeeping is the same whichever role handles the read and is independent of writes. On
  * the leader a read asks the core for a read index and waits for its ReadState; a follower asks
  * the leader for one, batching the reads that arrive while a call is in flight. Either way the
  * read then waits in {@link PendingReads} until the state machine has applied that index, and
- * its caller is granted the read: the query itself runs on the caller's read executor, never on
- * this actor's thread, so a long scan cannot delay heartbeats, votes or appends. Runs only on the
- * node actor's thread.
+ * its caller is granted the read: the query itself runs on the caller's thread, never the
+ * driver's, so a long scan cannot delay heartbeats, votes or appends.
  */
 final class LinearizableReads {
-  private static final Duration READ_INDEX_RETRY = Duration.ofMillis(50);
+  static final Duration READ_INDEX_RETRY = Duration.ofMillis(50);
 
-  private final ActorContext<RaftNode.Command> ctx;
-  private final TimerScheduler<RaftNode.Command> timers;
   private final NodeSettings settings;
   private final RaftCore core;
-  private final Transport transport;
-  private final PendingReads pendingReads;
+  private final PeerPort peers;
+  private final TimerPort timers;
+  private final LongSupplier clock;
+  private final PendingReads pendingReads = new PendingReads();
   /** The node's applied index, which moves as entries are applied or a snapshot installed. */
   private final LongSupplier appliedIndex;
-  /** Asks the node to collect the core's Ready once this mailbox run is over. */
-  private final Runnable scheduleFlush;
 
   /** Reads on this leader waiting for their ReadState, by request id. */
   private final TreeMap<Long, PendingReads.Waiter> awaitingReadIndex = new TreeMap<>();
   /** Followers' ReadIndex requests waiting for their ReadState, by request id. */
-  private final TreeMap<Long, ActorRef<ReadIndexReply>> remoteReadIndex = new TreeMap<>();
+  private final TreeMap<Long, Reply<ReadIndexReply>> remoteReadIndex = new TreeMap<>();
   /** On a follower: reads covered by the ReadIndex call in flight, and reads for the next call. */
   private List<PendingReads.Waiter> followerReadsInFlight = null;
   private List<PendingReads.Waiter> followerReadsQueued = new ArrayList<>();
   private long nextReadId = 1;
 
   LinearizableReads(
-      ActorContext<RaftNode.Command> ctx,
-      TimerScheduler<RaftNode.Command> timers,
-      NodeSettings settings,
-      RaftCore core,
-      Transport transport,
-      PendingReads pendingReads,
-      LongSupplier appliedIndex,
-      Runnable scheduleFlush) {
-    this.ctx = ctx;
-    this.timers = timers;
+      NodeSettings settings, RaftCore core, PeerPort peers, TimerPort timers, LongSupplier clock,
+      LongSupplier appliedIndex) {
     this.settings = settings;
     this.core = core;
-    this.transport = transport;
-    this.pendingReads = pendingReads;
+    this.peers = peers;
+    this.timers = timers;
+    this.clock = clock;
     this.appliedIndex = appliedIndex;
-    this.scheduleFlush = scheduleFlush;
   }
 
   // ---------------------------------------------------------------- on the leader
 
-  void readAsLeader(RaftNode.ClientRead r) {
+  /** Asks the core for a read index; the caller collects the core's Ready (soon, batched). */
+  void readAsLeader(Reply<ReadPermit> replyTo) {
     long id = nextReadId++;
-    awaitingReadIndex.put(id, readWaiter(r));
+    awaitingReadIndex.put(id, readWaiter(replyTo));
     core.requestRead(id);
-    scheduleFlush.run();
   }
 
-  void readIndexForPeer(RaftNode.PeerReadIndex r) {
+  void readIndexForPeer(Reply<ReadIndexReply> replyTo) {
     long id = nextReadId++;
-    remoteReadIndex.put(id, r.replyTo());
+    remoteReadIndex.put(id, replyTo);
     core.requestRead(id);
-    scheduleFlush.run();
   }
 
-  void refuseReadIndex(RaftNode.PeerReadIndex r) {
+  void refuseReadIndex(Reply<ReadIndexReply> replyTo) {
     ReadIndexReply.Status status = core.leaderId() == 0 ? ReadIndexReply.Status.NO_LEADER : ReadIndexReply.Status.NOT_LEADER;
-    r.replyTo().tell(new ReadIndexReply(status, 0, core.leaderId()));
+    replyTo.tell(new ReadIndexReply(status, 0, core.leaderId()));
   }
 
   /** The core confirmed (or gave up on) a read index it was asked for. */
@@ -99,7 +83,7 @@ final class LinearizableReads {
       }
       return;
     }
-    ActorRef<ReadIndexReply> remote = remoteReadIndex.remove(rs.requestId());
+    Reply<ReadIndexReply> remote = remoteReadIndex.remove(rs.requestId());
     if (remote != null) {
       remote.tell(rs.failed()
           ? new ReadIndexReply(ReadIndexReply.Status.NOT_LEADER, 0, core.leaderId())
@@ -113,12 +97,12 @@ final class LinearizableReads {
    * A follower gets its read index from the leader. Reads that arrive while a request is in
    * flight wait for the next one: the index must be fixed after the read arrived.
    */
-  void readViaLeader(RaftNode.ClientRead r) {
+  void readViaLeader(Reply<ReadPermit> replyTo) {
     if (core.leaderId() == 0) {
-      r.replyTo().tell(ReadPermit.refused(new ReadOutcome.NoLeader(RaftNode.noLeaderText())));
+      replyTo.tell(ReadPermit.refused(new ReadOutcome.NoLeader(RaftDriver.NO_LEADER)));
       return;
     }
-    followerReadsQueued.add(readWaiter(r));
+    followerReadsQueued.add(readWaiter(replyTo));
     if (followerReadsInFlight == null) askLeaderForReadIndex();
   }
 
@@ -126,18 +110,19 @@ final class LinearizableReads {
     if (followerReadsInFlight == null && !followerReadsQueued.isEmpty()) askLeaderForReadIndexOrWait();
   }
 
-  void onLeaderReadIndex(RaftNode.LeaderReadIndex m) {
+  /** The leader answered the ReadIndex call in flight ({@code failure} set if it did not). */
+  void onLeaderReadIndex(ReadIndexReply reply, Throwable failure) {
     List<PendingReads.Waiter> batch = followerReadsInFlight;
     followerReadsInFlight = null;
     if (batch != null) {
-      if (m.failure() == null && m.reply().status() == ReadIndexReply.Status.OK) {
-        for (PendingReads.Waiter w : batch) pendingReads.add(m.reply().readIndex(), appliedIndex.getAsLong(), w);
+      if (failure == null && reply.status() == ReadIndexReply.Status.OK) {
+        for (PendingReads.Waiter w : batch) pendingReads.add(reply.readIndex(), appliedIndex.getAsLong(), w);
       } else {
         // Reads are safe to retry: they go back in the queue until their own deadline, and the
         // next attempt asks whoever leads by then.
         batch.addAll(followerReadsQueued);
         followerReadsQueued = batch;
-        timers.startSingleTimer("read-index-retry", RaftNode.RetryReadIndex.INSTANCE, READ_INDEX_RETRY);
+        timers.startSingle("read-index-retry", READ_INDEX_RETRY, this::onRetryReadIndex);
         return;
       }
     }
@@ -145,7 +130,7 @@ final class LinearizableReads {
   }
 
   private void askLeaderForReadIndexOrWait() {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     followerReadsQueued.removeIf(w -> {
       if (now - w.deadlineNanos() > 0) {
         w.timeout();
@@ -158,14 +143,14 @@ final class LinearizableReads {
     if (leader != 0 && leader != settings.nodeId()) {
       askLeaderForReadIndex();
     } else {
-      timers.startSingleTimer("read-index-retry", RaftNode.RetryReadIndex.INSTANCE, READ_INDEX_RETRY);
+      timers.startSingle("read-index-retry", READ_INDEX_RETRY, this::onRetryReadIndex);
     }
   }
 
   private void askLeaderForReadIndex() {
     followerReadsInFlight = followerReadsQueued;
     followerReadsQueued = new ArrayList<>();
-    ctx.pipeToSelf(transport.readIndex(core.leaderId()), RaftNode.LeaderReadIndex::new);
+    peers.readIndex(core.leaderId());
   }
 
   // ---------------------------------------------------------------- any role
@@ -190,23 +175,30 @@ final class LinearizableReads {
     if (core.role() != Role.LEADER) remoteReadIndex.clear();
   }
 
-  /** The node is stopping: reads that hold a read index learn they will not be served. */
+  /** The node is stopping: every read still waiting learns it will not be served here. */
   void failAll() {
     pendingReads.failAll();
+    for (PendingReads.Waiter w : awaitingReadIndex.values()) w.timeout();
+    awaitingReadIndex.clear();
+    if (followerReadsInFlight != null) followerReadsInFlight.forEach(PendingReads.Waiter::timeout);
+    followerReadsInFlight = null;
+    followerReadsQueued.forEach(PendingReads.Waiter::timeout);
+    followerReadsQueued.clear();
+    remoteReadIndex.clear();
   }
 
-  private PendingReads.Waiter readWaiter(RaftNode.ClientRead r) {
-    long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+  private PendingReads.Waiter readWaiter(Reply<ReadPermit> replyTo) {
+    long deadline = clock.getAsLong() + settings.requestTimeout().toNanos();
     return new PendingReads.Waiter() {
       @Override
       public void serve() {
-        r.replyTo().tell(ReadPermit.GRANTED);
+        replyTo.tell(ReadPermit.GRANTED);
       }
 
       @Override
       public void timeout() {
-        r.replyTo().tell(ReadPermit.refused(core.leaderId() == 0
-            ? new ReadOutcome.NoLeader(RaftNode.noLeaderText())
+        replyTo.tell(ReadPermit.refused(core.leaderId() == 0
+            ? new ReadOutcome.NoLeader(RaftDriver.NO_LEADER)
             : new ReadOutcome.Timeout("the read could not be confirmed with the leader in time; retry")));
       }
 

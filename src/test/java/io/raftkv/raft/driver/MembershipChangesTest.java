@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -83,7 +83,7 @@ class MembershipChangesTest {
     MembershipChanges changes = changes(9);
     TestProbe<AdminOutcome> client = kit.createTestProbe();
     long now = 0;
-    changes.join(FOUR, client.getRef(), now + 10 * SECOND);
+    changes.join(FOUR, client.getRef()::tell, now + 10 * SECOND);
     changes.drive(core, now);
     assertTrue(core.membership().learners().containsKey(4L), "added as a learner");
     settle(core);
@@ -108,7 +108,7 @@ class MembershipChangesTest {
     RaftCore core = leader();
     MembershipChanges changes = changes(9);
     TestProbe<AdminOutcome> client = kit.createTestProbe();
-    changes.join(FOUR, client.getRef(), 100 * SECOND);
+    changes.join(FOUR, client.getRef()::tell, 100 * SECOND);
     changes.drive(core, 0);
     settle(core);
     for (int i = 0; i < SILENCE_TICKS; i++) {
@@ -124,7 +124,7 @@ class MembershipChangesTest {
   void aSilentLearnerLeftByAnEarlierLeaderIsRemoved() {
     RaftCore core = leader();
     MembershipChanges earlier = changes(9);
-    earlier.join(FOUR, kit.<AdminOutcome>createTestProbe().getRef(), 100 * SECOND);
+    earlier.join(FOUR, kit.<AdminOutcome>createTestProbe().getRef()::tell, 100 * SECOND);
     earlier.drive(core, 0);
     settle(core);
     earlier.failAll(); // as when leadership moved: nobody is waiting for node 4 any more
@@ -142,12 +142,12 @@ class MembershipChangesTest {
     RaftCore core = leader();
     MembershipChanges changes = changes(3);
     TestProbe<AdminOutcome> client = kit.createTestProbe();
-    changes.join(FOUR, client.getRef(), 10 * SECOND);
+    changes.join(FOUR, client.getRef()::tell, 10 * SECOND);
     changes.drive(core, 0);
     AdminOutcome.Invalid refused = assertInstanceOf(AdminOutcome.Invalid.class, client.receiveMessage());
     assertTrue(refused.reason().contains("max_members = 3"), refused.reason());
     assertFalse(core.membership().contains(4));
-    changes.join(new Member(2, "mem:2", "h:2"), client.getRef(), 10 * SECOND);
+    changes.join(new Member(2, "mem:2", "h:2"), client.getRef()::tell, 10 * SECOND);
     changes.drive(core, 0);
     assertEquals(new AdminOutcome.Done("Node 2 joined the cluster successfully"), client.receiveMessage());
   }

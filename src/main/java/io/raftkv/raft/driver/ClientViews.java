@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.AppliedState;
 import io.raftkv.api.ClusterMember;
@@ -18,11 +18,11 @@ import java.util.TreeMap;
  * machine) and the client API's. The API has types of its own so that what clients see stays put
  * when the core or storage changes, and so that the HTTP layer never reaches past the API.
  */
-final class ClientViews {
+public final class ClientViews {
   private ClientViews() {}
 
   /** The membership without what only peers need (incarnations). */
-  static ClusterMembers members(Membership m) {
+  public static ClusterMembers members(Membership m) {
     return new ClusterMembers(members(m.voters()), members(m.learners()));
   }
 
@@ -33,16 +33,16 @@ final class ClientViews {
   }
 
   /** A member a client asks to add; its incarnation is learned when the node answers Hello. */
-  static Member member(ClusterMember m) {
+  public static Member member(ClusterMember m) {
     return new Member(m.id(), m.raftAddr(), m.httpAddr());
   }
 
-  static SnapshotInfo snapshot(SnapshotMeta meta) {
+  public static SnapshotInfo snapshot(SnapshotMeta meta) {
     return new SnapshotInfo(meta.index(), meta.term(), meta.sizeBytes(), meta.createdAtMillis());
   }
 
   /** Reads of the applied state go straight to the state machine store. */
-  static AppliedState appliedState(StateMachineStore store) {
+  public static AppliedState appliedState(StateMachineStore store) {
     return new AppliedState() {
       @Override
       public String get(String key) {

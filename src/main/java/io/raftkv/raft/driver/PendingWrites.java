@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvResult;
@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.LongPredicate;
-import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Clients waiting for their proposals, by log index. When the entry at an index is applied, its
@@ -19,11 +18,11 @@ import org.apache.pekko.actor.typed.ActorRef;
  * committed (Log Matching, §5.3).
  */
 final class PendingWrites {
-  private record Waiter(long term, ActorRef<WriteOutcome> replyTo, long deadlineNanos) {}
+  private record Waiter(long term, Reply<WriteOutcome> replyTo, long deadlineNanos) {}
 
   private final TreeMap<Long, Waiter> byIndex = new TreeMap<>();
 
-  void add(long index, long term, ActorRef<WriteOutcome> replyTo, long deadlineNanos) {
+  void add(long index, long term, Reply<WriteOutcome> replyTo, long deadlineNanos) {
     byIndex.put(index, new Waiter(term, replyTo, deadlineNanos));
   }
 
@@ -68,9 +67,5 @@ final class PendingWrites {
   void failAll(String reason) {
     for (Waiter w : byIndex.values()) w.replyTo.tell(new WriteOutcome.Timeout(reason));
     byIndex.clear();
-  }
-
-  int size() {
-    return byIndex.size();
   }
 }

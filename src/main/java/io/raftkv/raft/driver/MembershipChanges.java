@@ -1,4 +1,4 @@
-package io.raftkv.raft.node;
+package io.raftkv.raft.driver;
 
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.raft.core.ConfChange;
@@ -7,7 +7,6 @@ import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.ProposeResult;
 import io.raftkv.raft.core.RaftCore;
 import java.util.ArrayDeque;
-import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * The leader's queue of join and leave requests, carried out one server change at a time
@@ -32,13 +31,13 @@ final class MembershipChanges {
     final long leavingId;
     final boolean force;
     /** Null for a removal the leader started itself to clean up after a failed join. */
-    final ActorRef<AdminOutcome> replyTo;
+    final Reply<AdminOutcome> replyTo;
     final long deadlineNanos;
     Stage stage = Stage.START;
     long waitIndex;
     long waitTerm;
 
-    Job(Member joining, long leavingId, boolean force, ActorRef<AdminOutcome> replyTo, long deadlineNanos) {
+    Job(Member joining, long leavingId, boolean force, Reply<AdminOutcome> replyTo, long deadlineNanos) {
       this.joining = joining;
       this.leavingId = leavingId;
       this.force = force;
@@ -72,11 +71,11 @@ final class MembershipChanges {
     this.cleanupNanos = cleanupNanos;
   }
 
-  void join(Member member, ActorRef<AdminOutcome> replyTo, long deadlineNanos) {
+  void join(Member member, Reply<AdminOutcome> replyTo, long deadlineNanos) {
     queue.add(new Job(member, 0, false, replyTo, deadlineNanos));
   }
 
-  void leave(long nodeId, boolean force, ActorRef<AdminOutcome> replyTo, long deadlineNanos) {
+  void leave(long nodeId, boolean force, Reply<AdminOutcome> replyTo, long deadlineNanos) {
     queue.add(new Job(null, nodeId, force, replyTo, deadlineNanos));
   }
 
