@@ -34,13 +34,11 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.Options;
-import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 
 /**
- * The snapshot directory of a {@link RocksDbStorage}: {@code <data_path>/raftkv-snapshots/}.
+ * The snapshot directory of the RocksDB store: {@code <data_path>/raftkv-snapshots/}.
  * RocksDB never creates subdirectories in its own directory and ignores names it cannot parse,
  * so this folder cannot collide with its files, and a node keeps one directory for everything.
  *
@@ -178,7 +176,7 @@ final class RocksSnapshots {
       readers.merge(e.dirName(), 1, Integer::sum);
     }
     try {
-      return new Source(e, root.resolve(e.dirName()));
+      return new RocksSnapshotSource(e.meta(), e.dirName(), root.resolve(e.dirName()), () -> release(e.dirName()));
     } catch (RuntimeException ex) {
       release(e.dirName());
       throw ex;
@@ -227,8 +225,8 @@ final class RocksSnapshots {
           for (int i = 0; i < names.size(); i++) {
             String name = new String(names.get(i), StandardCharsets.UTF_8);
             boolean keep =
-                name.equals(new String(RocksDB.DEFAULT_COLUMN_FAMILY, StandardCharsets.UTF_8))
-                    || name.equals(RocksDbStorage.CF_META)
+                name.equals(RocksLayout.CF_DEFAULT)
+                    || name.equals(RocksLayout.CF_META)
                     || name.equals(kvCfName);
             if (!keep) copy.dropColumnFamily(handles.get(i));
           }
@@ -353,90 +351,5 @@ final class RocksSnapshots {
       throw new UncheckedIOException(e);
     }
     return total[0];
-  }
-
-  /**
-   * Streams one snapshot directory through a private read-only RocksDB instance. It iterates the
-   * kv column family in key order, so memory use is bounded by a chunk, not by the state.
-   */
-  private final class Source implements SnapshotSource {
-    private final Entry entry;
-    private final DBOptions dbOptions;
-    private final ColumnFamilyOptions cfOptions;
-    private final ReadOptions readOptions;
-    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
-    private final RocksDB db;
-    private final RocksIterator it;
-    private boolean closed;
-
-    Source(Entry entry, Path dir) {
-      this.entry = entry;
-      this.dbOptions = new DBOptions();
-      this.cfOptions = new ColumnFamilyOptions();
-      // A one-pass scan would only evict useful blocks from the cache.
-      this.readOptions = new ReadOptions().setFillCache(false);
-      RocksDB opened = null;
-      try {
-        List<byte[]> names;
-        try (Options options = new Options()) {
-          names = RocksDB.listColumnFamilies(options, dir.toString());
-        }
-        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-        for (byte[] n : names) descriptors.add(new ColumnFamilyDescriptor(n, cfOptions));
-        opened = RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors, handles);
-        Map<String, ColumnFamilyHandle> byName = new HashMap<>();
-        for (int i = 0; i < names.size(); i++) {
-          byName.put(new String(names.get(i), StandardCharsets.UTF_8), handles.get(i));
-        }
-        ColumnFamilyHandle meta = byName.get(RocksDbStorage.CF_META);
-        if (meta == null) throw new StorageException("snapshot " + dir + " has no meta column family");
-        String kvName = RocksDbStorage.liveKvName(opened.get(meta, RocksDbStorage.KV_CF_KEY));
-        ColumnFamilyHandle kv = byName.get(kvName);
-        if (kv == null) throw new StorageException("snapshot " + dir + " lacks column family " + kvName);
-        this.db = opened;
-        this.it = opened.newIterator(kv, readOptions);
-        it.seekToFirst();
-      } catch (RocksDBException | RuntimeException e) {
-        for (ColumnFamilyHandle h : handles) h.close();
-        if (opened != null) opened.close();
-        readOptions.close();
-        cfOptions.close();
-        dbOptions.close();
-        if (e instanceof StorageException) throw (StorageException) e;
-        throw new StorageException("cannot open snapshot " + dir, e);
-      }
-    }
-
-    @Override
-    public SnapshotMeta meta() {
-      return entry.meta();
-    }
-
-    @Override
-    public synchronized byte[] nextChunk(int maxBytes) {
-      if (closed) throw new IllegalStateException("snapshot source is closed");
-      SnapshotChunks.Builder chunk = new SnapshotChunks.Builder();
-      // The iterator stays on a pair that did not fit, so it starts the next chunk.
-      while (it.isValid() && chunk.tryAdd(it.key(), it.value(), maxBytes)) it.next();
-      try {
-        it.status();
-      } catch (RocksDBException e) {
-        throw new StorageException("reading snapshot " + entry.dirName() + " failed", e);
-      }
-      return chunk.count() == 0 ? null : chunk.build();
-    }
-
-    @Override
-    public synchronized void close() {
-      if (closed) return;
-      closed = true;
-      it.close();
-      for (ColumnFamilyHandle h : handles) h.close();
-      db.close();
-      readOptions.close();
-      cfOptions.close();
-      dbOptions.close();
-      release(entry.dirName());
-    }
   }
 }

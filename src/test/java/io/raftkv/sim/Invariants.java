@@ -189,6 +189,8 @@ final class Invariants {
       throw fail("node " + n.id + " changed its vote in term " + after.term() + " from " + before.votedFor() + " to "
           + after.votedFor());
     }
+    // The fault injector may crash the node right after a change of term or vote (§5.2).
+    sim.hardStatePersisted(n, after);
   }
 
   /**
@@ -266,7 +268,7 @@ final class Invariants {
         for (long i = from; i <= last; i++) {
           LogEntry ea = da.entry(i);
           LogEntry eb = db.entry(i);
-          boolean same = ea == null || eb == null ? da.termAt(i) == db.termAt(i) : ea.equals(eb);
+          boolean same = ea == eb || (ea == null || eb == null ? da.termAt(i) == db.termAt(i) : ea.equals(eb));
           if (!same) {
             throw fail("Log Matching: nodes " + nodes.get(a).id + " and " + nodes.get(b).id + " agree at index "
                 + last + " term " + da.termAt(last) + " but differ at " + i + ": " + ea + "@" + da.termAt(i) + " vs "

@@ -17,6 +17,8 @@ final class SimClient {
   private final Simulation sim;
   private final long timeoutMs;
   private long lastLeader;
+  /** With sticky reads: the node that last answered a read, which reads keep going to. */
+  private long readNode;
   private HistoryOp current;
   private long currentNode;
   private int attempt;
@@ -50,7 +52,7 @@ final class SimClient {
     } else {
       op = new ClientOp("get", key, null);
     }
-    startOperation(op, pickNode());
+    startOperation(op, pickNode(op));
   }
 
   private void startOperation(ClientOp op, long node) {
@@ -59,7 +61,19 @@ final class SimClient {
     send(node);
   }
 
-  private long pickNode() {
+  /**
+   * Usually the last known leader. A seed with sticky reads sends reads to the node that last
+   * answered one and writes to the newest leader: an isolated leader that has not noticed its
+   * deposition keeps getting reads while writes go on elsewhere, and it must not answer them from
+   * its stale state.
+   */
+  private long pickNode(ClientOp op) {
+    if (sim.stickyReads()) {
+      if (op.isRead() && readNode != 0) return readNode;
+      // Writes go where a service registry would send them: to the newest leader, found at once.
+      SimNode leader = sim.currentLeader();
+      if (!op.isRead() && leader != null) return leader.id;
+    }
     if (lastLeader != 0 && sim.random().nextInt(4) != 0) return lastLeader;
     return 1 + sim.random().nextInt(sim.nodeCount());
   }
@@ -92,7 +106,11 @@ final class SimClient {
   void onReply(ClientReply reply) {
     if (current == null || reply.opId() != current.opId || reply.attempt() != attempt) return; // late
     if (reply.status() == Status.OK) {
-      lastLeader = currentNode;
+      if (current.input.isRead() && sim.stickyReads()) {
+        readNode = currentNode;
+      } else {
+        lastLeader = currentNode;
+      }
       sim.history().complete(current, reply.value());
       current = null;
       begin(sim.random().nextInt(20));

@@ -33,8 +33,7 @@ final class SimDisk {
 
   /** The durable entry at {@code index}, or null when compacted or beyond the log. */
   LogEntry entry(long index) {
-    List<LogEntry> one = storage.get().read(index, index, 1, Long.MAX_VALUE);
-    return one.isEmpty() ? null : one.get(0);
+    return storage.get().durableEntry(index);
   }
 
   /** The term at {@code index}: the base's for the base, -1 when compacted or beyond. */

@@ -31,14 +31,26 @@ final class SimNetwork {
   private final ArrayList<Flap> flaps = new ArrayList<>();
   double duplicateProbability;
   double clientDropProbability;
-  /** Probability that a message takes the long tail (tens to hundreds of ms). */
-  double longTailProbability = 0.02;
+  /** Probability that a message takes the long tail; chosen per seed. */
+  private final double longTailProbability;
+  /** How long the long tail reaches beyond its first 50 ms; chosen per seed. */
+  private final int longTailSpanMs;
+  /** While the network is whole (a calm stretch, the heal phase) nothing takes the long tail. */
+  private boolean whole;
 
-  SimNetwork(Simulation sim, int nodes) {
+  /**
+   * Most seeds delay a message by up to 20 ms and one in fifty by up to half a second. The
+   * reordering mode sends many more into a tail reaching past a second, longer than two elections
+   * (each 150-300 ms), so a response can arrive at a node that has since lost and won leadership
+   * again, or a vote request after the voter has moved on two terms.
+   */
+  SimNetwork(Simulation sim, int nodes, boolean reordering) {
     this.sim = sim;
     this.nodes = nodes;
     this.blocked = new boolean[nodes + 1][nodes + 1];
     this.dropProbability = new double[nodes + 1][nodes + 1];
+    this.longTailProbability = reordering ? 0.05 + sim.random().nextDouble() * 0.2 : 0.02;
+    this.longTailSpanMs = reordering ? 300 + sim.random().nextInt(800) : 400;
   }
 
   // ------------------------------------------------------------------ firewall
@@ -53,6 +65,12 @@ final class SimNetwork {
     flaps.clear();
     duplicateProbability = 0;
     clientDropProbability = 0;
+    whole = true;
+  }
+
+  /** After a calm stretch: the seed's long tail of delays comes back. */
+  void resumeFaults() {
+    whole = false;
   }
 
   void healPartitions() {
@@ -97,7 +115,7 @@ final class SimNetwork {
 
   private long delay() {
     long d = 1 + sim.random().nextInt(20);
-    if (sim.random().nextDouble() < longTailProbability) d += 50 + sim.random().nextInt(400);
+    if (!whole && sim.random().nextDouble() < longTailProbability) d += 50 + sim.random().nextInt(longTailSpanMs);
     return d;
   }
 
@@ -108,7 +126,7 @@ final class SimNetwork {
     long code = digest(m);
     int copies = sim.random().nextDouble() < duplicateProbability ? 2 : 1;
     for (int i = 0; i < copies; i++) {
-      sim.schedule(delay(), Simulation.EV_DELIVER, to, code, () -> sim.node(to).receive(m));
+      sim.schedule(delay(), Simulation.EV_DELIVER, to, code, () -> deliver(sim.node(to), m));
     }
   }
 
@@ -129,6 +147,19 @@ final class SimNetwork {
     }
   }
 
+  /** Hands a message to its node, and tells {@link Liveness} what it did to the node's election timer. */
+  private void deliver(SimNode n, RaftMessage m) {
+    if (!n.up) return;
+    long termBefore = n.core.term();
+    long voteBefore = n.core.votedFor();
+    n.receive(m);
+    if (m instanceof RequestVote rv && !rv.preVote()) {
+      sim.liveness().voteRequested(n, rv, termBefore, voteBefore);
+    } else if (m instanceof AppendEntries ae) {
+      sim.liveness().heardLeader(n, ae.from(), ae.term());
+    }
+  }
+
   /**
    * One leg of a node-to-node call other than a Raft message (a forwarded write, a ReadIndex
    * request or its answer): delivered once or lost, never duplicated, as a gRPC call is.
@@ -144,10 +175,14 @@ final class SimNetwork {
     if (sim.random().nextDouble() < clientDropProbability) return;
     long code = new Fnv64().add(req.opId()).add(req.attempt()).add(req.op().kind()).add(req.op().key()).value();
     int to = (int) req.node();
-    sim.schedule(delay(), Simulation.EV_CLIENT_REQUEST, to, code, () -> sim.node(to).onClientRequest(req));
+    sim.schedule(delay(), Simulation.EV_CLIENT_REQUEST, to, code, () -> {
+      sim.readFreshness().arrived(req);
+      sim.node(to).onClientRequest(req);
+    });
   }
 
   void sendToClient(ClientMessages.ClientReply reply) {
+    sim.readFreshness().answered(reply);
     if (sim.random().nextDouble() < clientDropProbability) return;
     long code = new Fnv64().add(reply.opId()).add(reply.attempt()).add(reply.status().ordinal())
         .add(reply.value()).add(reply.leaderHint()).value();

@@ -1,10 +1,9 @@
 package io.raftkv.sim;
 
-import io.raftkv.raft.core.ConfChange;
+import io.raftkv.raft.core.HardState;
+import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
-import io.raftkv.raft.core.ProposeResult;
-import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.RaftConfig;
 import io.raftkv.raft.core.Role;
 import io.raftkv.raft.driver.NodeSettings;
@@ -30,6 +29,12 @@ import java.util.Random;
  * operator adds them (as learner, then voter once caught up) and removes voters, the leader too,
  * one change at a time, while the faults go on. Nodes snapshot and compact their logs at a
  * per-seed pace, so lagging, restarted and new nodes are caught up by InstallSnapshot.
+ *
+ * <p>Each seed also picks how hostile its run is beyond the common faults (see
+ * {@link FaultInjector}): PreVote on or off, a network that reorders heavily, crashes right after
+ * a vote is persisted, clients that keep reading from a leader that may have been deposed, and
+ * membership changes in bursts. {@link Liveness} measures elections and leaderless time and fails
+ * a run whose timers hold more elections than the faults explain.
  */
 final class Simulation {
   static final int EV_TICK = 1;
@@ -50,12 +55,13 @@ final class Simulation {
   /** What a run produced: enough to print, compare and tune. */
   record Result(long seed, int nodes, int voters, long events, long virtualMs, long trace, int historyOps,
       long unknownOps, long committed, long snapshotsTaken, long snapshotsInstalled, long configChanges,
-      History history, long lincheckMillis) {
+      History history, long lincheckMillis, Liveness.Summary liveness) {
     String line() {
       return "seed=" + seed + " events=" + events + " virtual=" + virtualMs + " trace="
           + String.format("%016x", trace) + " nodes=" + nodes + " voters=" + voters + " ops=" + historyOps
           + " unknown=" + unknownOps + " committed=" + committed + " ok=" + history.count(HistoryOp.Outcome.OK)
-          + " snapshots=" + snapshotsTaken + " installs=" + snapshotsInstalled + " confchanges=" + configChanges;
+          + " snapshots=" + snapshotsTaken + " installs=" + snapshotsInstalled + " confchanges=" + configChanges
+          + " " + liveness.line();
     }
   }
 
@@ -78,6 +84,8 @@ final class Simulation {
   }
 
   static final boolean DEBUG = Boolean.getBoolean("sim.debug");
+  /** The shortest election timeout, in ticks: 150 ms. */
+  private static final int ELECTION_TICKS_MIN = 15;
   private final long seed;
   private final Random random;
   /** Every simulated node, members or not. */
@@ -91,9 +99,10 @@ final class Simulation {
   private final long snapshotTimeoutMs;
   /** How much of its log each core keeps in memory; chosen per seed. */
   private final LogLimits logLimits;
-  /** Whether the membership operator runs, and the upper bound of its pause between steps. */
-  private final boolean operatorEnabled;
-  private final int operatorPaceMs;
+  /** The membership operator, or null when this seed runs without one. */
+  private final MembershipOperator operator;
+  /** Whether clients keep reading from the node that last answered a read, deposed or not. */
+  private final boolean stickyReads;
   private final int keys;
   private final long tickMs = 10;
   private final long faultPhaseMs;
@@ -104,11 +113,11 @@ final class Simulation {
   private final List<SimClient> clients = new ArrayList<>();
   private final SimNetwork network;
   private final Invariants invariants;
+  private final Liveness liveness;
+  private final FaultInjector faults;
+  private final ReadFreshness readFreshness = new ReadFreshness(this);
   private final History history = new History(this);
   private final Fnv64 trace = new Fnv64();
-  private final int[] faultWeights;
-  /** Upper bound of the pause between two faults; chosen per seed. */
-  private final int faultPaceMs;
   private long now;
   private long seq;
   private long events;
@@ -128,24 +137,35 @@ final class Simulation {
     this.compactionMargin = random.nextInt(3) == 0 ? 0 : random.nextInt(10);
     this.snapshotTimeoutMs = 200 + random.nextInt(601);
     // With spares the operator adds them; with five voters it removes some and adds them back.
-    this.operatorEnabled = shape >= 2 || (shape == 1 && random.nextBoolean());
-    int[] operatorPaces = {50, 200, 600};
-    this.operatorPaceMs = operatorPaces[random.nextInt(operatorPaces.length)];
+    boolean operatorEnabled = shape >= 2 || (shape == 1 && random.nextBoolean());
+    this.operator = operatorEnabled ? new MembershipOperator(this, random, random.nextInt(3) == 0) : null;
     this.keys = 3 + random.nextInt(3);
     this.faultPhaseMs = 10_000 + random.nextInt(10_001);
-    this.network = new SimNetwork(this, nodeCount);
+    // The deposed-leader scenario brings together what a stale read needs: a leader that leads
+    // again after losing leadership, responses from its earlier term still in flight, no
+    // CheckQuorum to make it step down when cut off, and clients that keep reading from it.
+    boolean deposedLeader = random.nextInt(4) == 0;
+    this.network = new SimNetwork(this, nodeCount, deposedLeader || random.nextInt(3) == 0);
     this.invariants = new Invariants(this, nodeCount);
+    this.liveness = new Liveness(this, nodeCount, ELECTION_TICKS_MIN, tickMs);
+    // Without PreVote (thesis §9.6) every timeout bumps the term, so a timer that fires too early
+    // deposes a working leader instead of losing a harmless pre-election.
+    boolean preVote = deposedLeader || random.nextInt(3) != 0;
+    // Without CheckQuorum (thesis §6.2) a cut-off leader keeps leading until it hears a higher
+    // term, so only its read confirmations stand between its clients and stale reads. Never
+    // without PreVote as well: with neither, a removed server that missed its removal deposes
+    // leader after leader (thesis §4.2.3), which is the configuration's weakness, not a bug.
+    boolean checkQuorum = !preVote || (!deposedLeader && random.nextInt(3) != 0);
     // Small batches and short pipelines split a new leader's catch-up into many appends, which is
     // what exposes commit-rule mistakes (Figure 8 of the paper needs a follower that has the
     // old-term entries but not yet the new leader's no-op).
     int[] batchSizes = {1, 2, 4, 64};
     int[] pipelines = {1, 2, 8};
-    RaftConfig config = new RaftConfig(15, 30, 3, batchSizes[random.nextInt(batchSizes.length)], 1 << 20,
-        pipelines[random.nextInt(pipelines.length)], true, true);
+    RaftConfig config = new RaftConfig(ELECTION_TICKS_MIN, 30, 3, batchSizes[random.nextInt(batchSizes.length)], 1 << 20,
+        pipelines[random.nextInt(pipelines.length)], preVote, checkQuorum);
     int clientCount = 3 + random.nextInt(3);
-    this.faultWeights = chooseFaultWeights();
-    int[] paces = {150, 400, 1000, 2000};
-    this.faultPaceMs = paces[random.nextInt(paces.length)];
+    this.faults = new FaultInjector(this, random, nodeCount, initialVoters, deposedLeader);
+    this.stickyReads = deposedLeader || random.nextBoolean();
     // Long enough to ride out an election (150-300 ms plus a pre-vote round) so that most
     // operations settle; crashes and lost replies still leave plenty of unknown outcomes.
     for (int c = 1; c <= clientCount; c++) clients.add(new SimClient(c, this, 1000));
@@ -203,22 +223,25 @@ final class Simulation {
 
   /** How long one fsync takes on node {@code id}: a few ms, now and then far longer. */
   long fsyncLatencyMs(long id) {
-    if (id == slowDiskNode && !healing) return 20 + random.nextInt(180);
+    if (id == slowDiskNode && !healing && !faults.calm()) return 20 + random.nextInt(180);
     long latency = 1 + random.nextInt(4);
     if (random.nextInt(50) == 0) latency += 10 + random.nextInt(40);
     return latency;
   }
 
-  /** Whether the fsync completing now fails; never in the heal phase, which must converge. */
+  /**
+   * Whether the fsync completing now fails; never in the heal phase, which must converge, nor in
+   * a calm stretch, which counts the elections that no fault explains.
+   */
   boolean fsyncFails(long id) {
-    return !healing && fsyncFailureRate > 0 && random.nextDouble() < fsyncFailureRate;
+    return !healing && !faults.calm() && fsyncFailureRate > 0 && random.nextDouble() < fsyncFailureRate;
   }
 
   /** A node whose storage failed goes down a moment later and restarts like a crashed one. */
   void crashSoon(SimNode n) {
     int inc = n.incarnation;
     schedule(1 + random.nextInt(20), EV_FAULT, n.id, -1, () -> {
-      if (n.up && n.incarnation == inc) crash(n);
+      if (n.up && n.incarnation == inc) faults.crash(n);
     });
   }
 
@@ -294,6 +317,34 @@ final class Simulation {
     return invariants;
   }
 
+  Liveness liveness() {
+    return liveness;
+  }
+
+  ReadFreshness readFreshness() {
+    return readFreshness;
+  }
+
+  FaultInjector faults() {
+    return faults;
+  }
+
+  boolean healing() {
+    return healing;
+  }
+
+  boolean stickyReads() {
+    return stickyReads;
+  }
+
+  /**
+   * A write holding {@code hardState} reached node {@code n}'s disk (reported through the
+   * invariants' persistence check), before the driver hears of it and sends what it promises.
+   */
+  void hardStatePersisted(SimNode n, HardState hardState) {
+    faults.hardStatePersisted(n, hardState);
+  }
+
   History history() {
     return history;
   }
@@ -306,10 +357,13 @@ final class Simulation {
 
   Result run() {
     TreeMembers all = new TreeMembers(initialVoters);
-    for (SimNode n : nodes) n.start(n.id == 1 ? all.membership : null);
+    for (SimNode n : nodes) {
+      n.start(n.id == 1 ? all.membership : null);
+      liveness.started(n);
+    }
     for (SimClient c : clients) c.begin(random.nextInt(200));
-    schedule(random.nextInt(500), EV_FAULT, 0, 0, this::injectFault);
-    if (operatorEnabled) schedule(500 + random.nextInt(1000), EV_OPERATOR, 0, 0, this::operatorStep);
+    faults.start();
+    if (operator != null) operator.start();
     schedule(250, EV_CHECK, 0, 0, this::periodicCheck);
     schedule(faultPhaseMs, EV_HEAL, 0, 0, this::heal);
     long deadline = faultPhaseMs + healPhaseMs;
@@ -325,6 +379,7 @@ final class Simulation {
         events++;
         trace.add(e.time).add(e.kind).add(e.target).add(e.code);
         e.action.run();
+        liveness.afterEvent(e.kind, e.target, nodes);
       }
     } catch (SimulationFailure f) {
       throw f;
@@ -332,12 +387,13 @@ final class Simulation {
       throw new SimulationFailure(seed, now, "exception: " + ex, ex);
     }
     invariants.checkLogMatching(nodes);
+    liveness.checkHeal();
     checkLinearizable();
     SimNode leader = currentLeader();
     int voters = leader == null ? 0 : leader.core.membership().voters().size();
     return new Result(seed, nodeCount, voters, events, now, trace.value(), history.size(),
         history.count(HistoryOp.Outcome.UNKNOWN), invariants.committedCount(), invariants.snapshotsTaken(),
-        invariants.snapshotsInstalled(), invariants.configChanges(), history, lincheckMillis);
+        invariants.snapshotsInstalled(), invariants.configChanges(), history, lincheckMillis, liveness.summary());
   }
 
   /**
@@ -366,8 +422,15 @@ final class Simulation {
     }
   }
 
+  private long lastLogMatchingCheck = -1;
+
   private void periodicCheck() {
-    invariants.checkLogMatching(nodes);
+    // Log Matching compares whole logs, so it runs every 250 ms (and once more at the end of the
+    // run); convergence is cheap and checked every 50 ms once the cluster heals.
+    if (now - lastLogMatchingCheck >= 250) {
+      lastLogMatchingCheck = now;
+      invariants.checkLogMatching(nodes);
+    }
     if (healing && isConverged()) {
       converged = true;
       return;
@@ -375,216 +438,13 @@ final class Simulation {
     schedule(healing ? 50 : 250, EV_CHECK, 0, 0, this::periodicCheck);
   }
 
-  // ------------------------------------------------------------------ faults
-
-  private static final int F_ISOLATE_LEADER = 0;
-  private static final int F_ISOLATE_FOLLOWER = 1;
-  private static final int F_SPLIT = 2;
-  private static final int F_BRIDGE = 3;
-  private static final int F_FLAP = 4;
-  private static final int F_HEAL = 5;
-  private static final int F_CRASH = 6;
-  private static final int F_CRASH_LEADER = 7;
-  private static final int F_LOSSY = 8;
-  private static final int F_CLEAN = 9;
-  private static final int F_TRANSFER = 10;
-  private static final int FAULT_KINDS = 11;
-
-  /**
-   * Swarm testing (Groce et al.): each seed enables its own mix of fault kinds with its own
-   * weights and pace, so some runs hammer one kind of fault instead of every run averaging over
-   * all of them. Healing stays enabled so a run is never permanently cut.
-   */
-  private int[] chooseFaultWeights() {
-    int[] w = new int[FAULT_KINDS];
-    for (int k = 0; k < FAULT_KINDS; k++) w[k] = random.nextInt(3) == 0 ? 0 : 1 + random.nextInt(10);
-    w[F_HEAL] = Math.max(w[F_HEAL], 3);
-    return w;
-  }
-
-  private int pickFault() {
-    int total = 0;
-    for (int x : faultWeights) total += x;
-    int r = random.nextInt(total);
-    for (int k = 0; k < FAULT_KINDS; k++) {
-      r -= faultWeights[k];
-      if (r < 0) return k;
-    }
-    return F_HEAL;
-  }
-
-  private void injectFault() {
-    if (healing) return;
-    int f = pickFault();
-    if (DEBUG) System.out.println(now + " fault " + f + describeCluster());
-    // A new partition replaces the previous one rather than piling up on it: stacked cuts almost
-    // always leave no majority, and a run that never makes progress tests very little.
-    if (f <= F_BRIDGE) network.healPartitions();
-    if (f == F_ISOLATE_LEADER) {
-      SimNode leader = currentLeader();
-      isolate(leader != null ? (int) leader.id : 1 + random.nextInt(nodeCount));
-    } else if (f == F_ISOLATE_FOLLOWER) {
-      isolate(randomFollower());
-    } else if (f == F_SPLIT) {
-      boolean[] side = new boolean[nodeCount + 1];
-      for (int i = 1; i <= nodeCount; i++) side[i] = random.nextBoolean();
-      network.partition(side);
-    } else if (f == F_BRIDGE) {
-      // A bridge: two nodes cannot talk, yet both still reach everyone else.
-      int a = 1 + random.nextInt(nodeCount);
-      int b = 1 + (a + random.nextInt(nodeCount - 1)) % nodeCount;
-      network.block(a, b);
-    } else if (f == F_FLAP) {
-      int a = 1 + random.nextInt(nodeCount);
-      int b = 1 + (a + random.nextInt(nodeCount - 1)) % nodeCount;
-      network.flap(a, b, 50 + random.nextInt(400));
-    } else if (f == F_HEAL) {
-      network.healPartitions();
-    } else if (f == F_CRASH) {
-      crash(nodes.get(random.nextInt(nodeCount)));
-    } else if (f == F_CRASH_LEADER) {
-      SimNode leader = currentLeader();
-      if (leader != null) crash(leader);
-    } else if (f == F_LOSSY) {
-      for (int k = random.nextInt(4); k >= 0; k--) {
-        int a = 1 + random.nextInt(nodeCount);
-        int b = 1 + random.nextInt(nodeCount);
-        if (a != b) network.setDrop(a, b, random.nextDouble() * 0.5);
-      }
-      network.duplicateProbability = random.nextDouble() * 0.05;
-      network.clientDropProbability = random.nextDouble() * 0.03;
-    } else if (f == F_TRANSFER) {
-      // Not a fault but an operator action racing with faults: leadership transfer (TimeoutNow).
-      SimNode leader = currentLeader();
-      if (leader != null) leader.transferLeadership(randomFollower());
-    } else {
-      for (int a = 1; a <= nodeCount; a++) {
-        for (int b = 1; b <= nodeCount; b++) network.setDrop(a, b, 0);
-      }
-    }
-    schedule(10 + random.nextInt(faultPaceMs), EV_FAULT, 0, f, this::injectFault);
-  }
-
-  private void isolate(int id) {
-    boolean[] side = new boolean[nodeCount + 1];
-    side[id] = true;
-    network.partition(side);
-  }
-
-  private int randomFollower() {
-    SimNode leader = currentLeader();
-    int id = 1 + random.nextInt(nodeCount);
-    if (leader != null && id == leader.id) id = 1 + (id % nodeCount);
-    return id;
-  }
-
-  private void crash(SimNode n) {
-    if (!n.up) return;
-    n.crash();
-    long downMs = random.nextInt(10) == 0 ? 1_000 + random.nextInt(3_000) : 20 + random.nextInt(600);
-    int inc = n.incarnation;
-    schedule(downMs, EV_RESTART, n.id, 0, () -> {
-      if (!n.up && n.incarnation == inc) restart(n);
-    });
-  }
-
-  private void restart(SimNode n) {
+  void restart(SimNode n) {
     n.start(n.id == 1 ? new TreeMembers(initialVoters).membership : null);
-  }
-
-  // ------------------------------------------------------------------ the membership operator
-
-  private static final int OP_NONE = 0;
-  private static final int OP_ADD = 1;
-  private static final int OP_REMOVE = 2;
-  private int opIntent = OP_NONE;
-  private long opTarget;
-  private boolean opTransferFirst;
-
-  /**
-   * An administrator working through the current leader, like production's MembershipChanges:
-   * add a node as learner, promote it once its match index reaches the commit index, or remove a
-   * voter (if it is the leader, sometimes by handing leadership away first, sometimes letting the
-   * core step down once the removal commits). It follows the leader's membership, which includes
-   * uncommitted changes, and never waits for a commit itself: keeping changes one at a time is
-   * the core's job, and a Rejected proposal is simply retried on a later step.
-   */
-  private void operatorStep() {
-    if (healing) return;
-    long pause = 10 + random.nextInt(operatorPaceMs);
-    SimNode leader = currentLeader();
-    // Sometimes the operator fires several requests back to back, as a script would: the next
-    // change is proposed while the one just accepted is still uncommitted.
-    int rounds = random.nextInt(3) == 0 ? 4 : 1;
-    for (int i = 0; i < rounds && leader != null && leader.up && leader.core.isLeader(); i++) operate(leader);
-    // Between changes the operator usually takes a break, but sometimes goes straight on to the
-    // next one while the last is still uncommitted, which only the core's guard keeps apart.
-    if (opIntent == OP_NONE && random.nextBoolean()) pause += 300 + random.nextInt(2000);
-    schedule(pause, EV_OPERATOR, 0, opIntent, this::operatorStep);
-  }
-
-  private void operate(SimNode leader) {
-    Membership m = leader.core.membership();
-    if (opIntent == OP_NONE) chooseIntent(leader, m);
-    if (opIntent == OP_ADD) {
-      if (m.isVoter(opTarget)) {
-        opIntent = OP_NONE;
-      } else if (m.learners().containsKey(opTarget)) {
-        if (leader.core.matchIndexOf(opTarget) >= leader.core.commitIndex()) {
-          propose(leader, new ConfChange.Promote(opTarget));
-        }
-      } else {
-        propose(leader, new ConfChange.AddLearner(new Member(opTarget, "sim:" + opTarget, "")));
-      }
-    } else if (opIntent == OP_REMOVE) {
-      if (!m.contains(opTarget)) {
-        opIntent = OP_NONE;
-      } else if (opTarget == leader.id && opTransferFirst) {
-        if (leader.core.leadTransferee() == 0) {
-          long to = leader.core.mostCaughtUpVoter();
-          if (to != 0) leader.transferLeadership(to);
-        }
-      } else {
-        propose(leader, new ConfChange.Remove(opTarget));
-      }
-    }
-  }
-
-  private void propose(SimNode leader, ConfChange change) {
-    ProposeResult r = leader.proposeConfChange(change);
-    if (DEBUG) System.out.println(now + " operator at " + leader.id + ": " + change + " -> " + r);
-    // A refusal (voters of the new configuration unreachable, or a removal below three voters)
-    // holds until the cluster changes: give up this intent and choose a fresh one next time,
-    // as an operator would, rather than asking the same thing again and again.
-    if (r instanceof ProposeResult.Refused) opIntent = OP_NONE;
-  }
-
-  private void chooseIntent(SimNode leader, Membership m) {
-    if (!m.learners().isEmpty()) {
-      // A learner left behind (its promotion was lost with a leader): finish adding it.
-      opIntent = OP_ADD;
-      opTarget = m.learners().firstKey();
-      return;
-    }
-    List<Long> outside = new ArrayList<>();
-    for (long id = 1; id <= nodeCount; id++) if (!m.contains(id)) outside.add(id);
-    int voters = m.voters().size();
-    boolean canAdd = !outside.isEmpty() && voters < 5;
-    boolean canRemove = voters > 3;
-    if (!canAdd && !canRemove) return;
-    if (canAdd && (!canRemove || random.nextBoolean())) {
-      opIntent = OP_ADD;
-      opTarget = outside.get(random.nextInt(outside.size()));
-    } else {
-      opIntent = OP_REMOVE;
-      List<Long> ids = new ArrayList<>(m.voters().keySet());
-      opTarget = random.nextInt(3) == 0 ? leader.id : ids.get(random.nextInt(ids.size()));
-      opTransferFirst = random.nextBoolean();
-    }
+    liveness.started(n);
   }
 
   /** The leader with the highest term among live nodes, or null. */
-  private SimNode currentLeader() {
+  SimNode currentLeader() {
     SimNode best = null;
     for (SimNode n : nodes) {
       if (n.up && n.core.role() == Role.LEADER && (best == null || n.core.term() > best.core.term())) best = n;
@@ -596,6 +456,7 @@ final class Simulation {
 
   private void heal() {
     healing = true;
+    liveness.healBegins();
     network.healAll();
     for (SimNode n : nodes) {
       if (!n.up) restart(n);
@@ -641,7 +502,7 @@ final class Simulation {
     return true;
   }
 
-  private String describeCluster() {
+  String describeCluster() {
     StringBuilder sb = new StringBuilder();
     for (SimNode n : nodes) {
       sb.append(" [n").append(n.id);

@@ -32,6 +32,10 @@ class SimulationTest {
     long slowestCheckMs = 0;
     long snapshotsInstalled = 0;
     long configChanges = 0;
+    long elections = 0;
+    long slowestHealToLeaderMs = 0;
+    long slowestCalmToLeaderMs = 0;
+    int mostCalmElections = 0;
     long startNanos = System.nanoTime(); // wall clock only to report speed, never inside a run
     for (long seed = first; seed < first + count; seed++) {
       ran++;
@@ -46,6 +50,10 @@ class SimulationTest {
         slowestCheckMs = Math.max(slowestCheckMs, r.lincheckMillis());
         snapshotsInstalled += r.snapshotsInstalled();
         configChanges += r.configChanges();
+        elections += r.liveness().elections();
+        slowestHealToLeaderMs = Math.max(slowestHealToLeaderMs, r.liveness().healToLeaderMs());
+        slowestCalmToLeaderMs = Math.max(slowestCalmToLeaderMs, r.liveness().calmToLeaderMaxMs());
+        mostCalmElections = Math.max(mostCalmElections, r.liveness().calmElectionsMax());
       } catch (SimulationFailure f) {
         System.out.println("FAILED " + f.getMessage());
         failures.add(f.getMessage() + "\n  replay: " + replay(seed));
@@ -55,9 +63,11 @@ class SimulationTest {
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     System.out.printf(
         "summary: seeds=%d failed=%d seeds/s=%.1f virtual-s/run=%.1f max-history=%d (checked in %d ms)"
-            + " slowest-check=%d ms snapshots-installed=%d membership-changes=%d%n",
+            + " slowest-check=%d ms snapshots-installed=%d membership-changes=%d elections=%d"
+            + " slowest-heal-to-leader=%d ms slowest-calm-to-leader=%d ms most-calm-elections=%d%n",
         ran, failures.size(), ran / seconds, virtualMs / 1000.0 / Math.max(1, ran - failures.size()), maxHistory,
-        maxHistoryCheckMs, slowestCheckMs, snapshotsInstalled, configChanges);
+        maxHistoryCheckMs, slowestCheckMs, snapshotsInstalled, configChanges, elections, slowestHealToLeaderMs,
+        slowestCalmToLeaderMs, mostCalmElections);
     if (!failures.isEmpty()) fail(failures.size() + " failing seed(s):\n" + String.join("\n", failures));
   }
 

@@ -6,42 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
-import io.raftkv.raft.core.Membership;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class InMemoryStorageTest extends StorageContractTest<InMemoryStorage> {
+/**
+ * What only the in-memory twin has: its model of synced and unsynced writes across {@link
+ * InMemoryStorage#crashAndRecover}, and its injected clock. The contract both stores keep is in
+ * the {@code InMemory*ContractTest} classes.
+ */
+class InMemoryStorageTest extends StorageTestSupport<InMemoryStorage> {
   @Override
-  protected InMemoryStorage open() {
-    return new InMemoryStorage();
-  }
-
-  @Override
-  protected InMemoryStorage restart(InMemoryStorage s) {
-    s.close();
-    return s.crashAndRecover();
-  }
-
-  @Override
-  protected Map<String, String> dump(InMemoryStorage s) {
-    return s.snapshotOfKv();
-  }
-
-  @Override
-  protected InMemoryStorage openOther() {
-    return new InMemoryStorage();
-  }
-
-  @Override
-  protected InMemoryStorage crash(InMemoryStorage s) {
-    return s.crashAndRecover();
-  }
-
-  @Override
-  protected Membership appliedMembership(InMemoryStorage s) {
-    return s.appliedMembership();
+  protected StoreKind<InMemoryStorage> storeKind() {
+    return new InMemoryStores();
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftkv.raft.core.LogEntry;
-import io.raftkv.raft.core.Membership;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -16,54 +15,23 @@ import org.rocksdb.RocksDBException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
+/**
+ * What only the RocksDB store has: its options, its files on disk, the column-family switch of an
+ * install and a crash between its steps, and the disk space a purge or a compaction frees. The
+ * contract both stores keep is in the {@code Rocks*ContractTest} classes.
+ */
+class RocksDbStorageTest extends StorageTestSupport<RocksDbStorage> {
   @TempDir Path dir;
 
   @Override
-  protected RocksDbStorage open() {
-    return RocksDbStorage.open(dir.resolve("db"), 64);
-  }
-
-  @Override
-  protected RocksDbStorage restart(RocksDbStorage s) {
-    s.close();
-    return open();
-  }
-
-  @Override
-  protected Map<String, String> dump(RocksDbStorage s) {
-    return s.dumpKv();
-  }
-
-  private int others;
-
-  @Override
-  protected RocksDbStorage openOther() {
-    return RocksDbStorage.open(dir.resolve("other-" + (++others)), 64);
-  }
-
-  /**
-   * RocksDB's own crash safety is not what is under test here, only ours: closing without
-   * committing leaves exactly what a killed process leaves of an install, a staging column
-   * family nobody names as live.
-   */
-  @Override
-  protected RocksDbStorage crash(RocksDbStorage s) {
-    Path at = s.directory();
-    s.close();
-    return RocksDbStorage.open(at, 64);
-  }
-
-  @Override
-  protected Membership appliedMembership(RocksDbStorage s) {
-    return s.appliedMembership();
+  protected StoreKind<RocksDbStorage> storeKind() {
+    return new RocksStores(dir);
   }
 
   @Test
@@ -159,10 +127,10 @@ class RocksDbStorageTest extends StorageContractTest<RocksDbStorage> {
       SnapshotMeta meta = leader.createSnapshot();
       fill(store, 5);
       store.createSnapshot();
-      store.afterInstallCommitBatch =
+      store.afterInstallCommitBatch(
           () -> {
             throw new IllegalStateException("simulated crash");
-          };
+          });
       assertThrows(IllegalStateException.class, () -> transfer(leader, store, 100, true));
       store = crash(store);
       assertEquals(dump(leader), dump(store));

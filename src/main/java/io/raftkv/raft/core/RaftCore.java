@@ -708,8 +708,11 @@ public final class RaftCore {
 
   private AppendEntriesResponse handleAppendEntries(AppendEntries m) {
     if (m.term() < currentTerm) {
-      // A stale leader learns the newer term from the response and steps down.
-      return new AppendEntriesResponse(id, m.from(), currentTerm, false, 0, 0, m.prevLogIndex(), m.readSeq());
+      // A stale leader learns the newer term from the response and steps down. The response
+      // carries our term, which the sender may lead by the time it arrives, so it must not echo
+      // the stale request's heartbeat round: that would acknowledge a round of the new term
+      // this node never saw, and confirm a read for a leader that may be deposed (§6.4).
+      return new AppendEntriesResponse(id, m.from(), currentTerm, false, 0, 0, m.prevLogIndex(), 0);
     }
     if (conflictsWithCommitted(m)) {
       // Committed entries never conflict with a legitimate leader's log (Leader Completeness,

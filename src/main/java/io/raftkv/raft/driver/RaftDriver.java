@@ -570,7 +570,7 @@ public final class RaftDriver {
   /** Keeps the peers' connections in line with the membership the core uses. */
   private void syncPeers() {
     Membership m = core.membership();
-    if (m.equals(peersMembership)) return;
+    if (m == peersMembership || m.equals(peersMembership)) return;
     peersMembership = m;
     Map<Long, String> addrs = new TreeMap<>();
     for (Member member : m.all().values()) {

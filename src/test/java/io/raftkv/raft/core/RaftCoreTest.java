@@ -294,6 +294,25 @@ class RaftCoreTest {
   }
 
   @Test
+  void followerRefusingAStaleLeaderDoesNotAcknowledgeItsReadRound() {
+    // Node 1 led term 2 and sent heartbeat round 2; node 2 sees it only once it is in term 4,
+    // the term node 1 now leads. The refusal carries term 4, so it must not carry round 2 too.
+    RaftCore follower = node(2, 4);
+    AppendEntriesResponse refusal =
+        (AppendEntriesResponse) follower.step(new AppendEntries(1, 2, 2, 1, 1, List.of(), 1, 2));
+    assertEquals(4, refusal.term());
+    assertFalse(refusal.success());
+    assertEquals(0, refusal.readSeq(), "§6.4: a refusal of an earlier term's heartbeat acknowledges no round");
+
+    RaftCore c = committedLeader();
+    assertTrue(c.requestRead(11));
+    long seq = sent(c.ready(), AppendEntries.class).get(0).readSeq();
+    assertTrue(seq <= 2);
+    c.step(refusal);
+    assertTrue(c.ready().readStates().isEmpty(), "round " + seq + " is unconfirmed until a follower answers it");
+  }
+
+  @Test
   void readIndexWaitsForFirstCommitOfTheTerm() {
     RaftCore c = leader(3, 3);
     c.ready();

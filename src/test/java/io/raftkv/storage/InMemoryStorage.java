@@ -183,6 +183,11 @@ public final class InMemoryStorage implements RaftLogStore, StateMachineStore, S
     return baseTerm;
   }
 
+  /** The durable entry at {@code index}, or null when compacted or beyond the log. */
+  public synchronized LogEntry durableEntry(long index) {
+    return log.get(index);
+  }
+
   /** The last durable log index (the base when the log is empty). */
   public synchronized long durableLastIndex() {
     return log.isEmpty() ? baseIndex : log.lastKey();

@@ -1,0 +1,13 @@
+package io.raftkv.storage;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+
+class RocksSnapshotContractTest extends SnapshotContractTest<RocksDbStorage> {
+  @TempDir Path dir;
+
+  @Override
+  protected StoreKind<RocksDbStorage> storeKind() {
+    return new RocksStores(dir);
+  }
+}
