@@ -98,9 +98,14 @@ public final class RaftKvServer {
           recovered.appliedIndex(),
           recovered.baseMembership(),
           settings.logLimits());
-      this.status = new StatusBoard(new NodeStatus(
-          config.nodeId(), 0, "", core.term(), core.role().displayName(), core.lastIndex(),
-          core.commitIndex(), recovered.appliedIndex(), recovered.appliedTerm(), core.membership()));
+      this.status = new StatusBoard(core.membership(), NodeStatus.builder()
+          .nodeId(config.nodeId())
+          .currentTerm(core.term())
+          .state(core.role().displayName())
+          .lastLogIndex(core.lastIndex())
+          .commitIndex(core.commitIndex())
+          .lastAppliedIndex(recovered.appliedIndex())
+          .lastAppliedTerm(recovered.appliedTerm()));
       StatusBoard board = status;
       this.identity = NodeIdentity.load(config.nodeId(), storage, new SecureRandom(), board::membership);
       status.identityProblemFrom(identity::problem);
@@ -108,7 +113,7 @@ public final class RaftKvServer {
       this.system = sys;
       ActorSystem<NodeGuardian.Command> stopOnFailure = sys;
       identity.onStorageFailure(stopOnFailure::terminate);
-      this.transport = new GrpcTransport(system, config.nodeId(), Map.of(), transportSettings(config));
+      this.transport = new GrpcTransport(system, config.nodeId(), Map.of(), transportSettings(config, settings));
       transport.useIdentity(identity);
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
@@ -121,10 +126,16 @@ public final class RaftKvServer {
               system.scheduler())
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
-      this.gateway = new NodeGateway(
-          node, system.scheduler(), status, storage, settings, Materializer.matFromSystem(system),
-          system.dispatchers().lookup(DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)), quota,
-          new ReadinessRules(Duration.ofMillis(config.electionTimeoutMsMax()), config.readyMaxApplyLag()));
+      this.gateway = NodeGateway.builder(node)
+          .scheduler(system.scheduler())
+          .status(status)
+          .stateMachine(storage)
+          .settings(settings)
+          .materializer(Materializer.matFromSystem(system))
+          .readExecutor(system.dispatchers().lookup(DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)))
+          .quota(quota)
+          .readiness(new ReadinessRules(Duration.ofMillis(config.electionTimeoutMsMax()), config.readyMaxApplyLag()))
+          .build();
       gateway.useIdentity(identity);
       diskUsage.start(system);
       storage.latestSnapshot().ifPresent(status::publishSnapshot);
@@ -186,7 +197,7 @@ public final class RaftKvServer {
         config.join(),
         transport,
         node,
-        () -> status.get().membership(),
+        status::membership,
         system.scheduler(),
         system.executionContext(),
         Duration.ofMillis(config.joinRetryIntervalMs()),
@@ -294,6 +305,11 @@ public final class RaftKvServer {
     return status.get();
   }
 
+  /** The membership as the node last published it, with each member's incarnation. */
+  public Membership membership() {
+    return status.membership();
+  }
+
   public NodeConfig config() {
     return config;
   }
@@ -320,18 +336,35 @@ public final class RaftKvServer {
         c.maxInflightAppends(),
         true,
         true);
-    return new NodeSettings(
-        c.nodeId(), c.raftAddr(), c.httpAddr(), raft, Duration.ofMillis(tick),
-        Duration.ofMillis(c.requestTimeoutMs()), c.forwardWrites(), c.maxBatchEntries(),
-        c.snapshotIntervalEntries(), c.snapshotKeepLogEntries(), c.snapshotChunkBytes(),
-        c.snapshotIntervalBytes(), c.logCacheEntries(), c.logCacheBytes(), c.maxPendingProposals(),
-        c.maxPendingProposalBytes(), c.maxMembers(), c.quotaBackendBytes());
+    return NodeSettings.builder(c.nodeId(), c.raftAddr(), c.httpAddr())
+        .raft(raft)
+        .tick(Duration.ofMillis(tick))
+        .requestTimeout(Duration.ofMillis(c.requestTimeoutMs()))
+        .forwardWrites(c.forwardWrites())
+        .maxBatchEntries(c.maxBatchEntries())
+        .snapshotIntervalEntries(c.snapshotIntervalEntries())
+        .snapshotKeepLogEntries(c.snapshotKeepLogEntries())
+        .snapshotChunkBytes(c.snapshotChunkBytes())
+        .snapshotIntervalBytes(c.snapshotIntervalBytes())
+        .logCacheEntries(c.logCacheEntries())
+        .logCacheBytes(c.logCacheBytes())
+        .maxPendingProposals(c.maxPendingProposals())
+        .maxPendingProposalBytes(c.maxPendingProposalBytes())
+        .maxMembers(c.maxMembers())
+        .quotaBackendBytes(c.quotaBackendBytes())
+        .adminTimeout(Duration.ofMillis(c.adminTimeoutMs()))
+        .build();
   }
 
-  /** The transport's defaults, with the configured keepalive and snapshot chunk timeout. */
-  static GrpcTransport.Settings transportSettings(NodeConfig c) {
-    return GrpcTransport.Settings.defaults()
-        .withKeepalive(Duration.ofMillis(c.peerKeepaliveIntervalMs()), Duration.ofMillis(c.peerKeepaliveTimeoutMs()))
-        .withSnapshotChunkTimeout(Duration.ofMillis(c.snapshotChunkTimeoutMs()));
+  /**
+   * The transport's defaults, with the configured keepalive and snapshot chunk timeout, and the
+   * deadline of a forwarded join or leave derived from the node's own bound on one.
+   */
+  static GrpcTransport.Settings transportSettings(NodeConfig c, NodeSettings node) {
+    return GrpcTransport.Settings.defaults().toBuilder()
+        .keepalive(Duration.ofMillis(c.peerKeepaliveIntervalMs()), Duration.ofMillis(c.peerKeepaliveTimeoutMs()))
+        .snapshotChunkTimeout(Duration.ofMillis(c.snapshotChunkTimeoutMs()))
+        .adminCallDeadline(node.adminCallDeadline())
+        .build();
   }
 }

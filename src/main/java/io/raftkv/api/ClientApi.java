@@ -1,8 +1,7 @@
 package io.raftkv.api;
 
 import io.raftkv.kv.KvCommand;
-import io.raftkv.raft.core.Member;
-import io.raftkv.storage.SnapshotMeta;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -31,7 +30,7 @@ public interface ClientApi {
   NodeHealth health();
 
   /** Adds a node to the cluster: as a learner, then as a voter once it has caught up. */
-  CompletionStage<AdminOutcome> join(Member member);
+  CompletionStage<AdminOutcome> join(ClusterMember member);
 
   /**
    * Removes a node from the cluster; a leader that leaves hands its leadership over first.
@@ -40,11 +39,18 @@ public interface ClientApi {
   CompletionStage<AdminOutcome> leave(long nodeId, boolean force);
 
   /** Snapshots this node's applied state now (and compacts its log behind it as configured). */
-  CompletionStage<SnapshotMeta> triggerSnapshot();
+  CompletionStage<SnapshotInfo> triggerSnapshot();
 
   /** This node's latest snapshot, if any. */
-  Optional<SnapshotMeta> snapshotStatus();
+  Optional<SnapshotInfo> snapshotStatus();
 
   /** Deletes this node's log entries up to {@code uptoIndex}, which a snapshot must cover. */
   CompletionStage<AdminOutcome> purgeLog(long uptoIndex);
+
+  /**
+   * The longest a join, leave, snapshot or purge takes to give its outcome: a join or leave not
+   * done by then completes as {@link AdminOutcome.Timeout}. A caller that waits for the outcome
+   * waits longer than this.
+   */
+  Duration adminTimeout();
 }

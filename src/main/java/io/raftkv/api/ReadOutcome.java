@@ -17,11 +17,6 @@ public sealed interface ReadOutcome {
       items = List.copyOf(items);
     }
 
-    /** A complete answer: nothing follows. */
-    public Items(String prefix, List<KvPair> items) {
-      this(prefix, items, false);
-    }
-
     /** The key a next page starts after, or null when nothing follows. */
     public String nextKey() {
       return more && !items.isEmpty() ? items.get(items.size() - 1).key() : null;

@@ -1,7 +1,6 @@
 package io.raftkv.api;
 
 import io.raftkv.kv.KvPage;
-import io.raftkv.storage.StateMachineStore;
 
 /**
  * A read of the state machine. Linearizable reads run it once the node has applied up to a
@@ -9,12 +8,12 @@ import io.raftkv.storage.StateMachineStore;
  */
 public sealed interface ReadQuery {
   /** Runs the query against the applied state. */
-  ReadOutcome runOn(StateMachineStore state);
+  ReadOutcome runOn(AppliedState state);
 
   /** One key: {@link ReadOutcome.Value}. */
   record Get(String key) implements ReadQuery {
     @Override
-    public ReadOutcome runOn(StateMachineStore state) {
+    public ReadOutcome runOn(AppliedState state) {
       return new ReadOutcome.Value(key, state.get(key));
     }
   }
@@ -37,7 +36,7 @@ public sealed interface ReadQuery {
     }
 
     @Override
-    public ReadOutcome runOn(StateMachineStore state) {
+    public ReadOutcome runOn(AppliedState state) {
       KvPage page = state.scan(prefix, startAfter, limit, maxBytes);
       return new ReadOutcome.Items(prefix, page.items(), page.more());
     }

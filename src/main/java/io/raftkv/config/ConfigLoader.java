@@ -113,7 +113,8 @@ public final class ConfigLoader {
           new Key("ready_max_apply_lag", Type.INT, false),
           new Key("peer_keepalive_interval_ms", Type.INT, false),
           new Key("peer_keepalive_timeout_ms", Type.INT, false),
-          new Key("snapshot_chunk_timeout_ms", Type.INT, false));
+          new Key("snapshot_chunk_timeout_ms", Type.INT, false),
+          new Key("admin_timeout_ms", Type.INT, false));
 
   private ConfigLoader() {}
 
@@ -364,7 +365,8 @@ public final class ConfigLoader {
             intValue("ready_max_apply_lag"),
             intValue("peer_keepalive_interval_ms"),
             intValue("peer_keepalive_timeout_ms"),
-            intValue("snapshot_chunk_timeout_ms"));
+            intValue("snapshot_chunk_timeout_ms"),
+            intValue("admin_timeout_ms"));
       } catch (InvalidSettingException e) {
         String blamed = e.keys().get(0);
         for (String k : e.keys()) {

@@ -68,6 +68,9 @@ import java.util.stream.Collectors;
  * @param peerKeepaliveTimeoutMs how long a ping may go unanswered before the connection is closed
  * @param snapshotChunkTimeoutMs how long a snapshot transfer may wait for one chunk to be taken
  *     before it is abandoned and resumed later
+ * @param adminTimeoutMs how long a membership change (a join includes the new learner's catch-up)
+ *     may take before it answers 504; the waits around it (the forwarded call, the HTTP route)
+ *     are derived from it
  */
 public record NodeConfig(
     long nodeId,
@@ -110,7 +113,8 @@ public record NodeConfig(
     int readyMaxApplyLag,
     int peerKeepaliveIntervalMs,
     int peerKeepaliveTimeoutMs,
-    int snapshotChunkTimeoutMs) {
+    int snapshotChunkTimeoutMs,
+    int adminTimeoutMs) {
 
   /** Log levels accepted by {@code log_level}; WARNING is taken as WARN to match Pekko's name. */
   public static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -260,6 +264,7 @@ public record NodeConfig(
     positive("peer_keepalive_interval_ms", peerKeepaliveIntervalMs);
     positive("peer_keepalive_timeout_ms", peerKeepaliveTimeoutMs);
     positive("snapshot_chunk_timeout_ms", snapshotChunkTimeoutMs);
+    positive("admin_timeout_ms", adminTimeoutMs);
     if (snapshotIntervalEntries < 0) {
       throw new InvalidSettingException(
           "snapshot_interval_entries", "must be 0 (no automatic snapshots) or more, got " + snapshotIntervalEntries);

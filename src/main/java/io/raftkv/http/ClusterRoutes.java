@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ClientApi;
-import io.raftkv.raft.core.Member;
-import io.raftkv.raft.core.Membership;
-import io.raftkv.storage.SnapshotMeta;
+import io.raftkv.api.ClusterMember;
+import io.raftkv.api.ClusterMembers;
+import io.raftkv.api.SnapshotInfo;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -30,20 +30,26 @@ final class ClusterRoutes {
   static final String LEAVE_EXAMPLE = "{\"node_id\": 4}";
   static final String FORCED_LEAVE_EXAMPLE = "{\"node_id\": 3, \"force\": true}";
   static final String PURGE_EXAMPLE = "{\"upto_index\": 1000}";
-  private static final Duration ADMIN_REQUEST_TIMEOUT = Duration.ofSeconds(125);
+  /**
+   * How much longer than the node's own bound ({@link ClientApi#adminTimeout()}) the route waits,
+   * so the node's answer, even a Timeout, reaches the client instead of a bare 503 from Pekko.
+   */
+  static final Duration ANSWER_MARGIN = Duration.ofSeconds(10);
 
   private final ClientApi api;
   private final Responses responses;
   private final ErrorMapping errors;
+  private final Duration requestTimeout;
 
   ClusterRoutes(ClientApi api, Responses responses, ErrorMapping errors) {
     this.api = api;
     this.responses = responses;
     this.errors = errors;
+    this.requestTimeout = api.adminTimeout().plus(ANSWER_MARGIN);
   }
 
   Route members() {
-    Membership m = api.status().membership();
+    ClusterMembers m = api.status().membership();
     ObjectNode body = responses.object();
     body.put("success", true);
     ObjectNode members = body.putObject("members");
@@ -53,13 +59,13 @@ final class ClusterRoutes {
   }
 
   Route join(ObjectNode body) {
-    Member member;
+    ClusterMember member;
     try {
       Fields.only(body, Set.of("node_id", "endpoint", "http_addr"), JOIN_EXAMPLE);
       long id = nodeId(body, JOIN_EXAMPLE);
       String endpoint = address(Fields.string(body, "endpoint", JOIN_EXAMPLE), "endpoint");
       String http = body.has("http_addr") ? address(Fields.string(body, "http_addr", JOIN_EXAMPLE), "http_addr") : "";
-      member = new Member(id, endpoint, http);
+      member = new ClusterMember(id, endpoint, http);
     } catch (ClientError e) {
       return responses.error(e);
     }
@@ -91,11 +97,11 @@ final class ClusterRoutes {
   }
 
   Route triggerSnapshot() {
-    return withRequestTimeout(ADMIN_REQUEST_TIMEOUT, () -> onComplete(
+    return withRequestTimeout(requestTimeout, () -> onComplete(
         ErrorMapping.call(api::triggerSnapshot),
         done -> {
           if (done.isFailure()) return errors.internalError(done.failed().get());
-          SnapshotMeta meta = done.get();
+          SnapshotInfo meta = done.get();
           ObjectNode out = responses.object();
           out.put("success", true);
           out.put("term", meta.term());
@@ -106,11 +112,11 @@ final class ClusterRoutes {
   }
 
   Route snapshotStatus() {
-    Optional<SnapshotMeta> snapshot = api.snapshotStatus();
+    Optional<SnapshotInfo> snapshot = api.snapshotStatus();
     ObjectNode out = responses.object();
     out.put("snapshot_exists", snapshot.isPresent());
     if (snapshot.isPresent()) {
-      SnapshotMeta meta = snapshot.get();
+      SnapshotInfo meta = snapshot.get();
       out.put("term", meta.term());
       out.put("index", meta.index());
       out.put("size_bytes", meta.sizeBytes());
@@ -138,7 +144,7 @@ final class ClusterRoutes {
   // ---------------------------------------------------------------- plumbing
 
   private Route admin(Supplier<CompletionStage<AdminOutcome>> call) {
-    return withRequestTimeout(ADMIN_REQUEST_TIMEOUT, () -> onComplete(
+    return withRequestTimeout(requestTimeout, () -> onComplete(
         ErrorMapping.call(call),
         done -> {
           if (done.isFailure()) return errors.internalError(done.failed().get());
@@ -158,8 +164,8 @@ final class ClusterRoutes {
         }));
   }
 
-  private void put(ObjectNode target, Map<Long, Member> members, String role) {
-    for (Member m : members.values()) {
+  private void put(ObjectNode target, Map<Long, ClusterMember> members, String role) {
+    for (ClusterMember m : members.values()) {
       ObjectNode node = target.putObject(Long.toString(m.id()));
       node.put("node_id", m.id());
       node.put("endpoint", m.raftAddr());

@@ -34,9 +34,6 @@ import org.apache.pekko.http.javadsl.server.Route;
  * </ul>
  */
 public final class HttpApi {
-  /** How long a client may take to send its body; a slow body ties up a connection. */
-  static final long BODY_TIMEOUT_MS = JsonBody.BODY_TIMEOUT_MS;
-
   private static final String ENDPOINTS =
       "GET /get?key=<key>, POST /set, POST /delete, POST /batch_write, POST /txn, POST /getset,"
           + " GET /prefix?prefix=<prefix>[&limit=<n>][&start_after=<key>], GET /health, GET /livez, GET /readyz, GET /metrics, GET /members, POST /join, POST /leave,"

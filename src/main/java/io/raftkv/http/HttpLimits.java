@@ -26,9 +26,6 @@ public record HttpLimits(
   public static final int DEFAULT_MAX_TXN_OPS = 128;
   public static final long DEFAULT_MAX_RESPONSE_BYTES = 4L * 1024 * 1024;
 
-  /** Generous defaults for a small store: 1 MiB bodies, 1 KiB keys, 512 KiB values. */
-  public static final HttpLimits DEFAULTS = new HttpLimits(1024 * 1024, 1024, 512 * 1024);
-
   public HttpLimits {
     if (maxBodyBytes <= 0) throw new IllegalArgumentException("maxBodyBytes must be positive, got " + maxBodyBytes);
     if (maxKeyBytes <= 0) throw new IllegalArgumentException("maxKeyBytes must be positive, got " + maxKeyBytes);
@@ -43,14 +40,9 @@ public record HttpLimits(
     }
   }
 
-  /** The byte and count limits, with the default txn and response limits. */
-  public HttpLimits(long maxBodyBytes, int maxKeyBytes, int maxValueBytes, int maxBatchOps, int maxPrefixLimit) {
-    this(maxBodyBytes, maxKeyBytes, maxValueBytes, maxBatchOps, maxPrefixLimit, DEFAULT_MAX_TXN_OPS,
-        DEFAULT_MAX_RESPONSE_BYTES);
-  }
-
   /** The byte limits alone, with the default operation, prefix and response limits. */
   public HttpLimits(long maxBodyBytes, int maxKeyBytes, int maxValueBytes) {
-    this(maxBodyBytes, maxKeyBytes, maxValueBytes, DEFAULT_MAX_BATCH_OPS, DEFAULT_MAX_PREFIX_LIMIT);
+    this(maxBodyBytes, maxKeyBytes, maxValueBytes, DEFAULT_MAX_BATCH_OPS, DEFAULT_MAX_PREFIX_LIMIT,
+        DEFAULT_MAX_TXN_OPS, DEFAULT_MAX_RESPONSE_BYTES);
   }
 }

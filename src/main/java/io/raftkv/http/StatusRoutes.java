@@ -5,10 +5,10 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.raftkv.api.ClientApi;
+import io.raftkv.api.ClusterMember;
+import io.raftkv.api.ClusterMembers;
 import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
-import io.raftkv.raft.core.Member;
-import io.raftkv.raft.core.Membership;
 import java.util.Map;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -74,7 +74,7 @@ final class StatusRoutes {
     body.put("last_log_index", s.lastLogIndex());
     body.put("commit_index", s.commitIndex());
     body.put("state", s.state());
-    Membership m = s.membership() == null ? Membership.EMPTY : s.membership();
+    ClusterMembers m = s.membership();
     ObjectNode membership = body.putObject("membership");
     putMembers(membership.putObject("voters"), m.voters());
     putMembers(membership.putObject("learners"), m.learners());
@@ -93,8 +93,8 @@ final class StatusRoutes {
     }
   }
 
-  private static void putMembers(ObjectNode target, Map<Long, Member> members) {
-    for (Member m : members.values()) {
+  private static void putMembers(ObjectNode target, Map<Long, ClusterMember> members) {
+    for (ClusterMember m : members.values()) {
       ObjectNode node = target.putObject(Long.toString(m.id()));
       node.put("node_id", m.id());
       node.put("endpoint", m.raftAddr());

@@ -22,15 +22,15 @@ final class CallDeadlines implements ClientInterceptor {
   private static final String APPEND_STREAM = MethodDescriptor.generateFullMethodName(RaftService.name, "AppendStream");
   private static final String INSTALL_SNAPSHOT =
       MethodDescriptor.generateFullMethodName(RaftService.name, "InstallSnapshot");
-  /** A join waits while the learner catches up, which takes as long as the log is big. */
-  private static final long ADMIN_NANOS = TimeUnit.SECONDS.toNanos(120);
-
   private final long raftNanos;
   private final long clientCallNanos;
+  /** A join waits while the learner catches up, which takes as long as the log is big. */
+  private final long adminNanos;
 
   CallDeadlines(GrpcTransport.Settings settings) {
     this.raftNanos = settings.raftDeadline().toNanos();
     this.clientCallNanos = settings.clientCallDeadline().toNanos();
+    this.adminNanos = settings.adminCallDeadline().toNanos();
   }
 
   @Override
@@ -41,7 +41,7 @@ final class CallDeadlines implements ClientInterceptor {
     // for each chunk instead.
     if (APPEND_STREAM.equals(name) || INSTALL_SNAPSHOT.equals(name)) return next.newCall(method, options);
     long nanos = FORWARD.equals(name) || READ_INDEX.equals(name) ? clientCallNanos : raftNanos;
-    if (JOIN.equals(name) || LEAVE.equals(name)) nanos = ADMIN_NANOS;
+    if (JOIN.equals(name) || LEAVE.equals(name)) nanos = adminNanos;
     Deadline deadline = Deadline.after(nanos, TimeUnit.NANOSECONDS);
     Deadline existing = options.getDeadline();
     if (existing != null && existing.isBefore(deadline)) deadline = existing;

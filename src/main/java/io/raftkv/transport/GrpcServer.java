@@ -2,7 +2,6 @@ package io.raftkv.transport;
 
 import io.raftkv.config.NodeConfig;
 import io.raftkv.transport.grpc.RaftServiceHandlerFactory;
-import io.raftkv.transport.grpc.RaftServiceImpl;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;

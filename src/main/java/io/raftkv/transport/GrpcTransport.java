@@ -4,29 +4,20 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
+import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.Member;
+import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.AppendEntriesRequest;
 import io.raftkv.transport.grpc.AppendEntriesResponse;
-import io.raftkv.transport.grpc.AppendStreamMessage;
 import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.HelloRequest;
 import io.raftkv.transport.grpc.JoinRequest;
+import io.raftkv.transport.grpc.LeaveRequest;
 import io.raftkv.transport.grpc.PeerHeader;
-import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.RaftServiceClient;
 import io.raftkv.transport.grpc.ReadIndexResponse;
 import io.raftkv.transport.grpc.RequestVoteRequest;
 import io.raftkv.transport.grpc.TimeoutNowRequest;
-import io.raftkv.transport.grpc.InstallSnapshotChunk;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Sink;
-import io.raftkv.transport.grpc.LeaveRequest;
-import org.apache.pekko.NotUsed;
-import org.apache.pekko.stream.javadsl.Source;
-import io.raftkv.kv.KvCommand;
-import io.raftkv.raft.core.RaftMessage;
-import io.raftkv.transport.grpc.HelloRequest;
-import io.raftkv.transport.grpc.ProtoCodec;
-import io.raftkv.transport.grpc.RaftServiceClient;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
@@ -37,7 +28,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * {@link Transport} over Pekko gRPC: one plaintext HTTP/2 channel per peer address, created on
@@ -66,10 +61,15 @@ import org.apache.pekko.actor.typed.ActorSystem;
 public final class GrpcTransport implements Transport {
 
   /**
+   * The transport's timing. {@link #defaults()} gives every value; the {@code with} methods
+   * change one or two, and {@link #toBuilder()} names any of them.
+   *
    * @param raftDeadline RequestVote, AppendEntries and Hello; short, since Raft retries on its own
    * @param clientCallDeadline Forward and ReadIndex; longer than the leader's own proposal and
    *     read-index timeouts, so the leader's answer (even a Timeout outcome) arrives before the
    *     transport gives up
+   * @param adminCallDeadline Join and Leave forwarded to the leader; longer than the leader's own
+   *     bound on a membership change, for the same reason (the node derives it from that bound)
    * @param reconnectMin first interval after which a failing channel is rebuilt
    * @param reconnectMax largest such interval
    * @param keepaliveInterval a connection the peer has sent nothing on for this long is pinged
@@ -82,6 +82,7 @@ public final class GrpcTransport implements Transport {
   public record Settings(
       Duration raftDeadline,
       Duration clientCallDeadline,
+      Duration adminCallDeadline,
       Duration reconnectMin,
       Duration reconnectMax,
       Duration keepaliveInterval,
@@ -91,6 +92,7 @@ public final class GrpcTransport implements Transport {
     public Settings {
       requirePositive("raftDeadline", raftDeadline);
       requirePositive("clientCallDeadline", clientCallDeadline);
+      requirePositive("adminCallDeadline", adminCallDeadline);
       if (reconnectMin == null || reconnectMin.isNegative()) {
         throw new IllegalArgumentException("reconnectMin must be zero or positive");
       }
@@ -104,42 +106,108 @@ public final class GrpcTransport implements Transport {
     }
 
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30),
-          Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(10), 3);
+      return new Builder().build();
+    }
+
+    /** A builder that starts from these settings. */
+    public Builder toBuilder() {
+      Builder b = new Builder();
+      b.raftDeadline = raftDeadline;
+      b.clientCallDeadline = clientCallDeadline;
+      b.adminCallDeadline = adminCallDeadline;
+      b.reconnectMin = reconnectMin;
+      b.reconnectMax = reconnectMax;
+      b.keepaliveInterval = keepaliveInterval;
+      b.keepaliveTimeout = keepaliveTimeout;
+      b.snapshotChunkTimeout = snapshotChunkTimeout;
+      b.streamResetTimeouts = streamResetTimeouts;
+      return b;
     }
 
     public Settings withRaftDeadline(Duration d) {
-      return new Settings(d, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval, keepaliveTimeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().raftDeadline(d).build();
     }
 
     public Settings withClientCallDeadline(Duration d) {
-      return new Settings(raftDeadline, d, reconnectMin, reconnectMax, keepaliveInterval, keepaliveTimeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().clientCallDeadline(d).build();
     }
 
     public Settings withReconnect(Duration min, Duration max) {
-      return new Settings(raftDeadline, clientCallDeadline, min, max, keepaliveInterval, keepaliveTimeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().reconnect(min, max).build();
     }
 
     public Settings withKeepalive(Duration interval, Duration timeout) {
-      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, interval, timeout,
-          snapshotChunkTimeout, streamResetTimeouts);
+      return toBuilder().keepalive(interval, timeout).build();
     }
 
     public Settings withSnapshotChunkTimeout(Duration d) {
-      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval,
-          keepaliveTimeout, d, streamResetTimeouts);
+      return toBuilder().snapshotChunkTimeout(d).build();
     }
 
     public Settings withStreamResetTimeouts(int n) {
-      return new Settings(raftDeadline, clientCallDeadline, reconnectMin, reconnectMax, keepaliveInterval,
-          keepaliveTimeout, snapshotChunkTimeout, n);
+      return toBuilder().streamResetTimeouts(n).build();
     }
 
     private static void requirePositive(String name, Duration d) {
       if (d == null || d.isZero() || d.isNegative()) throw new IllegalArgumentException(name + " must be positive");
+    }
+
+    /** Names each value of {@link Settings}; starts from the defaults. */
+    public static final class Builder {
+      private Duration raftDeadline = Duration.ofSeconds(2);
+      private Duration clientCallDeadline = Duration.ofSeconds(10);
+      /** The default node's bound on a membership change (110 s) plus two margins of 5 s. */
+      private Duration adminCallDeadline = Duration.ofSeconds(120);
+      private Duration reconnectMin = Duration.ofSeconds(1);
+      private Duration reconnectMax = Duration.ofSeconds(30);
+      private Duration keepaliveInterval = Duration.ofSeconds(2);
+      private Duration keepaliveTimeout = Duration.ofSeconds(2);
+      private Duration snapshotChunkTimeout = Duration.ofSeconds(10);
+      private int streamResetTimeouts = 3;
+
+      private Builder() {}
+
+      public Builder raftDeadline(Duration d) {
+        raftDeadline = d;
+        return this;
+      }
+
+      public Builder clientCallDeadline(Duration d) {
+        clientCallDeadline = d;
+        return this;
+      }
+
+      public Builder adminCallDeadline(Duration d) {
+        adminCallDeadline = d;
+        return this;
+      }
+
+      public Builder reconnect(Duration min, Duration max) {
+        reconnectMin = min;
+        reconnectMax = max;
+        return this;
+      }
+
+      public Builder keepalive(Duration interval, Duration timeout) {
+        keepaliveInterval = interval;
+        keepaliveTimeout = timeout;
+        return this;
+      }
+
+      public Builder snapshotChunkTimeout(Duration d) {
+        snapshotChunkTimeout = d;
+        return this;
+      }
+
+      public Builder streamResetTimeouts(int n) {
+        streamResetTimeouts = n;
+        return this;
+      }
+
+      public Settings build() {
+        return new Settings(raftDeadline, clientCallDeadline, adminCallDeadline, reconnectMin, reconnectMax,
+            keepaliveInterval, keepaliveTimeout, snapshotChunkTimeout, streamResetTimeouts);
+      }
     }
   }
 
@@ -174,7 +242,6 @@ public final class GrpcTransport implements Transport {
     }
   }
 
-  private final ActorSystem<?> system;
   private final long selfId;
   private final Settings settings;
   private final Executor executor;
@@ -195,7 +262,6 @@ public final class GrpcTransport implements Transport {
   }
 
   public GrpcTransport(ActorSystem<?> system, long selfId, Map<Long, String> initialPeers, Settings settings) {
-    this.system = system;
     this.selfId = selfId;
     this.settings = settings;
     // Every continuation runs on the system's dispatcher: on two cores the common pool has one
@@ -207,25 +273,12 @@ public final class GrpcTransport implements Transport {
     this.peers = Map.copyOf(initialPeers);
   }
 
-  public long selfId() {
-    return selfId;
-  }
-
   /**
    * Stamps every peer message with {@code identity} from now on, and drops responses it does not
    * admit (a response from another cluster, or from a wiped member, counts as lost).
    */
   public void useIdentity(PeerIdentity identity) {
     this.identity = identity;
-  }
-
-  public Settings settings() {
-    return settings;
-  }
-
-  /** The current id to address map, as last given to the constructor or {@link #updatePeers}. */
-  public Map<Long, String> peers() {
-    return peers;
   }
 
   @Override
@@ -496,26 +549,5 @@ public final class GrpcTransport implements Transport {
   private static Throwable unwrap(Throwable t) {
     while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
     return t;
-  }
-
-  /** A raft address, {@code host:port} or {@code [ipv6]:port}. */
-  record HostPort(String host, int port) {
-    static HostPort parse(String addr) {
-      if (addr == null) throw new IllegalArgumentException("raft address is required");
-      int colon = addr.lastIndexOf(':');
-      if (colon <= 0 || colon == addr.length() - 1) {
-        throw new IllegalArgumentException("raft address must be host:port, got '" + addr + "'");
-      }
-      String host = addr.substring(0, colon);
-      if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-      int port;
-      try {
-        port = Integer.parseInt(addr.substring(colon + 1));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("bad port in raft address '" + addr + "'");
-      }
-      if (port < 1 || port > 65535) throw new IllegalArgumentException("bad port in raft address '" + addr + "'");
-      return new HostPort(host, port);
-    }
   }
 }

@@ -1,6 +1,7 @@
 package io.raftkv.transport;
 
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.raftkv.config.HostPort;
 import io.raftkv.config.NodeConfig;
 import io.raftkv.transport.grpc.RaftServiceClient;
 import java.lang.reflect.Field;
@@ -35,7 +36,8 @@ final class PeerClients {
   }
 
   RaftServiceClient create(String addr) {
-    GrpcTransport.HostPort hp = GrpcTransport.HostPort.parse(addr);
+    // A member's address must be one a channel can dial: port 0 binds but never connects.
+    HostPort hp = HostPort.parse(addr).requireConnectable();
     GrpcClientSettings clientSettings =
         GrpcClientSettings.connectToServiceAt(hp.host(), hp.port(), system)
             // Peers talk plaintext HTTP/2; the client default is TLS.

@@ -2,7 +2,6 @@ package io.raftkv.transport;
 
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.PeerHeader;
-import io.raftkv.transport.grpc.ProtoCodec;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 

@@ -4,7 +4,6 @@ import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.transport.grpc.InstallSnapshotChunk;
 import io.raftkv.transport.grpc.InstallSnapshotResponse;
 import io.raftkv.transport.grpc.PeerHeader;
-import io.raftkv.transport.grpc.ProtoCodec;
 import io.raftkv.transport.grpc.RaftServiceClient;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -29,7 +29,7 @@ class MembershipClusterTest {
 
   static void awaitVoters(TestCluster c, int expected, List<Integer> on) {
     TestCluster.await(expected + " voters on " + on, Duration.ofSeconds(60), () -> {
-      for (int id : on) if (c.server(id).status().membership().voters().size() != expected) return false;
+      for (int id : on) if (c.server(id).membership().voters().size() != expected) return false;
       return true;
     });
   }
@@ -117,8 +117,8 @@ class MembershipClusterTest {
       TestCluster.Response r = c.post(other, "/leave", "{\"node_id\":" + leader + ",\"force\":true}");
       assertEquals(200, r.status(), r.body());
       TestCluster.await("two voters", Duration.ofSeconds(30),
-          () -> c.server(other).status().membership().voters().size() == 2);
-      assertFalse(c.server(other).status().membership().contains(leader));
+          () -> c.server(other).membership().voters().size() == 2);
+      assertFalse(c.server(other).membership().contains(leader));
       int next = awaitLeaderAmong(c, leader);
       assertNotEquals(leader, next);
       c.setEventually(next, "after-leave", "ok");
@@ -135,7 +135,7 @@ class MembershipClusterTest {
       TestCluster.Response r = c.post(3, "/join", again);
       assertEquals(200, r.status(), r.body());
       assertEquals("Node 2 joined the cluster successfully", r.json().get("message").asText());
-      assertEquals(3, c.server(1).status().membership().voters().size(), "nothing changed");
+      assertEquals(3, c.server(1).membership().voters().size(), "nothing changed");
       assertEquals(400, c.post(1, "/join", "{\"node_id\":9,\"endpoint\":\"not an address\"}").status());
       assertEquals(400, c.post(1, "/join", "{\"node_id\":0,\"endpoint\":\"127.0.0.1:7009\"}").status());
       TestCluster.Response members = c.get(2, "/members");

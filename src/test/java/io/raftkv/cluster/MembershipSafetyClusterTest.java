@@ -78,7 +78,7 @@ class MembershipSafetyClusterTest {
       assertEquals(503, viaFollower.status(), viaFollower.body());
 
       assertTrue(c.server(leader).status().isLeader(), "the leader keeps leading");
-      assertEquals(3, c.server(leader).status().membership().voters().size(), "nothing was proposed");
+      assertEquals(3, c.server(leader).membership().voters().size(), "nothing was proposed");
       TestCluster.Response write = c.set(leader, "after-refusal", "ok");
       assertEquals(200, write.status(), write.body());
       assertEquals("ok", c.read(healthy, "after-refusal"));
@@ -95,14 +95,14 @@ class MembershipSafetyClusterTest {
       TestCluster.Response refused = c.post(via, "/leave", "{\"node_id\":" + removed + "}");
       assertEquals(400, refused.status(), refused.body());
       assertTrue(refused.json().get("error").asText().contains("\"force\": true"), refused.body());
-      assertEquals(3, c.server(leader).status().membership().voters().size());
+      assertEquals(3, c.server(leader).membership().voters().size());
 
       // Through a follower, so force also travels in the forwarded request.
       TestCluster.Response forced = c.post(via, "/leave", "{\"node_id\":" + removed + ",\"force\":true}");
       assertEquals(200, forced.status(), forced.body());
       await().atMost(Duration.ofSeconds(10))
-          .until(() -> c.server(via).status().membership().voters().size() == 2);
-      assertFalse(c.server(leader).status().membership().contains(removed));
+          .until(() -> c.server(via).membership().voters().size() == 2);
+      assertFalse(c.server(leader).membership().contains(removed));
     }
   }
 
@@ -123,7 +123,7 @@ class MembershipSafetyClusterTest {
       // Later changes are not held up behind it.
       TestCluster.Response next = c.post(leader, "/join", "{\"node_id\":2,\"endpoint\":\"" + c.raftAddr(2) + "\"}");
       assertEquals(200, next.status(), next.body());
-      assertEquals(3, c.server(leader).status().membership().all().size());
+      assertEquals(3, c.server(leader).membership().all().size());
     }
   }
 
@@ -136,7 +136,7 @@ class MembershipSafetyClusterTest {
       TestCluster.Response r = c.post(follower, "/join", "{\"node_id\":4,\"endpoint\":\"" + deadEndpoint() + "\"}");
       assertEquals(400, r.status(), r.body());
       assertTrue(r.json().get("error").asText().contains("max_members = 3"), r.body());
-      assertFalse(c.server(leader).status().membership().contains(4));
+      assertFalse(c.server(leader).membership().contains(4));
       TestCluster.Response again = c.post(follower, "/join", "{\"node_id\":2,\"endpoint\":\"" + c.raftAddr(2) + "\"}");
       assertEquals(200, again.status(), "re-joining an existing member still succeeds: " + again.body());
     }

@@ -80,7 +80,7 @@ class SnapshotClusterTest {
       assertEquals(200, c.post(leader, "/purge_log", "{\"upto_index\":" + index + "}").status());
       c.start(4);
       TestCluster.await("node 4 is a voter", Duration.ofSeconds(60),
-          () -> c.server(leader).status().membership().isVoter(4));
+          () -> c.server(leader).membership().isVoter(4));
       awaitCaughtUp(c, 4, leader);
       assertEquals("value-199-" + "x".repeat(40), c.read(4, "p199"));
     }

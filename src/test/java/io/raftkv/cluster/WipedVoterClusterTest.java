@@ -39,7 +39,7 @@ class WipedVoterClusterTest {
       c.stop(3);
       int leader = c.awaitLeader();
       c.setEventually(leader, "acked", "yes");
-      long oldIncarnation = c.server(1).status().membership().member(2).incarnation();
+      long oldIncarnation = c.server(1).membership().member(2).incarnation();
       assertNotEquals(0, oldIncarnation, "members are recorded with their incarnation");
 
       // Nodes 1 and 2 go down; node 2's disk is wiped. Node 3 and the wiped node 2 come back.
@@ -77,7 +77,7 @@ class WipedVoterClusterTest {
           "{\"node_id\": 2, \"endpoint\": \"" + c.raftAddr(2) + "\"}");
       assertEquals(409, join.status(), join.body());
       assertTrue(join.json().get("error").asText().contains("/leave"), join.body());
-      assertTrue(c.server(newLeader).status().membership().member(2).isIncarnation(oldIncarnation));
+      assertTrue(c.server(newLeader).membership().member(2).isIncarnation(oldIncarnation));
 
       // ...and once the old member is removed, its own start-up loop joins it again.
       // Two voters remain, so the removal must be forced.
@@ -85,7 +85,7 @@ class WipedVoterClusterTest {
       assertEquals(200, leave.status(), leave.body());
       RaftKvServer rejoined = wiped.get(60, TimeUnit.SECONDS);
       Awaitility.await("node 2 is a voter again").atMost(Duration.ofSeconds(30)).until(() -> {
-        Member m = c.server(newLeader).status().membership().voters().get(2L);
+        Member m = c.server(newLeader).membership().voters().get(2L);
         return m != null && !m.isIncarnation(oldIncarnation);
       });
       Awaitility.await("node 2's problem is gone").atMost(Duration.ofSeconds(10))

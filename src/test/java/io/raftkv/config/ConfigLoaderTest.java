@@ -163,6 +163,7 @@ class ConfigLoaderTest {
     assertEquals(2000, c.peerKeepaliveIntervalMs());
     assertEquals(2000, c.peerKeepaliveTimeoutMs());
     assertEquals(10000, c.snapshotChunkTimeoutMs());
+    assertEquals(110_000, c.adminTimeoutMs());
   }
 
   @Test
@@ -384,6 +385,9 @@ class ConfigLoaderTest {
     assertEquals(ops + ": key 'max_batch_ops': must be greater than 0, got 0", fails(ops).getMessage());
     Path lim = write("lim.toml", MINIMAL + "max_prefix_limit = -5\n");
     assertEquals(lim + ": key 'max_prefix_limit': must be greater than 0, got -5", fails(lim).getMessage());
+    Path admin = write("admin.toml", MINIMAL + "admin_timeout_ms = 0\n");
+    assertEquals(admin + ": key 'admin_timeout_ms': must be greater than 0, got 0", fails(admin).getMessage());
+    assertEquals(300_000, load(write("admin2.toml", MINIMAL + "admin_timeout_ms = 300000\n")).adminTimeoutMs());
     Path f = write("f.toml", MINIMAL + "log_level = \"loud\"\n");
     assertTrue(fails(f).getMessage().startsWith(f + ": key 'log_level': expected one of"));
     Path g = write("g.toml", MINIMAL + "max_body_bytes = 3000000000\n");

@@ -1,21 +1,22 @@
 package io.raftkv.http;
 
+import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ClientApi;
+import io.raftkv.api.ClusterMember;
+import io.raftkv.api.ClusterMembers;
 import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
-import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.ReadOutcome;
-import io.raftkv.raft.core.Member;
 import io.raftkv.api.ReadQuery;
+import io.raftkv.api.SnapshotInfo;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvApplier;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvPair;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvWriteView;
-import io.raftkv.raft.core.Member;
-import io.raftkv.raft.core.Membership;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,13 +50,23 @@ final class FakeClientApi implements ClientApi {
   static final NodeHealth HEALTHY = new NodeHealth(List.of(), List.of(), 123456, 2147483648L);
 
   static NodeStatus leaderStatus() {
-    Membership m =
-        Membership.ofVoters(
-                List.of(
-                    new Member(1, "127.0.0.1:7001", "127.0.0.1:8001"),
-                    new Member(2, "127.0.0.1:7002", "127.0.0.1:8002")))
-            .withLearner(new Member(3, "127.0.0.1:7003", ""));
-    return new NodeStatus(1, 1, "127.0.0.1:8001", 3, "Leader", 12, 11, 10, 3, m);
+    TreeMap<Long, ClusterMember> voters = new TreeMap<>();
+    voters.put(1L, new ClusterMember(1, "127.0.0.1:7001", "127.0.0.1:8001"));
+    voters.put(2L, new ClusterMember(2, "127.0.0.1:7002", "127.0.0.1:8002"));
+    TreeMap<Long, ClusterMember> learners = new TreeMap<>();
+    learners.put(3L, new ClusterMember(3, "127.0.0.1:7003", ""));
+    return NodeStatus.builder()
+        .nodeId(1)
+        .currentLeader(1)
+        .currentLeaderHttp("127.0.0.1:8001")
+        .currentTerm(3)
+        .state("Leader")
+        .lastLogIndex(12)
+        .commitIndex(11)
+        .lastAppliedIndex(10)
+        .lastAppliedTerm(3)
+        .membership(new ClusterMembers(voters, learners))
+        .build();
   }
 
   void reset() {
@@ -170,7 +181,7 @@ final class FakeClientApi implements ClientApi {
   }
 
   @Override
-  public CompletionStage<AdminOutcome> join(Member member) {
+  public CompletionStage<AdminOutcome> join(ClusterMember member) {
     lastJoin = member;
     AdminOutcome planned = joinOutcome;
     return CompletableFuture.completedFuture(planned != null ? planned
@@ -185,14 +196,13 @@ final class FakeClientApi implements ClientApi {
   }
 
   @Override
-  public CompletionStage<io.raftkv.storage.SnapshotMeta> triggerSnapshot() {
-    snapshot = new io.raftkv.storage.SnapshotMeta(status.lastAppliedIndex(), status.lastAppliedTerm(),
-        status.membership(), 1234, 1_700_000_000_000L);
+  public CompletionStage<SnapshotInfo> triggerSnapshot() {
+    snapshot = new SnapshotInfo(status.lastAppliedIndex(), status.lastAppliedTerm(), 1234, 1_700_000_000_000L);
     return CompletableFuture.completedFuture(snapshot);
   }
 
   @Override
-  public java.util.Optional<io.raftkv.storage.SnapshotMeta> snapshotStatus() {
+  public java.util.Optional<SnapshotInfo> snapshotStatus() {
     return java.util.Optional.ofNullable(snapshot);
   }
 
@@ -205,10 +215,15 @@ final class FakeClientApi implements ClientApi {
     return CompletableFuture.completedFuture(new AdminOutcome.Done("Log purged up to index " + uptoIndex));
   }
 
-  volatile io.raftkv.storage.SnapshotMeta snapshot;
-  volatile Member lastJoin;
+  volatile SnapshotInfo snapshot;
+  volatile ClusterMember lastJoin;
   volatile long lastLeave;
   volatile boolean lastLeaveForce;
+
+  @Override
+  public Duration adminTimeout() {
+    return Duration.ofSeconds(5);
+  }
 
   @Override
   public NodeStatus status() {

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.kv.KvCommand;
-import io.raftkv.raft.core.Membership;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -135,7 +134,7 @@ class HttpApiTest {
 
   @Test
   void healthWithoutALeaderRendersNull() throws Exception {
-    fake.status = new NodeStatus(2, 0, null, 4, "Candidate", 0, 0, 0, 0, Membership.EMPTY);
+    fake.status = NodeStatus.builder().nodeId(2).currentLeaderHttp(null).currentTerm(4).state("Candidate").build();
     HttpResponse<String> r = get("/health");
     assertEquals(200, r.statusCode());
     assertEquals(
@@ -146,8 +145,8 @@ class HttpApiTest {
 
   @Test
   void healthShowsTheIdentityProblemWhenThereIsOne() throws Exception {
-    fake.status = new NodeStatus(2, 0, null, 0, "Follower", 0, 0, 0, 0, Membership.EMPTY,
-        "the cluster knows node 2 as incarnation 1a; remove it with POST /leave");
+    fake.status = NodeStatus.builder().nodeId(2).currentLeaderHttp(null).state("Follower")
+        .identityProblem("the cluster knows node 2 as incarnation 1a; remove it with POST /leave").build();
     HttpResponse<String> r = get("/health");
     assertEquals(200, r.statusCode());
     assertEquals(

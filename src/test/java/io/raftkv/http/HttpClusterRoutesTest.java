@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.raftkv.raft.core.Member;
+import io.raftkv.api.ClusterMember;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -67,7 +67,7 @@ class HttpClusterRoutesTest {
     HttpResponse<String> r = post("/join", "{\"node_id\":4,\"endpoint\":\"127.0.0.1:7004\",\"http_addr\":\"127.0.0.1:8004\"}");
     assertEquals(200, r.statusCode(), r.body());
     assertEquals("{\"success\":true,\"message\":\"Node 4 joined the cluster successfully\"}", r.body());
-    assertEquals(new Member(4, "127.0.0.1:7004", "127.0.0.1:8004"), fake.lastJoin);
+    assertEquals(new ClusterMember(4, "127.0.0.1:7004", "127.0.0.1:8004"), fake.lastJoin);
   }
 
   @Test

@@ -88,8 +88,9 @@ final class SimNode {
     int life = incarnation;
     storagePort = new SimStorage(sim, this, life);
     peersPort = new SimPeers(sim, this, life);
-    StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", core.term(), core.role().displayName(),
-        core.lastIndex(), core.commitIndex(), r.appliedIndex(), r.appliedTerm(), core.membership()));
+    StatusBoard board = new StatusBoard(core.membership(), NodeStatus.builder().nodeId(id).currentTerm(core.term())
+        .state(core.role().displayName()).lastLogIndex(core.lastIndex()).commitIndex(core.commitIndex())
+        .lastAppliedIndex(r.appliedIndex()).lastAppliedTerm(r.appliedTerm()));
     driver = new RaftDriver(
         settings,
         new StartingPoint(core, r.appliedIndex(), r.appliedTerm(),

@@ -205,9 +205,20 @@ final class Simulation {
    * the clients' own, so a client gives up (outcome unknown) before the node answers "timeout".
    */
   NodeSettings nodeSettings(long id, RaftConfig raft) {
-    return new NodeSettings(id, "sim:" + id, "", raft, Duration.ofMillis(tickMs), Duration.ofMillis(1500), true,
-        maxBatchEntries, snapshotEvery, compactionMargin, 64, 0, logLimits.cacheEntries(), logLimits.cacheBytes(),
-        10_000, 1L << 30, 9, 0);
+    return NodeSettings.builder(id, "sim:" + id, "")
+        .raft(raft)
+        .tick(Duration.ofMillis(tickMs))
+        .requestTimeout(Duration.ofMillis(1500))
+        .maxBatchEntries(maxBatchEntries)
+        .snapshotIntervalEntries(snapshotEvery)
+        .snapshotKeepLogEntries(compactionMargin)
+        .snapshotChunkBytes(64)
+        .snapshotIntervalBytes(0)
+        .logCacheEntries(logLimits.cacheEntries())
+        .logCacheBytes(logLimits.cacheBytes())
+        .maxPendingProposals(10_000)
+        .maxPendingProposalBytes(1L << 30)
+        .build();
   }
 
   /** How long one fsync takes on node {@code id}: a few ms, now and then far longer. */

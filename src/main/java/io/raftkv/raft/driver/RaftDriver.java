@@ -581,16 +581,15 @@ public final class RaftDriver {
 
   private void publishStatus() {
     long leader = core.leaderId();
-    statusBoard.publish(new NodeStatus(
-        settings.nodeId(),
-        leader,
-        leader == 0 ? "" : (leader == settings.nodeId() ? settings.httpAddr() : httpOf(leader)),
-        core.term(),
-        core.role().displayName(),
-        core.lastIndex(),
-        core.commitIndex(),
-        appliedIndex,
-        appliedTerm,
-        core.membership()));
+    statusBoard.publish(core.membership(), NodeStatus.builder()
+        .nodeId(settings.nodeId())
+        .currentLeader(leader)
+        .currentLeaderHttp(leader == 0 ? "" : (leader == settings.nodeId() ? settings.httpAddr() : httpOf(leader)))
+        .currentTerm(core.term())
+        .state(core.role().displayName())
+        .lastLogIndex(core.lastIndex())
+        .commitIndex(core.commitIndex())
+        .lastAppliedIndex(appliedIndex)
+        .lastAppliedTerm(appliedTerm));
   }
 }

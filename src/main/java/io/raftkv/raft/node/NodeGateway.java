@@ -1,37 +1,44 @@
 package io.raftkv.raft.node;
 
-import io.raftkv.raft.driver.NodeSettings;
-import io.raftkv.raft.driver.StatusBoard;
-import io.raftkv.raft.driver.ReadPermit;
 import io.raftkv.api.AdminOutcome;
+import io.raftkv.api.AppliedState;
 import io.raftkv.api.ClientApi;
-import io.raftkv.raft.core.Member;
+import io.raftkv.api.ClusterMember;
 import io.raftkv.api.NodeHealth;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.api.ReadOutcome;
 import io.raftkv.api.ReadQuery;
+import io.raftkv.api.SnapshotInfo;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
+import io.raftkv.raft.core.Member;
+import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.RaftMessage;
+import io.raftkv.raft.driver.ClientViews;
+import io.raftkv.raft.driver.NodeSettings;
+import io.raftkv.raft.driver.ReadPermit;
+import io.raftkv.raft.driver.StatusBoard;
 import io.raftkv.storage.SnapshotMeta;
 import io.raftkv.storage.SnapshotSink;
 import io.raftkv.storage.StateMachineStore;
-import org.apache.pekko.NotUsed;
-import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Source;
 import io.raftkv.transport.PeerInfo;
 import io.raftkv.transport.RaftInbound;
 import io.raftkv.transport.ReadIndexReply;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The node as its clients (HTTP) and peers (gRPC) see it: each call becomes a message to the
@@ -40,50 +47,29 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * executor once the actor has granted them, never on the actor's thread.
  */
 public final class NodeGateway implements ClientApi, RaftInbound {
-  /** Longer than the node's own bound on a membership change, so the node's answer wins. */
-  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(115);
-
   /** The dispatcher (application.conf) whose threads run the queries of reads. */
   public static final String READ_DISPATCHER = "raftkv-read-dispatcher";
 
   private final ActorRef<RaftNode.Command> node;
   private final Scheduler scheduler;
   private final StatusBoard status;
-  private final StateMachineStore stateMachine;
+  private final AppliedState appliedState;
   private final NodeSettings settings;
   private final SnapshotReceiver snapshotReceiver;
-  private volatile NodeIdentity identity;
-
-  /** Hello answers report this identity (cluster id, incarnation) from now on. */
-  public void useIdentity(NodeIdentity identity) {
-    this.identity = identity;
-  }
   private final DiskQuota quota;
   private final ReadinessRules readiness;
   private final Executor readExecutor;
+  private volatile NodeIdentity identity;
 
-  /**
-   * {@code readExecutor} runs the queries of reads (the raftkv-read-dispatcher in a node): never
-   * the node actor's dispatcher thread, and never the caller's.
-   */
-  public NodeGateway(
-      ActorRef<RaftNode.Command> node,
-      Scheduler scheduler,
-      StatusBoard status,
-      StateMachineStore stateMachine,
-      NodeSettings settings,
-      Materializer materializer,
-      Executor readExecutor,
-      DiskQuota quota,
-      ReadinessRules readiness) {
-    this.readExecutor = readExecutor;
-    this.quota = quota;
-    this.readiness = readiness;
-    this.node = node;
-    this.scheduler = scheduler;
-    this.status = status;
-    this.stateMachine = stateMachine;
-    this.settings = settings;
+  private NodeGateway(Builder b) {
+    this.node = Objects.requireNonNull(b.node, "node");
+    this.scheduler = Objects.requireNonNull(b.scheduler, "scheduler");
+    this.status = Objects.requireNonNull(b.status, "status");
+    this.appliedState = ClientViews.appliedState(Objects.requireNonNull(b.stateMachine, "stateMachine"));
+    this.settings = Objects.requireNonNull(b.settings, "settings");
+    this.readExecutor = Objects.requireNonNull(b.readExecutor, "readExecutor");
+    this.quota = Objects.requireNonNull(b.quota, "quota");
+    this.readiness = Objects.requireNonNull(b.readiness, "readiness");
     Duration step = Duration.ofSeconds(30);
     this.snapshotReceiver = new SnapshotReceiver(new SnapshotReceiver.Node() {
       @Override
@@ -95,7 +81,17 @@ public final class NodeGateway implements ClientApi, RaftInbound {
       public CompletionStage<RaftMessage.Response> installReceived(RaftMessage.InstallSnapshot header, SnapshotSink sink) {
         return AskPattern.ask(node, r -> new RaftNode.InstallReceived(header, sink, r), step, scheduler);
       }
-    }, materializer);
+    }, Objects.requireNonNull(b.materializer, "materializer"));
+  }
+
+  /** A gateway to {@code node}; every other part is named on the builder, and all are required. */
+  public static Builder builder(ActorRef<RaftNode.Command> node) {
+    return new Builder(node);
+  }
+
+  /** Hello answers report this identity (cluster id, incarnation) from now on. */
+  public void useIdentity(NodeIdentity identity) {
+    this.identity = identity;
   }
 
   @Override
@@ -121,7 +117,7 @@ public final class NodeGateway implements ClientApi, RaftInbound {
 
   @Override
   public CompletionStage<ReadOutcome> read(ReadQuery query, boolean linearizable) {
-    if (!linearizable) return CompletableFuture.supplyAsync(() -> query.runOn(stateMachine), readExecutor);
+    if (!linearizable) return CompletableFuture.supplyAsync(() -> query.runOn(appliedState), readExecutor);
     // The node actor only says when the state machine has reached the read index (thesis §6.4);
     // the query runs here, on the read executor, so a scan never occupies the actor's thread.
     CompletionStage<ReadPermit> permit = ask(
@@ -130,12 +126,13 @@ public final class NodeGateway implements ClientApi, RaftInbound {
         ReadPermit.refused(new ReadOutcome.Timeout("the read was not confirmed within "
             + settings.requestTimeout().toMillis() + " ms; retry")));
     return permit.thenApplyAsync(
-        p -> p.granted() ? query.runOn(stateMachine) : p.refusal(), readExecutor);
+        p -> p.granted() ? query.runOn(appliedState) : p.refusal(), readExecutor);
   }
 
   @Override
-  public CompletionStage<AdminOutcome> join(Member member) {
-    return adminAsk(replyTo -> new RaftNode.Join(member, false, replyTo));
+  public CompletionStage<AdminOutcome> join(ClusterMember member) {
+    Member joining = ClientViews.member(member);
+    return adminAsk(replyTo -> new RaftNode.Join(joining, false, replyTo));
   }
 
   @Override
@@ -154,7 +151,7 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   private CompletionStage<AdminOutcome> adminAsk(Function<ActorRef<AdminOutcome>, RaftNode.Command> message) {
-    return ask(message, ADMIN_TIMEOUT, new AdminOutcome.Timeout(
+    return ask(message, settings.adminAskTimeout(), new AdminOutcome.Timeout(
         "the membership change did not complete in time; it may still complete, check GET /members"));
   }
 
@@ -190,19 +187,26 @@ public final class NodeGateway implements ClientApi, RaftInbound {
 
   /** Snapshots the applied state now. */
   @Override
-  public CompletionStage<SnapshotMeta> triggerSnapshot() {
-    return AskPattern.ask(node, RaftNode.TriggerSnapshot::new, ADMIN_TIMEOUT, scheduler);
+  public CompletionStage<SnapshotInfo> triggerSnapshot() {
+    return AskPattern.<RaftNode.Command, SnapshotMeta>ask(
+            node, RaftNode.TriggerSnapshot::new, settings.adminAskTimeout(), scheduler)
+        .thenApply(ClientViews::snapshot);
   }
 
   @Override
-  public java.util.Optional<SnapshotMeta> snapshotStatus() {
-    return java.util.Optional.ofNullable(status.snapshot());
+  public Optional<SnapshotInfo> snapshotStatus() {
+    return Optional.ofNullable(status.snapshot()).map(ClientViews::snapshot);
   }
 
   @Override
   public CompletionStage<AdminOutcome> purgeLog(long uptoIndex) {
-    return ask(r -> new RaftNode.PurgeLog(uptoIndex, r), ADMIN_TIMEOUT,
+    return ask(r -> new RaftNode.PurgeLog(uptoIndex, r), settings.adminAskTimeout(),
         new AdminOutcome.Timeout("the purge did not finish in time; check GET /snapshot_status and /metrics"));
+  }
+
+  @Override
+  public Duration adminTimeout() {
+    return settings.adminAskTimeout();
   }
 
   @Override
@@ -221,14 +225,85 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   @Override
   public PeerInfo onHello() {
     NodeStatus s = status.get();
+    Membership membership = status.membership();
     NodeIdentity id = identity;
-    boolean hasState = s.lastLogIndex() > 0 || s.currentTerm() > 0 || !s.membership().isEmpty();
-    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), s.membership(), s.currentLeader(),
+    boolean hasState = s.lastLogIndex() > 0 || s.currentTerm() > 0 || !membership.isEmpty();
+    return new PeerInfo(settings.nodeId(), settings.raftAddr(), settings.httpAddr(), membership, s.currentLeader(),
         id == null ? 0 : id.clusterId(), id == null ? 0 : id.incarnation(), hasState);
   }
 
   private <T> CompletionStage<T> ask(Function<ActorRef<T>, RaftNode.Command> message, Duration timeout, T onTimeout) {
     return AskPattern.<RaftNode.Command, T>ask(node, message::apply, timeout, scheduler)
         .exceptionally(failure -> onTimeout);
+  }
+
+  /** Names the parts of a {@link NodeGateway}. */
+  public static final class Builder {
+    private final ActorRef<RaftNode.Command> node;
+    private Scheduler scheduler;
+    private StatusBoard status;
+    private StateMachineStore stateMachine;
+    private NodeSettings settings;
+    private Materializer materializer;
+    private Executor readExecutor;
+    private DiskQuota quota;
+    private ReadinessRules readiness;
+
+    private Builder(ActorRef<RaftNode.Command> node) {
+      this.node = node;
+    }
+
+    /** Times the asks to the node actor. */
+    public Builder scheduler(Scheduler v) {
+      scheduler = v;
+      return this;
+    }
+
+    /** Where the node publishes its status, membership and latest snapshot. */
+    public Builder status(StatusBoard v) {
+      status = v;
+      return this;
+    }
+
+    /** The applied state that reads query. */
+    public Builder stateMachine(StateMachineStore v) {
+      stateMachine = v;
+      return this;
+    }
+
+    public Builder settings(NodeSettings v) {
+      settings = v;
+      return this;
+    }
+
+    /** Runs the streams of received snapshots. */
+    public Builder materializer(Materializer v) {
+      materializer = v;
+      return this;
+    }
+
+    /**
+     * Runs the queries of reads (the raftkv-read-dispatcher in a node): never the node actor's
+     * dispatcher thread, and never the caller's.
+     */
+    public Builder readExecutor(Executor v) {
+      readExecutor = v;
+      return this;
+    }
+
+    /** Refuses writes that add data while the data directory is over its quota. */
+    public Builder quota(DiskQuota v) {
+      quota = v;
+      return this;
+    }
+
+    public Builder readiness(ReadinessRules v) {
+      readiness = v;
+      return this;
+    }
+
+    public NodeGateway build() {
+      return new NodeGateway(this);
+    }
   }
 }

@@ -1,8 +1,8 @@
 package io.raftkv.raft.node;
 
-import io.raftkv.raft.driver.LeaderContact;
+import io.raftkv.api.ClusterMembers;
 import io.raftkv.api.NodeStatus;
-import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.driver.LeaderContact;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +32,7 @@ public final class ReadinessRules {
    */
   public List<String> reasons(NodeStatus s, long contactAgeNanos, List<String> alarmReasons) {
     List<String> reasons = new ArrayList<>();
-    Membership m = s.membership() == null ? Membership.EMPTY : s.membership();
+    ClusterMembers m = s.membership();
     if (s.identityProblem() != null) {
       // A wiped node: whatever else holds, it must not be sent clients until it has rejoined.
       reasons.add(s.identityProblem());

@@ -134,11 +134,19 @@ class DriverOrderingTest {
   private RaftDriver driver(long id) {
     RaftCore core = new RaftCore(id, RAFT, new Random(id), HardState.INITIAL, StoredLog.empty(0, 0),
         (from, to, maxCount, maxBytes) -> List.of(), 0, Membership.EMPTY, LogLimits.UNBOUNDED);
-    NodeSettings settings = new NodeSettings(id, "p:" + id, "h:" + id, RAFT, Duration.ofMillis(10),
-        Duration.ofSeconds(2), true, 64, 0, 100, 64 * 1024, 0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
+    NodeSettings settings = NodeSettings.builder(id, "p:" + id, "h:" + id)
+        .raft(RAFT)
+        .tick(Duration.ofMillis(10))
+        .requestTimeout(Duration.ofSeconds(2))
+        .maxBatchEntries(64)
+        .snapshotIntervalEntries(0)
+        .snapshotKeepLogEntries(100)
+        .snapshotChunkBytes(64 * 1024)
+        .snapshotIntervalBytes(0)
+        .build();
     RaftDriver d = new RaftDriver(settings, new StartingPoint(core, 0, 0, SnapshotBacklog.NONE),
         new DriverPorts(ports, ports, ports, () -> clock[0], NOPLogger.NOP_LOGGER),
-        new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY)));
+        new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(id)));
     d.start();
     return d;
   }

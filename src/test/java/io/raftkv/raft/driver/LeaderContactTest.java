@@ -14,11 +14,13 @@ class LeaderContactTest {
       new Member(4, "r4", "h4"), new Member(5, "r5", "h5")));
 
   private static NodeStatus follower(long leader) {
-    return new NodeStatus(2, leader, "h" + leader, 7, "Follower", 10, 10, 10, 7, FIVE);
+    return NodeStatus.builder().nodeId(2).currentLeader(leader).currentLeaderHttp("h" + leader).currentTerm(7)
+        .state("Follower").lastLogIndex(10).commitIndex(10).lastAppliedIndex(10).lastAppliedTerm(7)
+        .membership(ClientViews.members(FIVE)).build();
   }
 
   private static NodeStatus leader(long term) {
-    return new NodeStatus(1, 1, "h1", term, "Leader", 10, 10, 10, term, FIVE);
+    return leaderOf(FIVE, term);
   }
 
   @Test
@@ -57,7 +59,12 @@ class LeaderContactTest {
   @Test
   void aSingleVoterLeaderIsItsOwnMajority() {
     Membership one = Membership.ofVoters(List.of(new Member(1, "r1", "h1")));
-    NodeStatus s = new NodeStatus(1, 1, "h1", 2, "Leader", 1, 1, 1, 2, one);
-    assertEquals(0, new LeaderContact().ageNanos(s, 5_000));
+    assertEquals(0, new LeaderContact().ageNanos(leaderOf(one, 2), 5_000));
+  }
+
+  private static NodeStatus leaderOf(Membership m, long term) {
+    return NodeStatus.builder().nodeId(1).currentLeader(1).currentLeaderHttp("h1").currentTerm(term).state("Leader")
+        .lastLogIndex(10).commitIndex(10).lastAppliedIndex(10).lastAppliedTerm(term)
+        .membership(ClientViews.members(m)).build();
   }
 }

@@ -32,13 +32,17 @@ class NodeGatewayQuotaTest {
   private final ActorTestKit kit = ActorTestKit.create();
   private final TestProbe<RaftNode.Command> node = kit.createTestProbe();
   private final DiskQuota quota = new DiskQuota(1000);
-  private final NodeGateway gateway = new NodeGateway(
-      node.getRef(), kit.system().scheduler(),
-      new StatusBoard(new NodeStatus(1, 1, "h:1", 2, "Leader", 5, 5, 5, 2, ONE)), new InMemoryStorage(),
-      new NodeSettings(1, "mem:1", "h:1", RaftNodeActorTest.RAFT, RaftNodeActorTest.TICK, Duration.ofSeconds(2),
-          true, 64, 0, 100, 64 * 1024, 0, 4096, 16 << 20, 4096, 64 << 20, 9, 1000),
-      org.apache.pekko.stream.Materializer.matFromSystem(kit.system()), Runnable::run, quota,
-      new ReadinessRules(Duration.ofMillis(600), 1000));
+  private final NodeGateway gateway = NodeGateway.builder(node.getRef())
+      .scheduler(kit.system().scheduler())
+      .status(new StatusBoard(ONE, NodeStatus.builder().nodeId(1).currentLeader(1).currentLeaderHttp("h:1")
+          .currentTerm(2).state("Leader").lastLogIndex(5).commitIndex(5).lastAppliedIndex(5).lastAppliedTerm(2)))
+      .stateMachine(new InMemoryStorage())
+      .settings(RaftNodeActorTest.settings(1).quotaBackendBytes(1000).build())
+      .materializer(org.apache.pekko.stream.Materializer.matFromSystem(kit.system()))
+      .readExecutor(Runnable::run)
+      .quota(quota)
+      .readiness(new ReadinessRules(Duration.ofMillis(600), 1000))
+      .build();
 
   @AfterEach
   void tearDown() {

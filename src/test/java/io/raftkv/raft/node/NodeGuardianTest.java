@@ -73,12 +73,10 @@ class NodeGuardianTest {
   private NodeFailure bootstrapWithStorage(Behavior<StorageActor.Command> storage) throws Exception {
     InMemoryStorage store = new InMemoryStorage();
     Recovered r = store.recover();
-    NodeSettings settings = new NodeSettings(
-        1, "mem:1", "h:1", RaftNodeActorTest.RAFT, RaftNodeActorTest.TICK, Duration.ofSeconds(2), true, 64, 0, 100,
-        64 * 1024, 0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
+    NodeSettings settings = RaftNodeActorTest.settings(1).build();
     RaftCore core = new RaftCore(1, RaftNodeActorTest.RAFT, new Random(1), r.hardState(), r.storedLog(), store,
         r.appliedIndex(), Membership.EMPTY, settings.logLimits());
-    StatusBoard board = new StatusBoard(new NodeStatus(1, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
+    StatusBoard board = new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(1));
     CompletableFuture<NodeFailure> failure = new CompletableFuture<>();
     ActorRef<RaftNode.Command> node = spawnUnderGuardian(failure, RaftNode.create(
         settings, new StartingPoint(core, 0, 0, SnapshotBacklog.NONE), storage, new InMemoryNetwork().transportFor(1), board,

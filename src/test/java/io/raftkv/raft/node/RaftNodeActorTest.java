@@ -41,6 +41,19 @@ import org.junit.jupiter.api.Test;
 class RaftNodeActorTest {
   static final Duration TICK = Duration.ofMillis(10);
   static final RaftConfig RAFT = new RaftConfig(15, 30, 3, 64, 1 << 20, 8, true, true);
+
+  /** The settings the node tests share: small batches and chunks, no automatic snapshots, no quota. */
+  static NodeSettings.Builder settings(long id) {
+    return NodeSettings.builder(id, "mem:" + id, "h:" + id)
+        .raft(RAFT)
+        .tick(TICK)
+        .requestTimeout(Duration.ofSeconds(2))
+        .maxBatchEntries(64)
+        .snapshotIntervalEntries(0)
+        .snapshotKeepLogEntries(100)
+        .snapshotChunkBytes(64 * 1024)
+        .snapshotIntervalBytes(0);
+  }
   static final Membership THREE = Membership.ofVoters(List.of(
       new Member(1, "mem:1", "h:1"), new Member(2, "mem:2", "h:2"), new Member(3, "mem:3", "h:3")));
 
@@ -72,21 +85,24 @@ class RaftNodeActorTest {
     InMemoryStorage store = new InMemoryStorage();
     stores.put(id, store);
     Recovered r = store.recover();
-    NodeSettings settings = new NodeSettings(
-        id, "mem:" + id, "h:" + id, RAFT, TICK, Duration.ofSeconds(2), true, 64, 0, 100, 64 * 1024,
-        0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
+    NodeSettings settings = settings(id).build();
     RaftCore core = new RaftCore(id, RAFT, new Random(id), r.hardState(), r.storedLog(), store, r.appliedIndex(),
         Membership.EMPTY, settings.logLimits());
-    StatusBoard board = new StatusBoard(new NodeStatus(id, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
+    StatusBoard board = new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(id));
     ActorRef<RaftNode.Command> node = kit.spawn(RaftNode.create(
         settings, new StartingPoint(core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE),
         StorageActor.create(store, store, store), network.transportFor(id), board, null), "node-" + id);
-    NodeGateway gateway = new NodeGateway(
-        node, kit.system().scheduler(), board, store, settings,
-        org.apache.pekko.stream.Materializer.matFromSystem(kit.system()),
-        kit.system().dispatchers().lookup(
-            org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)),
-        new DiskQuota(0), new ReadinessRules(Duration.ofSeconds(1), 1000));
+    NodeGateway gateway = NodeGateway.builder(node)
+        .scheduler(kit.system().scheduler())
+        .status(board)
+        .stateMachine(store)
+        .settings(settings)
+        .materializer(org.apache.pekko.stream.Materializer.matFromSystem(kit.system()))
+        .readExecutor(kit.system().dispatchers().lookup(
+            org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)))
+        .quota(new DiskQuota(0))
+        .readiness(new ReadinessRules(Duration.ofSeconds(1), 1000))
+        .build();
     network.register(id, "mem:" + id, gateway);
     boards.put(id, board);
     gateways.put(id, gateway);

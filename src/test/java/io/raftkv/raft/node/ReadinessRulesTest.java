@@ -1,12 +1,13 @@
 package io.raftkv.raft.node;
 
-import io.raftkv.raft.driver.LeaderContact;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftkv.api.NodeStatus;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
+import io.raftkv.raft.driver.ClientViews;
+import io.raftkv.raft.driver.LeaderContact;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,14 +19,21 @@ class ReadinessRulesTest {
   private static final long FRESH = Duration.ofMillis(50).toNanos();
 
   private static NodeStatus follower(long leader, long commit, long applied, Membership m) {
-    return new NodeStatus(2, leader, leader == 0 ? "" : "h" + leader, 5, leader == 0 ? "Candidate" : "Follower",
-        commit, commit, applied, 5, m);
+    return NodeStatus.builder().nodeId(2).currentLeader(leader).currentLeaderHttp(leader == 0 ? "" : "h" + leader)
+        .currentTerm(5).state(leader == 0 ? "Candidate" : "Follower").lastLogIndex(commit).commitIndex(commit)
+        .lastAppliedIndex(applied).lastAppliedTerm(5).membership(ClientViews.members(m)).build();
+  }
+
+  private static NodeStatus leader(long index) {
+    return NodeStatus.builder().nodeId(1).currentLeader(1).currentLeaderHttp("h1").currentTerm(5).state("Leader")
+        .lastLogIndex(index).commitIndex(index).lastAppliedIndex(index).lastAppliedTerm(5)
+        .membership(ClientViews.members(THREE)).build();
   }
 
   @Test
   void aMemberThatHearsItsLeaderAndKeepsUpIsReady() {
     assertEquals(List.of(), RULES.reasons(follower(1, 500, 400, THREE), FRESH, List.of()));
-    NodeStatus leader = new NodeStatus(1, 1, "h1", 5, "Leader", 500, 500, 500, 5, THREE);
+    NodeStatus leader = leader(500);
     assertEquals(List.of(), RULES.reasons(leader, FRESH, List.of()));
   }
 
@@ -40,7 +48,7 @@ class ReadinessRulesTest {
   @Test
   void aNodeWhoseStorageWasWipedIsNotReadyAndSaysWhy() {
     String problem = "the cluster knows node 2 as incarnation 5f3c, but this node is incarnation 9a1b";
-    NodeStatus wiped = new NodeStatus(2, 1, "h1", 5, "Follower", 10, 10, 10, 5, THREE, problem);
+    NodeStatus wiped = follower(1, 10, 10, THREE).withIdentityProblem(problem);
     assertEquals(List.of(problem), RULES.reasons(wiped, FRESH, List.of()));
   }
 
@@ -61,7 +69,7 @@ class ReadinessRulesTest {
     assertTrue(never.get(0).contains("not yet"), never.toString());
     assertEquals(List.of(), RULES.reasons(follower(1, 10, 10, THREE), Duration.ofMillis(600).toNanos(), List.of()));
 
-    NodeStatus leader = new NodeStatus(1, 1, "h1", 5, "Leader", 10, 10, 10, 5, THREE);
+    NodeStatus leader = leader(10);
     List<String> alone = RULES.reasons(leader, Duration.ofSeconds(2).toNanos(), List.of());
     assertTrue(alone.get(0).contains("majority of voters"), alone.toString());
   }

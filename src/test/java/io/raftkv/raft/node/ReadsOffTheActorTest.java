@@ -57,20 +57,24 @@ class ReadsOffTheActorTest {
     store = new InMemoryStorage();
     reads = new BlockingScans(store);
     Recovered r = store.recover();
-    NodeSettings settings = new NodeSettings(
-        1, "mem:1", "h:1", RaftNodeActorTest.RAFT, RaftNodeActorTest.TICK, Duration.ofSeconds(10), true, 64, 0, 100,
-        64 * 1024, 0, 4096, 16 << 20, 4096, 64 << 20, 9, 0);
+    NodeSettings settings = RaftNodeActorTest.settings(1).requestTimeout(Duration.ofSeconds(10)).build();
     RaftCore core = new RaftCore(1, RaftNodeActorTest.RAFT, new Random(1), r.hardState(), r.storedLog(), store,
         r.appliedIndex(), Membership.EMPTY, settings.logLimits());
-    board = new StatusBoard(new NodeStatus(1, 0, "", 0, "Follower", 0, 0, 0, 0, Membership.EMPTY));
+    board = new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(1));
     InMemoryNetwork network = new InMemoryNetwork();
     node = kit.spawn(RaftNode.create(
         settings, new StartingPoint(core, r.appliedIndex(), r.appliedTerm(), SnapshotBacklog.NONE),
         StorageActor.create(store, store, store), network.transportFor(1), board, null), "node-1");
-    gateway = new NodeGateway(
-        node, kit.system().scheduler(), board, reads, settings, Materializer.matFromSystem(kit.system()),
-        kit.system().dispatchers().lookup(DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)),
-        new DiskQuota(0), new ReadinessRules(Duration.ofSeconds(1), 1000));
+    gateway = NodeGateway.builder(node)
+        .scheduler(kit.system().scheduler())
+        .status(board)
+        .stateMachine(reads)
+        .settings(settings)
+        .materializer(Materializer.matFromSystem(kit.system()))
+        .readExecutor(kit.system().dispatchers().lookup(DispatcherSelector.fromConfig(NodeGateway.READ_DISPATCHER)))
+        .quota(new DiskQuota(0))
+        .readiness(new ReadinessRules(Duration.ofSeconds(1), 1000))
+        .build();
     network.register(1, "mem:1", gateway);
     var probe = kit.<Boolean>createTestProbe();
     node.tell(new RaftNode.Bootstrap(

@@ -1,11 +1,27 @@
-package io.raftkv.transport.grpc;
+package io.raftkv.transport;
 
 import io.grpc.Status;
 import io.raftkv.raft.core.PeerMessageValidator;
 import io.raftkv.raft.core.RaftMessage;
-import io.raftkv.transport.PeerIdentity;
-import io.raftkv.transport.PeerStamp;
-import io.raftkv.transport.RaftInbound;
+import io.raftkv.transport.grpc.AdminResponse;
+import io.raftkv.transport.grpc.AppendEntriesRequest;
+import io.raftkv.transport.grpc.AppendEntriesResponse;
+import io.raftkv.transport.grpc.AppendStreamMessage;
+import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.ForwardResponse;
+import io.raftkv.transport.grpc.HelloRequest;
+import io.raftkv.transport.grpc.HelloResponse;
+import io.raftkv.transport.grpc.InstallSnapshotChunk;
+import io.raftkv.transport.grpc.InstallSnapshotResponse;
+import io.raftkv.transport.grpc.JoinRequest;
+import io.raftkv.transport.grpc.LeaveRequest;
+import io.raftkv.transport.grpc.RaftService;
+import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.ReadIndexResponse;
+import io.raftkv.transport.grpc.RequestVoteRequest;
+import io.raftkv.transport.grpc.RequestVoteResponse;
+import io.raftkv.transport.grpc.TimeoutNowRequest;
+import io.raftkv.transport.grpc.TimeoutNowResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -19,7 +35,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The server side of {@code RaftService} (public only so {@code GrpcServer} can bind it): decodes
+ * The server side of {@code RaftService}, bound by {@link GrpcServer}: decodes
  * each request into a core record, hands it to the local node's {@link RaftInbound} and encodes the
  * answer.
  *
@@ -29,22 +45,18 @@ import org.apache.pekko.stream.javadsl.Source;
  * client treats UNAVAILABLE as "connection lost" and rebuilds its channel, which would be wasted
  * work when the connection is fine and only the node refused.
  */
-public final class RaftServiceImpl implements RaftService {
+final class RaftServiceImpl implements RaftService {
   private final RaftInbound inbound;
   private final Executor executor;
   private final PeerIdentity identity;
 
   private final Materializer materializer;
 
-  public RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer) {
-    this(inbound, executor, materializer, PeerIdentity.OPEN);
-  }
-
   /**
    * @param identity decides which peer messages are admitted (cluster, sender and receiver
    *     identity) and stamps the responses
    */
-  public RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer, PeerIdentity identity) {
+  RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer, PeerIdentity identity) {
     this.inbound = inbound;
     this.executor = executor;
     this.materializer = materializer;

@@ -1,4 +1,4 @@
-package io.raftkv.transport.grpc;
+package io.raftkv.transport;
 
 import com.google.protobuf.ByteString;
 import io.raftkv.api.WriteOutcome;
@@ -9,8 +9,23 @@ import io.raftkv.raft.core.LogEntry;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
 import io.raftkv.raft.core.RaftMessage;
-import io.raftkv.transport.PeerInfo;
-import io.raftkv.transport.ReadIndexReply;
+import io.raftkv.transport.grpc.AdminResponse;
+import io.raftkv.transport.grpc.AppendEntriesRequest;
+import io.raftkv.transport.grpc.AppendEntriesResponse;
+import io.raftkv.transport.grpc.Entry;
+import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.ForwardResponse;
+import io.raftkv.transport.grpc.HelloResponse;
+import io.raftkv.transport.grpc.InstallSnapshotChunk;
+import io.raftkv.transport.grpc.InstallSnapshotResponse;
+import io.raftkv.transport.grpc.JoinRequest;
+import io.raftkv.transport.grpc.PeerHeader;
+import io.raftkv.transport.grpc.ReadIndexRequest;
+import io.raftkv.transport.grpc.ReadIndexResponse;
+import io.raftkv.transport.grpc.RequestVoteRequest;
+import io.raftkv.transport.grpc.RequestVoteResponse;
+import io.raftkv.transport.grpc.TimeoutNowRequest;
+import io.raftkv.transport.grpc.TimeoutNowResponse;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,7 +38,7 @@ import java.util.List;
  * turns that into an INVALID_ARGUMENT status and the client into a failed call, so a bad peer
  * cannot crash anyone.
  */
-public final class ProtoCodec {
+final class ProtoCodec {
   private ProtoCodec() {}
 
   // ---- RequestVote ----
@@ -309,7 +324,7 @@ public final class ProtoCodec {
 
   // ---- PeerHeader ----
 
-  public static PeerHeader toProto(io.raftkv.transport.PeerStamp s) {
+  public static PeerHeader toProto(PeerStamp s) {
     return PeerHeader.newBuilder()
         .setClusterId(s.clusterId())
         .setFromId(s.fromId())
@@ -319,9 +334,9 @@ public final class ProtoCodec {
         .build();
   }
 
-  /** A message without a header reads as {@link io.raftkv.transport.PeerStamp#NONE}, which no node admits. */
-  public static io.raftkv.transport.PeerStamp fromProto(PeerHeader p) {
-    return new io.raftkv.transport.PeerStamp(
+  /** A message without a header reads as {@link PeerStamp#NONE}, which no node admits. */
+  public static PeerStamp fromProto(PeerHeader p) {
+    return new PeerStamp(
         p.getClusterId(), p.getFromId(), p.getFromIncarnation(), p.getToId(), p.getToIncarnation());
   }
 
@@ -397,11 +412,6 @@ public final class ProtoCodec {
   }
 
   // ---- InstallSnapshot ----
-
-  /** The first chunk: the header and the first slice of data. */
-  public static InstallSnapshotChunk headerChunk(RaftMessage.InstallSnapshot m, byte[] data) {
-    return header(m).setData(ByteString.copyFrom(data)).build();
-  }
 
   /** The header of a stream whose data starts at chunk {@code firstChunk}; it carries no data. */
   public static InstallSnapshotChunk resumeChunk(RaftMessage.InstallSnapshot m, long firstChunk) {

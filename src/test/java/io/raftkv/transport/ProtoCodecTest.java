@@ -1,4 +1,4 @@
-package io.raftkv.transport.grpc;
+package io.raftkv.transport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,8 +15,16 @@ import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
 import io.raftkv.raft.core.RaftMessage;
-import io.raftkv.transport.PeerInfo;
-import io.raftkv.transport.ReadIndexReply;
+import io.raftkv.transport.grpc.AppendEntriesRequest;
+import io.raftkv.transport.grpc.AppendEntriesResponse;
+import io.raftkv.transport.grpc.Entry;
+import io.raftkv.transport.grpc.ForwardRequest;
+import io.raftkv.transport.grpc.ForwardResponse;
+import io.raftkv.transport.grpc.HelloResponse;
+import io.raftkv.transport.grpc.InstallSnapshotChunk;
+import io.raftkv.transport.grpc.InstallSnapshotResponse;
+import io.raftkv.transport.grpc.ReadIndexResponse;
+import io.raftkv.transport.grpc.RequestVoteResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -211,9 +219,6 @@ class ProtoCodecTest {
     assertEquals(42, resume.getFirstChunk());
     assertEquals(header, ProtoCodec.headerOf(resume));
 
-    // A header built the old way starts at chunk 0.
-    assertEquals(0, ProtoCodec.headerChunk(header, new byte[] {1}).getFirstChunk());
-
     InstallSnapshotResponse answer =
         InstallSnapshotResponse.parseFrom(ProtoCodec.probeResponse(header, 42).toByteArray());
     assertEquals(42, answer.getStagedChunks());
@@ -224,9 +229,9 @@ class ProtoCodecTest {
   void helloCarriesIdentityAndPeerHeadersRoundTrip() {
     var info = new PeerInfo(2, "127.0.0.1:7002", "", threeVoters(), 1, 0xC1L, -5L, true);
     assertEquals(info, ProtoCodec.fromProto(ProtoCodec.toProto(info)));
-    var stamp = new io.raftkv.transport.PeerStamp(-1L, 1, 0x11, 2, Long.MIN_VALUE);
+    var stamp = new PeerStamp(-1L, 1, 0x11, 2, Long.MIN_VALUE);
     assertEquals(stamp, ProtoCodec.fromProto(ProtoCodec.toProto(stamp)));
-    assertEquals(io.raftkv.transport.PeerStamp.NONE, ProtoCodec.fromProto(AppendEntriesRequest.getDefaultInstance().getHeader()),
+    assertEquals(PeerStamp.NONE, ProtoCodec.fromProto(AppendEntriesRequest.getDefaultInstance().getHeader()),
         "a message without header reads as no identity");
   }
 }
