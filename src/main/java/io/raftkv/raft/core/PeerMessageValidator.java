@@ -51,15 +51,17 @@ public final class PeerMessageValidator {
 
   /**
    * The answer node {@code self} gives a malformed request: a refusal in its own {@code term},
-   * which changes nothing at the sender that reads it.
+   * which changes nothing at the sender that reads it. It never echoes a heartbeat round: its
+   * term may be one the sender leads by the time it arrives, and the echo would then confirm a
+   * read round this node never took part in (thesis §6.4).
    */
   public static RaftMessage.Response refusal(RaftMessage.Request request, long self, long term) {
     long to = request.from();
     if (request instanceof RaftMessage.RequestVote rv) {
       return new RaftMessage.RequestVoteResponse(self, to, term, false, rv.preVote());
     }
-    if (request instanceof RaftMessage.AppendEntries ae) {
-      return new RaftMessage.AppendEntriesResponse(self, to, term, false, 0, 0, 0, Math.max(0, ae.readSeq()));
+    if (request instanceof RaftMessage.AppendEntries) {
+      return new RaftMessage.AppendEntriesResponse(self, to, term, false, 0, 0, 0, 0);
     }
     if (request instanceof RaftMessage.TimeoutNow) return new RaftMessage.TimeoutNowResponse(self, to, term, false);
     return new RaftMessage.InstallSnapshotResponse(self, to, term, false, 0);

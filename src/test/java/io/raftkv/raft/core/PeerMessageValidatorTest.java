@@ -22,6 +22,16 @@ class PeerMessageValidatorTest {
   }
 
   @Test
+  void aRefusalOfAMalformedAppendNeverEchoesItsHeartbeatRound() {
+    // The refusal carries this node's term, which the sender may lead by the time it arrives:
+    // echoing readSeq would confirm a read round this node never saw (thesis §6.4).
+    RaftMessage.AppendEntriesResponse r = (RaftMessage.AppendEntriesResponse)
+        PeerMessageValidator.refusal(new AppendEntries(1, 2, 5, 3, 4, List.of(e(5, 5)), 3, 7), 2, 6);
+    org.junit.jupiter.api.Assertions.assertEquals(0, r.readSeq());
+    org.junit.jupiter.api.Assertions.assertEquals(6, r.term());
+  }
+
+  @Test
   void soundMessagesPass() {
     assertNull(check(new AppendEntries(1, 2, 5, 3, 4, List.of(e(4, 4), e(5, 5)), 3, 9)));
     assertNull(check(new AppendEntries(1, 2, 5, 0, 0, List.of(), 0, 0)), "a heartbeat to an empty log");
