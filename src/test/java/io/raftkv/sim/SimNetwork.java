@@ -13,6 +13,7 @@ import io.raftkv.raft.core.RaftMessage.TimeoutNowResponse;
 import io.raftkv.storage.SnapshotMeta;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The simulated network between nodes, with a firewall. Every link is directed and has its own
@@ -134,7 +135,8 @@ final class SimNetwork {
    * A snapshot transfer: the data and the request to adopt it travel as one message, which is
    * slower than others (it is large) but is cut, dropped and duplicated like them.
    */
-  void sendSnapshot(long from, long to, InstallSnapshot header, SnapshotMeta meta, List<byte[]> chunks) {
+  void sendSnapshot(long from, long to, InstallSnapshot header, SnapshotMeta meta, List<byte[]> chunks,
+      Consumer<RaftMessage.Response> answer) {
     int f = (int) from;
     int t = (int) to;
     if (isBlocked(f, t) || sim.random().nextDouble() < dropProbability[f][t]) return;
@@ -143,7 +145,7 @@ final class SimNetwork {
     int copies = sim.random().nextDouble() < duplicateProbability ? 2 : 1;
     for (int i = 0; i < copies; i++) {
       long d = delay() + 5 + sim.random().nextInt(40);
-      sim.schedule(d, Simulation.EV_DELIVER, to, code.value(), () -> sim.node(to).receiveSnapshot(header, meta, chunks));
+      sim.schedule(d, Simulation.EV_DELIVER, to, code.value(), () -> sim.node(to).receiveSnapshot(header, meta, chunks, answer));
     }
   }
 

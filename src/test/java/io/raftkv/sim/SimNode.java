@@ -184,7 +184,6 @@ final class SimNode {
       if (Simulation.DEBUG) System.out.println(sim.now() + " n" + id + " gets " + req);
       input(life, d -> d.request(req, response -> peersPort.sendResponse(response)));
     } else {
-      if (m instanceof RaftMessage.InstallSnapshotResponse) peersPort.snapshotAnswered(m.from());
       input(life, d -> d.response((RaftMessage.Response) m));
     }
   }
@@ -193,7 +192,8 @@ final class SimNode {
    * A snapshot transfer arrived: its chunks are staged (after those an earlier, broken-off
    * transfer of the same snapshot left), then the driver decides whether to install it.
    */
-  void receiveSnapshot(RaftMessage.InstallSnapshot header, SnapshotMeta meta, List<byte[]> chunks) {
+  void receiveSnapshot(RaftMessage.InstallSnapshot header, SnapshotMeta meta, List<byte[]> chunks,
+      Consumer<RaftMessage.Response> answer) {
     if (!up) return;
     int life = incarnation;
     if (Simulation.DEBUG) System.out.println(sim.now() + " n" + id + " receives snapshot " + header);
@@ -206,7 +206,7 @@ final class SimNode {
             return; // a newer transfer took this install over: this stream fails, as a real one would
           }
           if (Simulation.DEBUG) System.out.println(sim.now() + " n" + id + " received snapshot " + header + " sink " + System.identityHashCode(sink));
-          input(life, d2 -> d2.installReceived(header, sink, response -> peersPort.sendResponse(response)));
+          input(life, d2 -> d2.installReceived(header, sink, response -> peersPort.answerTransfer(response, answer)));
         })));
   }
 

@@ -77,7 +77,13 @@ final class SimPeers implements PeerPort {
     }
     long transfer = ++transfers;
     transferInFlight.put(peer, transfer);
-    sim.network().sendSnapshot(node.id, peer, header, meta, chunks);
+    // The answer comes back on this transfer's own call, as a gRPC call's result does: a late
+    // answer to an earlier transfer never stands in for this one's.
+    sim.network().sendSnapshot(node.id, peer, header, meta, chunks, response -> sim.network().call(peer, node.id, () -> {
+      Long current = transferInFlight.get(peer);
+      if (current != null && current == transfer) transferInFlight.remove(peer);
+      node.input(life, d -> d.response(response));
+    }));
     sim.schedule(sim.snapshotTimeoutMs(), Simulation.EV_SNAPSHOT_TIMEOUT, node.id, peer, () -> {
       Long current = transferInFlight.get(peer);
       if (current == null || current != transfer) return;
@@ -86,9 +92,12 @@ final class SimPeers implements PeerPort {
     });
   }
 
-  /** An InstallSnapshot response came from {@code peer}: the transfer in flight to it is over. */
-  void snapshotAnswered(long peer) {
-    transferInFlight.remove(peer);
+  /** The answer to a snapshot transfer this node received, sent back on that transfer's call. */
+  void answerTransfer(RaftMessage.Response response, java.util.function.Consumer<RaftMessage.Response> answer) {
+    if (!node.alive(life)) return;
+    checkNotHalted(response);
+    sim.invariants().onSend(node, response);
+    answer.accept(response);
   }
 
   @Override
