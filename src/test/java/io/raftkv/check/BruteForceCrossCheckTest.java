@@ -48,11 +48,20 @@ class BruteForceCrossCheckTest {
   void kvCheckerWithPartitionsAgreesWithWholeHistoryBruteForce() {
     // The oracle sees all keys at once; the checker splits by key. Agreement tests both the model
     // and the partitioning.
-    Random rnd = new Random(7L);
+    kvCrossCheck(new Random(7L), false);
+  }
+
+  @Test
+  void kvCheckerWithBatchesAgreesWithWholeHistoryBruteForce() {
+    // Batches over random subsets of three keys join them into components of every shape.
+    kvCrossCheck(new Random(11L), true);
+  }
+
+  private static void kvCrossCheck(Random rnd, boolean batches) {
     KvModel model = new KvModel();
     int[] seen = new int[2];
     for (int run = 0; run < RUNS; run++) {
-      List<Operation<KvModel.Op, KvModel.Result>> h = randomKvHistory(rnd);
+      List<Operation<KvModel.Op, KvModel.Result>> h = randomKvHistory(rnd, batches);
       boolean expected = bruteForce(model, h);
       CheckResult<KvModel.Op, KvModel.Result> r = LinearizabilityChecker.check(model, h);
       assertEquals(expected, r.isLinearizable(), () -> "history " + h + "\n" + r.description());
@@ -145,24 +154,24 @@ class BruteForceCrossCheckTest {
     return List.of(ops);
   }
 
-  private static List<Operation<KvModel.Op, KvModel.Result>> randomKvHistory(Random rnd) {
+  private static List<Operation<KvModel.Op, KvModel.Result>> randomKvHistory(Random rnd, boolean batches) {
     int n = 1 + rnd.nextInt(7);
     long[][] spans = spans(rnd, n);
     Integer[] order = byPoint(spans);
     Operation<KvModel.Op, KvModel.Result>[] ops = newArray(n);
-    String[] keys = {"a", "b"};
-    String[] values = {null, null}; // current value per key
+    String[] keys = {"a", "b", "c"};
+    String[] values = {null, null, null}; // current value per key
     for (int idx : order) {
       long call = spans[idx][0];
       long ret = spans[idx][2];
-      int k = rnd.nextInt(2);
+      int k = rnd.nextInt(batches ? 3 : 2);
       String key = keys[k];
       boolean unknown = rnd.nextInt(5) == 0;
       boolean applied = !unknown || rnd.nextBoolean();
-      boolean corrupt = rnd.nextInt(6) == 0;
+      boolean corrupt = rnd.nextInt(batches ? 4 : 6) == 0; // three keys dilute the reads
       KvModel.Op in;
       KvModel.Result out;
-      int kind = rnd.nextInt(4);
+      int kind = rnd.nextInt(batches ? 5 : 4);
       if (kind == 0) {
         in = new KvModel.Get(key);
         String seen = corrupt ? randomValue(rnd) : values[k];
@@ -177,6 +186,19 @@ class BruteForceCrossCheckTest {
         in = new KvModel.Delete(key);
         out = KvModel.OK;
         if (applied && !corrupt) values[k] = null;
+      } else if (kind == 4) {
+        List<KvModel.Op> writes = new ArrayList<>();
+        String[] after = values.clone();
+        for (int w = 1 + rnd.nextInt(3); w > 0; w--) {
+          int wk = rnd.nextInt(3);
+          String v = randomValue(rnd);
+          writes.add(v == null ? new KvModel.Delete(keys[wk]) : new KvModel.Set(keys[wk], v));
+          // corrupt: the batch is torn, only its first write lands
+          if (!corrupt || writes.size() == 1) after[wk] = v;
+        }
+        in = new KvModel.Batch(writes);
+        out = KvModel.OK;
+        if (applied) System.arraycopy(after, 0, values, 0, values.length);
       } else {
         String expected = randomValue(rnd);
         String next = rnd.nextBoolean() ? "1" : "2";
