@@ -1,0 +1,260 @@
+package io.raftkv.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.raftkv.chaos.OpRecord.KeyWrite;
+import io.raftkv.chaos.OpRecord.Outcome;
+import io.raftkv.check.HistoryRecorder;
+import io.raftkv.check.KvModel;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Clients that each send one request at a time, as fast as answers come: linearizable gets, sets,
+ * deletes, compare-and-sets (a {@code /txn} whose one condition is the value last seen) and
+ * atomic {@code /batch_write}s within one key group, every written value unique. Half the requests
+ * go to the node that leads, half to any member, so followers forward and serve ReadIndex.
+ *
+ * <p>Each request is recorded twice: as a {@code KvModel} operation for the linearizability
+ * checker (a 503, 421 or 429, or a request never sent, definitely did nothing and is left out; a
+ * 504, a timeout or a lost connection is unknown) and as an {@link OpRecord} for the figures.
+ */
+final class Workload {
+  /** Longer than the node's 5 s request timeout, so a 504 is seen as such. */
+  static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(7);
+
+  private final ChaosCluster cluster;
+  private final KeySpace keys;
+  private final RunClock clock;
+  private final HistoryRecorder<KvModel.Op, KvModel.Result> history;
+  private final List<OpRecord> records = new CopyOnWriteArrayList<>();
+  private final NodeHttp http = new NodeHttp(Duration.ofSeconds(1));
+  private final List<Thread> threads = new ArrayList<>();
+  private final long seed;
+  private volatile int leaderHint = -1;
+
+  Workload(ChaosCluster cluster, KeySpace keys, RunClock clock,
+      HistoryRecorder<KvModel.Op, KvModel.Result> history, long seed) {
+    this.cluster = cluster;
+    this.keys = keys;
+    this.clock = clock;
+    this.history = history;
+    this.seed = seed;
+  }
+
+  void start(int clients) {
+    for (int c = 0; c < clients; c++) {
+      int id = c;
+      Thread t = new Thread(() -> new Client(id, new Random(seed * 7919 + id)).run(), "chaos-client-" + c);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+  }
+
+  /** Waits for every client to finish its request in flight (the clock must be stopped first). */
+  void join() throws InterruptedException {
+    for (Thread t : threads) {
+      t.join(CLIENT_TIMEOUT.toMillis() + 5_000);
+    }
+  }
+
+  void leaderHint(int id) {
+    leaderHint = id;
+  }
+
+  List<OpRecord> records() {
+    return List.copyOf(records);
+  }
+
+  private final class Client {
+    private final int id;
+    private final Random random;
+    private final Map<String, String> lastSeen = new HashMap<>();
+    private long seq;
+
+    Client(int id, Random random) {
+      this.id = id;
+      this.random = random;
+    }
+
+    void run() {
+      while (!clock.stopped()) {
+        try {
+          once();
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    private void once() throws InterruptedException {
+      long epoch = keys.epochAt(clock.micros());
+      int group = random.nextInt(keys.groups());
+      String key = keys.key(epoch, group, random.nextInt(keys.perGroup()));
+      int node = target();
+      int roll = random.nextInt(100);
+      if (roll < 35) {
+        get(node, key);
+      } else if (roll < 60) {
+        String value = value();
+        write(node, "set", new KvModel.Set(key, value), "/set", body("key", key, "value", value),
+            List.of(new KeyWrite(key, value)));
+      } else if (roll < 70) {
+        write(node, "delete", new KvModel.Delete(key), "/delete", body("key", key),
+            List.of(new KeyWrite(key, null)));
+      } else if (roll < 85) {
+        cas(node, key);
+      } else {
+        batch(node, epoch, group);
+      }
+    }
+
+    private int target() {
+      List<Integer> members = new ArrayList<>(cluster.members());
+      int hint = leaderHint;
+      if (hint > 0 && members.contains(hint) && random.nextBoolean()) return hint;
+      return members.get(random.nextInt(members.size()));
+    }
+
+    private String value() {
+      return "c" + id + "-" + (++seq);
+    }
+
+    private void get(int node, String key) throws InterruptedException {
+      KvModel.Op op = new KvModel.Get(key);
+      long call = clock.micros();
+      int h = history.invoke(id, op, call);
+      String path = "/get?key=" + URLEncoder.encode(key, StandardCharsets.UTF_8);
+      try {
+        NodeHttp.Answer a = http.get(cluster.node(node).httpPort(), path, CLIENT_TIMEOUT);
+        long ret = clock.micros();
+        if (a.ok()) {
+          JsonNode v = a.body().path("value");
+          String value = v.isNull() || v.isMissingNode() ? null : v.asText();
+          lastSeen.put(key, value);
+          history.ok(h, new KvModel.Value(value), ret);
+        }
+        finish(h, "get", node, call, ret, a.status(), List.of());
+      } catch (NodeHttp.NotSent e) {
+        history.fail(h);
+        records.add(new OpRecord(id, "get", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
+      } catch (IOException e) {
+        history.info(h);
+        records.add(new OpRecord(id, "get", node, call, clock.micros(), Outcome.UNKNOWN, 0, List.of()));
+      }
+    }
+
+    private void cas(int node, String key) throws InterruptedException {
+      String expected = lastSeen.get(key);
+      String value = value();
+      KvModel.Op op = new KvModel.Cas(key, expected, value);
+      ObjectNode cond = NodeHttp.JSON.createObjectNode().put("key", key);
+      if (expected == null) {
+        cond.put("op", "not_exists");
+      } else {
+        cond.put("op", "equal").put("value", expected);
+      }
+      ObjectNode txn = NodeHttp.JSON.createObjectNode();
+      txn.putArray("conditions").add(cond);
+      txn.putArray("if_then").addObject().put("op", "set").put("key", key).put("value", value);
+      txn.putArray("else_then");
+      long call = clock.micros();
+      int h = history.invoke(id, op, call);
+      try {
+        NodeHttp.Answer a = http.post(cluster.node(node).httpPort(), "/txn", txn, CLIENT_TIMEOUT);
+        long ret = clock.micros();
+        List<KeyWrite> writes = List.of(new KeyWrite(key, value));
+        if (a.ok()) {
+          boolean swapped = a.body().path("branch").asBoolean();
+          history.ok(h, new KvModel.Swapped(swapped), ret);
+          if (swapped) lastSeen.put(key, value);
+          if (!swapped) writes = List.of();
+        }
+        finish(h, "cas", node, call, ret, a.status(), writes);
+      } catch (NodeHttp.NotSent e) {
+        history.fail(h);
+        records.add(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
+      } catch (IOException e) {
+        history.info(h);
+        records.add(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.UNKNOWN, 0,
+            List.of(new KeyWrite(key, value))));
+      }
+    }
+
+    private void batch(int node, long epoch, int group) throws InterruptedException {
+      int n = 2 + random.nextInt(2);
+      List<KvModel.Op> ops = new ArrayList<>();
+      List<KeyWrite> writes = new ArrayList<>();
+      ObjectNode body = NodeHttp.JSON.createObjectNode();
+      ArrayNode list = body.putArray("operations");
+      for (int i = 0; i < n; i++) {
+        String key = keys.key(epoch, group, random.nextInt(keys.perGroup()));
+        if (random.nextInt(4) == 0) {
+          ops.add(new KvModel.Delete(key));
+          writes.add(new KeyWrite(key, null));
+          list.addObject().put("op", "delete").put("key", key);
+        } else {
+          String value = value();
+          ops.add(new KvModel.Set(key, value));
+          writes.add(new KeyWrite(key, value));
+          list.addObject().put("op", "set").put("key", key).put("value", value);
+        }
+      }
+      write(node, "batch", new KvModel.Batch(ops), "/batch_write", body, writes);
+    }
+
+    private void write(int node, String kind, KvModel.Op op, String path, Object body, List<KeyWrite> writes)
+        throws InterruptedException {
+      long call = clock.micros();
+      int h = history.invoke(id, op, call);
+      try {
+        NodeHttp.Answer a = http.post(cluster.node(node).httpPort(), path, body, CLIENT_TIMEOUT);
+        long ret = clock.micros();
+        if (a.ok()) history.ok(h, KvModel.OK, ret);
+        finish(h, kind, node, call, ret, a.status(), writes);
+      } catch (NodeHttp.NotSent e) {
+        history.fail(h);
+        records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.FAILED, 0, writes));
+      } catch (IOException e) {
+        history.info(h);
+        records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.UNKNOWN, 0, writes));
+      }
+    }
+
+    /** Sorts an answer that came back; a 200 is already in the history. */
+    private void finish(int h, String kind, int node, long call, long ret, int status, List<KeyWrite> writes) {
+      Outcome outcome;
+      if (status == 200) {
+        outcome = Outcome.OK;
+      } else if (status == 503 || status == 421 || status == 429) {
+        history.fail(h);
+        outcome = Outcome.FAILED;
+      } else if (status == 504) {
+        history.info(h);
+        outcome = Outcome.UNKNOWN;
+      } else {
+        history.info(h);
+        outcome = Outcome.UNEXPECTED;
+      }
+      records.add(new OpRecord(id, kind, node, call, ret, outcome, status, writes));
+    }
+
+    private ObjectNode body(String... kv) {
+      ObjectNode o = NodeHttp.JSON.createObjectNode();
+      for (int i = 0; i < kv.length; i += 2) {
+        o.put(kv[i], kv[i + 1]);
+      }
+      return o;
+    }
+  }
+}
