@@ -3,6 +3,7 @@ package io.raftkv;
 import io.raftkv.config.ConfigException;
 import io.raftkv.config.ConfigLoader;
 import io.raftkv.config.NodeConfig;
+import io.raftkv.config.TestHooks;
 import io.raftkv.raft.node.NodeFailure;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -23,8 +24,10 @@ public final class Main {
     LoggerFactory.getILoggerFactory();
     Path conf = confArgument(args);
     NodeConfig config;
+    TestHooks hooks;
     try {
       config = ConfigLoader.load(conf);
+      hooks = TestHooks.fromProperties(System.getProperties());
     } catch (ConfigException e) {
       System.err.println("error: " + e.getMessage());
       System.exit(ExitCode.CONFIG.code());
@@ -70,7 +73,7 @@ public final class Main {
     }, "raftkv-shutdown"));
 
     try {
-      server.set(RaftKvServer.start(config, System.out::println));
+      server.set(RaftKvServer.start(config, hooks, System.out::println));
     } catch (Exception e) {
       if (stopping.get()) return;
       failed.set(true);

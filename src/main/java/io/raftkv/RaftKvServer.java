@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.raftkv.api.NodeStatus;
 import io.raftkv.config.HostPort;
 import io.raftkv.config.NodeConfig;
+import io.raftkv.config.TestHooks;
 import io.raftkv.http.HttpApi;
 import io.raftkv.http.HttpLimits;
 import io.raftkv.raft.core.Membership;
@@ -26,6 +27,7 @@ import io.raftkv.raft.driver.StatusBoard;
 import io.raftkv.raft.node.StorageActor;
 import io.raftkv.storage.Recovered;
 import io.raftkv.storage.RocksDbStorage;
+import io.raftkv.storage.SyncDelay;
 import io.raftkv.transport.GrpcServer;
 import io.raftkv.transport.GrpcTransport;
 import java.security.SecureRandom;
@@ -76,11 +78,12 @@ public final class RaftKvServer {
   /** Pekko's default phase timeout is 5 s; the hand-off must finish well inside it. */
   private static final long HAND_OFF_MAX_MS = 4000;
 
-  private RaftKvServer(NodeConfig config, Consumer<String> out) throws Exception {
+  private RaftKvServer(NodeConfig config, TestHooks hooks, Consumer<String> out) throws Exception {
     this.config = config;
     this.settings = settingsOf(config);
     out.accept("Creating Raft node...");
-    this.storage = RocksDbStorage.open(config.dataPath(), config.maxOpenFiles());
+    this.storage = RocksDbStorage.open(config.dataPath(), config.maxOpenFiles(),
+        hooks.syncDelayFile().map(SyncDelay::fromFile).orElse(SyncDelay.NONE));
     ActorSystem<NodeGuardian.Command> sys = null;
     try {
       DiskQuota quota = new DiskQuota(config.quotaBackendBytes());
@@ -113,7 +116,8 @@ public final class RaftKvServer {
       this.system = sys;
       ActorSystem<NodeGuardian.Command> stopOnFailure = sys;
       identity.onStorageFailure(stopOnFailure::terminate);
-      this.transport = new GrpcTransport(system, config.nodeId(), Map.of(), transportSettings(config, settings));
+      this.transport = new GrpcTransport(system, config.nodeId(), Map.of(),
+          transportSettings(config, settings).toBuilder().dialOverrides(hooks.dialOverrides()).build());
       transport.useIdentity(identity);
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
@@ -173,7 +177,12 @@ public final class RaftKvServer {
    * restarted with state serves at once (it answers 503 until a leader is known).
    */
   public static RaftKvServer start(NodeConfig config, Consumer<String> out) throws Exception {
-    RaftKvServer server = new RaftKvServer(config, out);
+    return start(config, TestHooks.NONE, out);
+  }
+
+  /** As {@link #start(NodeConfig, Consumer)}, with the test-only {@code hooks} switched on. */
+  public static RaftKvServer start(NodeConfig config, TestHooks hooks, Consumer<String> out) throws Exception {
+    RaftKvServer server = new RaftKvServer(config, hooks, out);
     try {
       server.joinCluster(out);
       if (server.httpBinding == null) server.serveHttp(out);
@@ -336,7 +345,8 @@ public final class RaftKvServer {
         c.maxInflightAppends(),
         true,
         true);
-    return NodeSettings.builder(c.nodeId(), c.raftAddr(), c.httpAddr())
+    // Peers learn this node by the address they can dial, which may not be the one it binds.
+    return NodeSettings.builder(c.nodeId(), c.advertiseRaftAddr(), c.httpAddr())
         .raft(raft)
         .tick(Duration.ofMillis(tick))
         .requestTimeout(Duration.ofMillis(c.requestTimeoutMs()))

@@ -53,6 +53,7 @@ public final class ConfigLoader {
     LONG,
     BOOL,
     ADDRESS,
+    OPTIONAL_ADDRESS,
     ADDRESS_LIST,
     PATH,
     LEVEL
@@ -114,7 +115,8 @@ public final class ConfigLoader {
           new Key("peer_keepalive_interval_ms", Type.INT, false),
           new Key("peer_keepalive_timeout_ms", Type.INT, false),
           new Key("snapshot_chunk_timeout_ms", Type.INT, false),
-          new Key("admin_timeout_ms", Type.INT, false));
+          new Key("admin_timeout_ms", Type.INT, false),
+          new Key("advertise_raft_addr", Type.OPTIONAL_ADDRESS, false));
 
   private ConfigLoader() {}
 
@@ -366,7 +368,8 @@ public final class ConfigLoader {
             intValue("peer_keepalive_interval_ms"),
             intValue("peer_keepalive_timeout_ms"),
             intValue("snapshot_chunk_timeout_ms"),
-            intValue("admin_timeout_ms"));
+            intValue("admin_timeout_ms"),
+            optionalAddress("advertise_raft_addr"));
       } catch (InvalidSettingException e) {
         String blamed = e.keys().get(0);
         for (String k : e.keys()) {
@@ -454,6 +457,12 @@ public final class ConfigLoader {
         throw new ConfigException(values.get(key).origin, key, e.getMessage());
       }
       return text;
+    }
+
+    /** An address, or the empty string for "not set"; NodeConfig applies the default. */
+    private String optionalAddress(String key) {
+      String text = string(key, "a host:port string");
+      return text.isEmpty() ? text : address(key);
     }
 
     private List<String> addressList(String key) {

@@ -67,6 +67,11 @@ public record HostPort(String host, int port) {
     return this;
   }
 
+  /** True for a host that binds every interface (0.0.0.0, ::), which no peer can dial. */
+  public boolean isWildcard() {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+  }
+
   @Override
   public String toString() {
     return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;

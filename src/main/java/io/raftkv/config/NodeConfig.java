@@ -71,6 +71,10 @@ import java.util.stream.Collectors;
  * @param adminTimeoutMs how long a membership change (a join includes the new learner's catch-up)
  *     may take before it answers 504; the waits around it (the forwarded call, the HTTP route)
  *     are derived from it
+ * @param advertiseRaftAddr host:port this node tells peers to dial (members list, Hello answers,
+ *     the address it joins with); empty or null in the input means {@code raftAddr}. It must be
+ *     dialable (no port 0, no wildcard host) when set, and must be set when {@code raftAddr}
+ *     binds a wildcard host
  */
 public record NodeConfig(
     long nodeId,
@@ -114,7 +118,8 @@ public record NodeConfig(
     int peerKeepaliveIntervalMs,
     int peerKeepaliveTimeoutMs,
     int snapshotChunkTimeoutMs,
-    int adminTimeoutMs) {
+    int adminTimeoutMs,
+    String advertiseRaftAddr) {
 
   /** Log levels accepted by {@code log_level}; WARNING is taken as WARN to match Pekko's name. */
   public static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -265,6 +270,7 @@ public record NodeConfig(
     positive("peer_keepalive_timeout_ms", peerKeepaliveTimeoutMs);
     positive("snapshot_chunk_timeout_ms", snapshotChunkTimeoutMs);
     positive("admin_timeout_ms", adminTimeoutMs);
+    advertiseRaftAddr = advertised(raftAddr, advertiseRaftAddr);
     if (snapshotIntervalEntries < 0) {
       throw new InvalidSettingException(
           "snapshot_interval_entries", "must be 0 (no automatic snapshots) or more, got " + snapshotIntervalEntries);
@@ -285,6 +291,33 @@ public record NodeConfig(
     return HostPort.parse(raftAddr);
   }
 
+  /**
+   * What peers are told to dial: {@code raft_addr} unless {@code advertise_raft_addr} is set. A
+   * wildcard bind cannot be dialled, so it needs an explicit advertised address; an explicit one
+   * must be dialable, since the cluster stores it in its membership.
+   */
+  private static String advertised(String raftAddr, String advertise) {
+    if (advertise == null || advertise.isEmpty()) {
+      if (HostPort.parse(raftAddr).isWildcard()) {
+        throw new InvalidSettingException(List.of("raft_addr", "advertise_raft_addr"),
+            "raft_addr " + Quote.string(raftAddr) + " binds every interface, which peers cannot dial;"
+                + " set advertise_raft_addr to the host:port peers reach this node at");
+      }
+      return raftAddr;
+    }
+    HostPort hp;
+    try {
+      hp = HostPort.parse(advertise).requireConnectable();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException("advertise_raft_addr", e.getMessage());
+    }
+    if (hp.isWildcard()) {
+      throw new InvalidSettingException("advertise_raft_addr",
+          "must be an address peers can dial, not the wildcard host in " + Quote.string(advertise));
+    }
+    return advertise;
+  }
+
   /** The HTTP address, parsed. */
   public HostPort httpHostPort() {
     return HostPort.parse(httpAddr);
@@ -301,7 +334,8 @@ public record NodeConfig(
         "\n",
         "Configuration loaded:",
         "  node_id: " + nodeId,
-        "  raft_addr: " + raftAddr,
+        "  raft_addr: " + raftAddr
+            + (advertiseRaftAddr.equals(raftAddr) ? "" : " (advertised as " + advertiseRaftAddr + ")"),
         "  http_addr: " + httpAddr,
         "  data_path: " + dataPath,
         "  single: " + single,

@@ -64,6 +64,7 @@ final class RocksDatabase implements AutoCloseable {
   private final Map<String, ColumnFamilyHandle> openedFamilies;
   private final ColumnFamilyHandle logCf;
   private final ColumnFamilyHandle metaCf;
+  private final SyncDelay syncDelay;
   final WriteOptions syncWrite = new WriteOptions().setSync(true);
   final WriteOptions asyncWrite = new WriteOptions().setSync(false);
   final WriteOptions noWalWrite = new WriteOptions().setDisableWAL(true);
@@ -75,8 +76,9 @@ final class RocksDatabase implements AutoCloseable {
 
   private RocksDatabase(
       Path dir, DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<String> names,
-      List<ColumnFamilyHandle> handles) {
+      List<ColumnFamilyHandle> handles, SyncDelay syncDelay) {
     this.dir = dir;
+    this.syncDelay = syncDelay;
     this.dbOptions = dbOptions;
     this.cfOptions = cfOptions;
     this.db = db;
@@ -93,6 +95,11 @@ final class RocksDatabase implements AutoCloseable {
    * {@code maxOpenFiles} bounds the file descriptors RocksDB keeps open; -1 means unlimited.
    */
   static RocksDatabase open(Path dir, int maxOpenFiles) {
+    return open(dir, maxOpenFiles, SyncDelay.NONE);
+  }
+
+  /** As {@link #open(Path, int)}, with every synced write first waiting {@code syncDelay}. */
+  static RocksDatabase open(Path dir, int maxOpenFiles, SyncDelay syncDelay) {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -112,7 +119,7 @@ final class RocksDatabase implements AutoCloseable {
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       for (String n : names) descriptors.add(new ColumnFamilyDescriptor(utf8(n), cfOptions));
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-      return new RocksDatabase(dir, dbOptions, cfOptions, db, names, handles);
+      return new RocksDatabase(dir, dbOptions, cfOptions, db, names, handles, syncDelay);
     } catch (RocksDBException | RuntimeException e) {
       for (ColumnFamilyHandle h : handles) h.close();
       cfOptions.close();
@@ -226,6 +233,11 @@ final class RocksDatabase implements AutoCloseable {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /** Call right before a synced write: a test may model a slow disk here ({@link SyncDelay}). */
+  void beforeSync() {
+    syncDelay.beforeSync();
   }
 
   /** Records that a write failed: from now on every write is refused and the node must stop. */

@@ -45,7 +45,12 @@ public final class RocksDbStorage implements RaftLogStore, StateMachineStore, Sn
    * unlimited.
    */
   public static RocksDbStorage open(Path dir, int maxOpenFiles) {
-    RocksDatabase database = RocksDatabase.open(dir, maxOpenFiles);
+    return open(dir, maxOpenFiles, SyncDelay.NONE);
+  }
+
+  /** As {@link #open(Path, int)}, with every synced write first waiting {@code syncDelay} (tests). */
+  public static RocksDbStorage open(Path dir, int maxOpenFiles, SyncDelay syncDelay) {
+    RocksDatabase database = RocksDatabase.open(dir, maxOpenFiles, syncDelay);
     try {
       RocksSnapshots snapshotDir = RocksSnapshots.open(dir);
       RocksStateMachine stateMachine = RocksStateMachine.load(database);

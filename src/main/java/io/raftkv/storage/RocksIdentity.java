@@ -51,6 +51,7 @@ final class RocksIdentity implements IdentityStore {
     database.write(
         "synced write of the " + what + " failed",
         () -> {
+          database.beforeSync();
           database.db().put(database.meta(), database.syncWrite, key, ByteBuffer.allocate(Long.BYTES).putLong(value).array());
           return null;
         });

@@ -187,6 +187,7 @@ final class RocksRaftLog implements RaftLogStore {
               wb.put(database.log(), be(e.index()), encodeEntry(e));
             }
             // An empty batch still syncs: callers use it to make earlier unsynced applies durable.
+            database.beforeSync();
             database.db().write(database.syncWrite, wb);
           }
           bounds = next;
@@ -211,6 +212,7 @@ final class RocksRaftLog implements RaftLogStore {
           try (WriteBatch wb = new WriteBatch()) {
             wb.deleteRange(database.log(), be(0), be(uptoIndex + 1));
             wb.put(database.meta(), LOG_BASE_KEY, pair(uptoIndex, term));
+            database.beforeSync();
             database.db().write(database.syncWrite, wb);
           }
           bounds = b.rebased(uptoIndex, true);

@@ -69,6 +69,7 @@ final class RocksSnapshotInstall {
     if (pending == null) return;
     long index = checkedPair(pending, "pending snapshot").getLong();
     if (snapshots.latest().map(SnapshotMeta::index).orElse(0L) < index) takeSnapshot.get();
+    database.beforeSync();
     database.db().delete(database.meta(), database.syncWrite, SNAPSHOT_PENDING_KEY);
   }
 
@@ -163,6 +164,7 @@ final class RocksSnapshotInstall {
           log.addInstallTo(wb, installed, keepLogAfterIndex);
           wb.put(database.meta(), SNAPSHOT_PENDING_KEY, pair(installed.index(), installed.term()));
           // The one atomic, durable step of the install.
+          database.beforeSync();
           database.db().write(database.syncWrite, wb);
         } catch (RocksDBException e) {
           database.markFailed();

@@ -48,6 +48,7 @@ final class RocksSnapshotStore implements SnapshotStore {
           // Applies are written without sync. Syncing first keeps every snapshot at or below the
           // durable applied state, so a crash can never leave a node whose snapshot (and the log
           // base a later purge derives from it) describes state its own state machine has lost.
+          database.beforeSync();
           database.db().syncWal();
           return snapshots.create(
               database.db(),

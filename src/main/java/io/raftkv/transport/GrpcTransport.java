@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.raftkv.api.AdminOutcome;
 import io.raftkv.api.WriteOutcome;
+import io.raftkv.config.HostPort;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.RaftMessage;
@@ -78,6 +79,8 @@ public final class GrpcTransport implements Transport {
    *     this long (and resumes at the next attempt)
    * @param streamResetTimeouts requests in a row that time out, with no response in between,
    *     after which a peer stream is torn down and re-opened
+   * @param dialOverrides test-only: a peer address to dial another address instead (see {@link
+   *     io.raftkv.config.TestHooks}); membership keeps the advertised address
    */
   public record Settings(
       Duration raftDeadline,
@@ -88,8 +91,10 @@ public final class GrpcTransport implements Transport {
       Duration keepaliveInterval,
       Duration keepaliveTimeout,
       Duration snapshotChunkTimeout,
-      int streamResetTimeouts) {
+      int streamResetTimeouts,
+      Map<HostPort, HostPort> dialOverrides) {
     public Settings {
+      dialOverrides = Map.copyOf(dialOverrides);
       requirePositive("raftDeadline", raftDeadline);
       requirePositive("clientCallDeadline", clientCallDeadline);
       requirePositive("adminCallDeadline", adminCallDeadline);
@@ -121,6 +126,7 @@ public final class GrpcTransport implements Transport {
       b.keepaliveTimeout = keepaliveTimeout;
       b.snapshotChunkTimeout = snapshotChunkTimeout;
       b.streamResetTimeouts = streamResetTimeouts;
+      b.dialOverrides = dialOverrides;
       return b;
     }
 
@@ -164,6 +170,7 @@ public final class GrpcTransport implements Transport {
       private Duration keepaliveTimeout = Duration.ofSeconds(2);
       private Duration snapshotChunkTimeout = Duration.ofSeconds(10);
       private int streamResetTimeouts = 3;
+      private Map<HostPort, HostPort> dialOverrides = Map.of();
 
       private Builder() {}
 
@@ -204,9 +211,14 @@ public final class GrpcTransport implements Transport {
         return this;
       }
 
+      public Builder dialOverrides(Map<HostPort, HostPort> overrides) {
+        dialOverrides = overrides;
+        return this;
+      }
+
       public Settings build() {
         return new Settings(raftDeadline, clientCallDeadline, adminCallDeadline, reconnectMin, reconnectMax,
-            keepaliveInterval, keepaliveTimeout, snapshotChunkTimeout, streamResetTimeouts);
+            keepaliveInterval, keepaliveTimeout, snapshotChunkTimeout, streamResetTimeouts, dialOverrides);
       }
     }
   }

@@ -33,11 +33,16 @@ final class PeerClients {
   PeerClients(ActorSystem<?> system, GrpcTransport.Settings settings) {
     this.system = system;
     this.settings = settings;
+    if (!settings.dialOverrides().isEmpty()) {
+      log.warn("test-only dial overrides active: {}", settings.dialOverrides());
+    }
   }
 
   RaftServiceClient create(String addr) {
     // A member's address must be one a channel can dial: port 0 binds but never connects.
-    HostPort hp = HostPort.parse(addr).requireConnectable();
+    HostPort advertised = HostPort.parse(addr).requireConnectable();
+    // A test may route this peer through a proxy; everything else keeps the advertised address.
+    HostPort hp = settings.dialOverrides().getOrDefault(advertised, advertised);
     GrpcClientSettings clientSettings =
         GrpcClientSettings.connectToServiceAt(hp.host(), hp.port(), system)
             // Peers talk plaintext HTTP/2; the client default is TLS.

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.raftkv.RaftKvServer;
 import io.raftkv.config.ConfigLoader;
 import io.raftkv.config.NodeConfig;
+import io.raftkv.config.TestHooks;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -40,6 +41,9 @@ final class TestCluster implements AutoCloseable {
   private final int[] raftPorts;
   private final int[] httpPorts;
   private final Map<Integer, RaftKvServer> running = new ConcurrentHashMap<>();
+  /** Raft addresses nodes advertise instead of the one they bind, by node id. */
+  private final Map<Integer, String> advertised = new ConcurrentHashMap<>();
+  private final Map<Integer, TestHooks> hooks = new ConcurrentHashMap<>();
   private final List<CompletableFuture<RaftKvServer>> starting = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ExecutorService starter = Executors.newCachedThreadPool();
   private final HttpClient http = HttpClient.newBuilder()
@@ -69,10 +73,11 @@ final class TestCluster implements AutoCloseable {
     m.put("single", size == 1);
     List<String> join = new ArrayList<>();
     if (id == 1) {
-      for (int i = 2; i <= initial; i++) join.add("127.0.0.1:" + raftPorts[i - 1]);
+      for (int i = 2; i <= initial; i++) join.add(raftAddr(i));
     } else {
-      join.add("127.0.0.1:" + raftPorts[0]);
+      join.add(raftAddr(1));
     }
+    if (advertised.containsKey(id)) m.put("advertise_raft_addr", advertised.get(id));
     m.put("join", join);
     m.put("data_path", dir.resolve("node" + id).toString());
     m.put("join_retry_interval_ms", 100);
@@ -84,7 +89,7 @@ final class TestCluster implements AutoCloseable {
   CompletableFuture<RaftKvServer> startAsync(int id) {
     CompletableFuture<RaftKvServer> f = CompletableFuture.supplyAsync(() -> {
       try {
-        RaftKvServer s = RaftKvServer.start(config(id), line -> {});
+        RaftKvServer s = RaftKvServer.start(config(id), hooks.getOrDefault(id, TestHooks.NONE), line -> {});
         running.put(id, s);
         return s;
       } catch (Exception e) {
@@ -118,8 +123,24 @@ final class TestCluster implements AutoCloseable {
     return running.get(id);
   }
 
+  /** The Raft address peers dial: the advertised one when set, else the bound one. */
   String raftAddr(int id) {
-    return "127.0.0.1:" + raftPorts[id - 1];
+    return advertised.getOrDefault(id, "127.0.0.1:" + raftPorts[id - 1]);
+  }
+
+  /** The port node {@code id}'s gRPC server binds. */
+  int raftPort(int id) {
+    return raftPorts[id - 1];
+  }
+
+  /** Node {@code id}, when it next starts, tells peers to dial {@code addr} (advertise_raft_addr). */
+  void advertise(int id, String addr) {
+    advertised.put(id, addr);
+  }
+
+  /** Node {@code id} starts with these test-only hooks from now on. */
+  void hooks(int id, TestHooks h) {
+    hooks.put(id, h);
   }
 
   String base(int id) {

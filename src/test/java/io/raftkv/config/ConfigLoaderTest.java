@@ -306,6 +306,52 @@ class ConfigLoaderTest {
         fails(p, props).getMessage());
   }
 
+  // ---- advertise_raft_addr ----
+
+  @Test
+  void advertisedRaftAddressDefaultsToTheBoundOne() throws IOException {
+    NodeConfig c = load(write("n.toml", MINIMAL));
+    assertEquals("127.0.0.1:7007", c.advertiseRaftAddr());
+    NodeConfig ephemeral = ConfigLoader.fromMap(Map.of("node_id", 3, "raft_addr", "127.0.0.1:0",
+        "http_addr", "127.0.0.1:0", "data_path", dir.toString()), "test");
+    assertEquals("127.0.0.1:0", ephemeral.advertiseRaftAddr());
+  }
+
+  @Test
+  void advertisedRaftAddressIsSeparateFromTheBoundOne() throws IOException {
+    NodeConfig c = load(write("n.toml", MINIMAL.replace("127.0.0.1:7007", "0.0.0.0:7007")
+        + "advertise_raft_addr = \"10.0.0.7:7007\"\n"));
+    assertEquals("0.0.0.0:7007", c.raftAddr());
+    assertEquals("10.0.0.7:7007", c.advertiseRaftAddr());
+    assertTrue(c.describe().contains("raft_addr: 0.0.0.0:7007 (advertised as 10.0.0.7:7007)"), c.describe());
+    Properties props = new Properties();
+    props.setProperty("raftkv.advertise_raft_addr", "node7.example:17007");
+    assertEquals("node7.example:17007", ConfigLoader.load(write("m.toml", MINIMAL), props).advertiseRaftAddr());
+  }
+
+  @Test
+  void advertisedRaftAddressMustBeDialable() throws IOException {
+    Path port0 = write("a.toml", MINIMAL + "advertise_raft_addr = \"127.0.0.1:0\"\n");
+    assertEquals(port0 + ": key 'advertise_raft_addr': expected host:port with a port in 1..65535, got \"127.0.0.1:0\"",
+        fails(port0).getMessage());
+    Path wildcard = write("b.toml", MINIMAL + "advertise_raft_addr = \"0.0.0.0:7007\"\n");
+    assertTrue(fails(wildcard).getMessage().startsWith(wildcard + ": key 'advertise_raft_addr': must be an address peers can dial"));
+    Path v6 = write("c.toml", MINIMAL + "advertise_raft_addr = \"[::]:7007\"\n");
+    assertTrue(fails(v6).getMessage().startsWith(v6 + ": key 'advertise_raft_addr': must be an address peers can dial"));
+    Path garbage = write("d.toml", MINIMAL + "advertise_raft_addr = \"nowhere\"\n");
+    assertEquals(garbage + ": key 'advertise_raft_addr': expected host:port, got \"nowhere\"", fails(garbage).getMessage());
+  }
+
+  @Test
+  void wildcardBindNeedsAnAdvertisedAddress() throws IOException {
+    Path p = write("n.toml", MINIMAL.replace("127.0.0.1:7007", "0.0.0.0:7007"));
+    String message = fails(p).getMessage();
+    assertTrue(message.startsWith(p + ": key 'raft_addr': raft_addr \"0.0.0.0:7007\" binds every interface"), message);
+    assertTrue(message.contains("set advertise_raft_addr"), message);
+    Path v6 = write("m.toml", MINIMAL.replace("127.0.0.1:7007", "[::]:7007"));
+    assertTrue(fails(v6).getMessage().contains("set advertise_raft_addr"));
+  }
+
   // ---- errors ----
 
   @Test
