@@ -44,7 +44,8 @@ final class ChaosRun {
   static final long ELECTION_TIMEOUT_MAX_MS = 800;
 
   private final Options options;
-  private final RunClock clock = new RunClock();
+  /** Starts once the cluster is up, so run time 0 is the first request. */
+  private RunClock clock;
   private final HistoryRecorder<KvModel.Op, KvModel.Result> history = new HistoryRecorder<>();
 
   ChaosRun(Options options) {
@@ -55,6 +56,7 @@ final class ChaosRun {
     Files.createDirectories(options.dir());
     try (ChaosCluster cluster = new ChaosCluster(options.dir(), options.voters(), options.seed())) {
       cluster.start(Duration.ofSeconds(60));
+      clock = new RunClock();
       KeySpace keys = new KeySpace(5, 4, options.epoch().toNanos() / 1_000);
       Workload workload = new Workload(cluster, keys, clock, history, options.seed());
       Nemesis nemesis = new Nemesis(cluster, clock, options.seed());
@@ -187,6 +189,7 @@ final class ChaosRun {
     NodeHttp.JSON.writer().with(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), report);
 
     if (check.verdict() == CheckResult.Verdict.NOT_LINEARIZABLE) writeFailingPart(check, ops);
+    writeRecords(records);
     String summary = summary(report, faults, failures, file);
     if (failures.isEmpty()) deleteData(cluster);
     return new Verdict(failures.isEmpty(), failures, summary, file);
@@ -207,6 +210,19 @@ final class ChaosRun {
     m.put("limit", limit);
     m.put("met", measured <= limit);
     return m;
+  }
+
+  /** Every client request as one CSV line, for plotting or reading next to the node logs. */
+  private void writeRecords(List<OpRecord> records) throws IOException {
+    StringBuilder sb = new StringBuilder("client,kind,node,call_ms,return_ms,outcome,status,writes\n");
+    for (OpRecord r : records) {
+      sb.append(r.client()).append(',').append(r.kind()).append(',').append(r.node()).append(',')
+          .append(r.call() / 1000.0).append(',').append(r.ret() / 1000.0).append(',').append(r.outcome()).append(',')
+          .append(r.status()).append(',')
+          .append(r.writes().stream().map(w -> w.key() + "=" + w.value()).collect(Collectors.joining(" ")))
+          .append('\n');
+    }
+    Files.writeString(options.dir().resolve("ops.csv"), sb);
   }
 
   /** The failing part's operations in call order, for reading next to the node logs. */

@@ -12,11 +12,11 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Clients that each send one request at a time, as fast as answers come: linearizable gets, sets,
@@ -36,7 +36,7 @@ final class Workload {
   private final KeySpace keys;
   private final RunClock clock;
   private final HistoryRecorder<KvModel.Op, KvModel.Result> history;
-  private final List<OpRecord> records = new CopyOnWriteArrayList<>();
+  private final List<OpRecord> records = Collections.synchronizedList(new ArrayList<>());
   private final NodeHttp http = new NodeHttp(Duration.ofSeconds(1));
   private final List<Thread> threads = new ArrayList<>();
   private final long seed;
@@ -73,7 +73,9 @@ final class Workload {
   }
 
   List<OpRecord> records() {
-    return List.copyOf(records);
+    synchronized (records) {
+      return List.copyOf(records);
+    }
   }
 
   private final class Client {

@@ -22,6 +22,7 @@ final class ClientWrites {
   private final PeerPort peers;
   private final LongSupplier clock;
   private final PendingWrites pending = new PendingWrites();
+  private final ForwardedWrites forwarded = new ForwardedWrites();
   private final ProposalAdmission admission;
 
   ClientWrites(NodeSettings settings, RaftCore core, PeerPort peers, LongSupplier clock) {
@@ -63,7 +64,7 @@ final class ClientWrites {
       Member m = core.membership().member(leader);
       replyTo.tell(new WriteOutcome.NotLeader(leader, m == null ? "" : m.httpAddr()));
     } else {
-      peers.forward(leader, command, replyTo);
+      peers.forward(leader, command, this.forwarded.track(leader, replyTo));
     }
   }
 
@@ -79,6 +80,22 @@ final class ClientWrites {
   /** Everything up to {@code appliedIndex} is applied: it no longer counts against the bound. */
   void appliedTo(long appliedIndex) {
     admission.applied(appliedIndex);
+  }
+
+  /**
+   * The node no longer knows a leader (§5.2: its election timer ran out, or as leader it lost
+   * its majority, §6.2's CheckQuorum). Every write waiting on a leader is answered now, as
+   * outcome-unknown, rather than at its deadline: the client can retry elsewhere at once, and a
+   * node cut off from the majority answers within about an election timeout, never later.
+   * While the leader is known, even through a leadership transfer, writes keep waiting, since
+   * their answer is on its way.
+   */
+  void leaderLost(boolean wasLeader) {
+    if (wasLeader) {
+      pending.failAll("this node stopped leading before the write committed (it lost contact with a"
+          + " majority); its outcome is unknown: read the key to see whether it was applied");
+    }
+    forwarded.leaderLost();
   }
 
   /** A new role starts with nothing of its own pending against the bound. */

@@ -175,6 +175,21 @@ final class LinearizableReads {
     if (core.role() != Role.LEADER) remoteReadIndex.clear();
   }
 
+  /**
+   * The follower no longer knows a leader: the reads waiting for a read index are refused now
+   * (no leader, 503) rather than at their deadline; a read has no effect, so the client may retry
+   * at once. A ReadIndex call still out stays marked as in flight, with no reads left on it, so
+   * that its late answer, computed before any newer read arrived, cannot serve one (§6.4).
+   */
+  void leaderLost() {
+    if (followerReadsInFlight != null) {
+      followerReadsInFlight.forEach(PendingReads.Waiter::timeout);
+      followerReadsInFlight = new ArrayList<>();
+    }
+    followerReadsQueued.forEach(PendingReads.Waiter::timeout);
+    followerReadsQueued.clear();
+  }
+
   /** The node is stopping: every read still waiting learns it will not be served here. */
   void failAll() {
     pendingReads.failAll();

@@ -67,6 +67,8 @@ public final class RaftDriver {
   private int proposalsSinceFlush;
   private long lastSweepNanos;
   private Role lastRole;
+  private long lastLeaderId;
+  private long lastTerm;
   private Membership peersMembership;
   /** The snapshot the persist in flight made live, as storage describes it. */
   private SnapshotMeta installedByPersist;
@@ -102,6 +104,7 @@ public final class RaftDriver {
     this.admin = new AdminRequests(settings, core, ports);
     this.handOff = new LeadershipHandOff(core, clock, log);
     this.lastRole = core.role();
+    this.lastTerm = core.term();
     this.lastSweepNanos = clock.getAsLong();
   }
 
@@ -497,6 +500,17 @@ public final class RaftDriver {
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();
+    long leader = core.leaderId();
+    // Losing the leader within the same term is this node giving up on it: its election timer
+    // ran out (a follower turned pre-candidate) or, as leader, it lost its majority. Then nothing
+    // it waits on is coming soon. In a new term someone else is campaigning (as in a leadership
+    // transfer), and the answers are likely on their way.
+    if (leader == 0 && lastLeaderId != 0 && core.term() == lastTerm) {
+      writes.leaderLost(lastLeaderId == settings.nodeId());
+      reads.leaderLost();
+    }
+    lastLeaderId = leader;
+    lastTerm = core.term();
     Role role = core.role();
     if (RoleBehavior.of(role) == RoleBehavior.of(lastRole)) return;
     log.info("node {} is now {} in term {}", settings.nodeId(), role.displayName(), core.term());

@@ -6,36 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftkv.api.NodeStatus;
 import io.raftkv.api.WriteOutcome;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvCommandCodec;
 import io.raftkv.kv.KvResult;
-import io.raftkv.raft.core.HardState;
 import io.raftkv.raft.core.LogEntry;
-import io.raftkv.raft.core.LogLimits;
 import io.raftkv.raft.core.Member;
 import io.raftkv.raft.core.Membership;
 import io.raftkv.raft.core.MembershipCodec;
 import io.raftkv.raft.core.RaftConfig;
-import io.raftkv.raft.core.RaftCore;
 import io.raftkv.raft.core.RaftMessage;
 import io.raftkv.raft.core.Role;
-import io.raftkv.raft.core.StoredLog;
-import io.raftkv.storage.PersistBatch;
-import io.raftkv.storage.SnapshotMeta;
-import io.raftkv.storage.SnapshotSink;
-import io.raftkv.storage.SnapshotSource;
 import io.raftkv.storage.StorageException;
 import io.raftkv.transport.ReadIndexReply;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
-import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Test;
-import org.slf4j.helpers.NOPLogger;
 
 /**
  * The driver's ordering rules, each checked on a driver over recording ports: nothing that a
@@ -48,107 +35,11 @@ class DriverOrderingTest {
       new Member(1, "p:1", "h:1"), new Member(2, "p:2", "h:2"), new Member(3, "p:3", "h:3")));
   private static final Membership ONE = Membership.ofVoters(List.of(new Member(1, "p:1", "h:1")));
 
-  /** Storage, peers and timers that only record what the driver asked for. */
-  private static final class Recorder implements StoragePort, PeerPort, TimerPort {
-    record Persist(long seq, PersistBatch batch) {}
-
-    final List<Persist> persists = new ArrayList<>();
-    final List<List<LogEntry>> applies = new ArrayList<>();
-    final List<RaftMessage.Request> sent = new ArrayList<>();
-    final List<Runnable> soon = new ArrayList<>();
-
-    @Override
-    public void persist(long seq, PersistBatch batch, SnapshotSink install, boolean keepLogAfterIndex) {
-      persists.add(new Persist(seq, batch));
-    }
-
-    @Override
-    public void apply(List<LogEntry> entries, LongPredicate resultWanted) {
-      applies.add(entries);
-    }
-
-    @Override
-    public void createSnapshot(long keepLogEntries, boolean compactFirst) {}
-
-    @Override
-    public void purgeLog(long uptoIndex) {}
-
-    @Override
-    public void openSnapshot(long peer) {}
-
-    @Override
-    public void beginInstall(SnapshotMeta meta, long leaderTerm, Reply<SnapshotSink> replyTo) {}
-
-    @Override
-    public void send(RaftMessage.Request request) {
-      sent.add(request);
-    }
-
-    @Override
-    public void sendSnapshot(long peer, RaftMessage.InstallSnapshot header, SnapshotSource source) {}
-
-    @Override
-    public void forward(long leader, byte[] command, Reply<WriteOutcome> replyTo) {}
-
-    @Override
-    public void readIndex(long leader) {}
-
-    @Override
-    public void forwardJoin(String leaderRaftAddr, Member member, Reply<io.raftkv.api.AdminOutcome> replyTo) {}
-
-    @Override
-    public void forwardLeave(String leaderRaftAddr, long nodeId, boolean force, Reply<io.raftkv.api.AdminOutcome> replyTo) {}
-
-    @Override
-    public void vetJoin(JoinRequest join) {}
-
-    @Override
-    public void peerSeen(long peer) {}
-
-    @Override
-    public void updatePeers(Map<Long, String> raftAddrById) {}
-
-    @Override
-    public void startSingle(String key, Duration delay, Runnable action) {}
-
-    @Override
-    public void runSoon(Runnable action) {
-      soon.add(action);
-    }
-
-    /** Runs what the driver asked to run soon, as the node's mailbox would. */
-    void runQueued() {
-      List<Runnable> now = new ArrayList<>(soon);
-      soon.clear();
-      now.forEach(Runnable::run);
-    }
-
-    Persist lastPersist() {
-      return persists.get(persists.size() - 1);
-    }
-  }
-
-  private final Recorder ports = new Recorder();
+  private final RecordingPorts ports = new RecordingPorts();
   private final long[] clock = {0};
 
   private RaftDriver driver(long id) {
-    RaftCore core = new RaftCore(id, RAFT, new Random(id), HardState.INITIAL, StoredLog.empty(0, 0),
-        (from, to, maxCount, maxBytes) -> List.of(), 0, Membership.EMPTY, LogLimits.UNBOUNDED);
-    NodeSettings settings = NodeSettings.builder(id, "p:" + id, "h:" + id)
-        .raft(RAFT)
-        .tick(Duration.ofMillis(10))
-        .requestTimeout(Duration.ofSeconds(2))
-        .maxBatchEntries(64)
-        .snapshotIntervalEntries(0)
-        .snapshotKeepLogEntries(100)
-        .snapshotChunkBytes(64 * 1024)
-        .snapshotIntervalBytes(0)
-        .build();
-    RaftDriver d = new RaftDriver(settings, new StartingPoint(core, 0, 0, SnapshotBacklog.NONE),
-        new DriverPorts(ports, ports, ports, () -> clock[0], NOPLogger.NOP_LOGGER),
-        new StatusBoard(Membership.EMPTY, NodeStatus.builder().nodeId(id)));
-    d.start();
-    return d;
+    return ports.driver(id, RAFT, () -> clock[0]);
   }
 
   /** Completes the persist in flight, as storage would once its fsync returns. */
@@ -253,7 +144,7 @@ class DriverOrderingTest {
     List<WriteOutcome> outcomes = new ArrayList<>();
     leader.proposeWrite(KvCommandCodec.encode(new KvCommand.Set("k", "v")), outcomes::add);
     ports.runQueued();
-    Recorder.Persist inFlight = ports.lastPersist();
+    RecordingPorts.Persist inFlight = ports.lastPersist();
     int sentBefore = ports.sent.size();
 
     leader.storageFailed(new StorageException("fsync failed"));
