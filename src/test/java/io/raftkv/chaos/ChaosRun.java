@@ -199,6 +199,7 @@ final class ChaosRun {
   private static Map<String, Object> targets(RunFigures figures) {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("first_write_after_leader_loss_ms", target(figures.worstLeaderLoss() / 1000, 2_000));
+    t.put("minority_write_answer_ms", target(figures.slowestMinorityAnswer() / 1000, 1_000));
     t.put("bridge_stall_ms", target(figures.worstStallUnder("bridge") / 1000, 3 * ELECTION_TIMEOUT_MAX_MS));
     t.put("flapping_stall_ms", target(figures.worstStallUnder("flapping") / 1000, 3 * ELECTION_TIMEOUT_MAX_MS));
     return t;

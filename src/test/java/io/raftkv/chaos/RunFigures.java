@@ -14,6 +14,8 @@ import java.util.TreeMap;
 final class RunFigures {
   /** How long after a cut a write sent to the cut-off side is counted (links may still drain). */
   private static final long CUT_GRACE_MICROS = 100_000;
+  /** A fault this close to the end of the run may have had no chance to see a write after it. */
+  private static final long TAIL_MICROS = 10_000_000;
 
   private final List<OpRecord> records;
   private final List<FaultRecord> faults;
@@ -136,15 +138,28 @@ final class RunFigures {
     return out;
   }
 
-  /** The longest {@code first_write_after} over faults that took the leader away. */
+  /**
+   * The longest {@code first_write_after} over faults that took the leader away; a fault with no
+   * write after it counts as forever, unless the run ended within {@link #TAIL_MICROS} of it.
+   */
   long worstLeaderLoss() {
     long worst = 0;
     for (FaultRecord f : faults) {
       if (!f.losesLeader) continue;
       long t = firstWriteAfter(f);
-      worst = Math.max(worst, t < 0 ? Long.MAX_VALUE : t);
+      if (t < 0 && f.start > endMicros - TAIL_MICROS) continue;
+      worst = Math.max(worst, t < 0 ? Long.MAX_VALUE / 1000 : t);
     }
     return worst;
+  }
+
+  /** The slowest answer a cut-off node gave a write, over all faults that cut nodes off. */
+  long slowestMinorityAnswer() {
+    long worst = 0;
+    for (FaultRecord f : faults) {
+      if (!f.minority.isEmpty()) worst = Math.max(worst, (Long) minorityWrites(f).get("max_answer_ms"));
+    }
+    return worst * 1000;
   }
 
   /** The longest write gap during a bridge or flapping fault. */
