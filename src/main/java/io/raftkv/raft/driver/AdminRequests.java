@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * Join and leave requests as the node sees them, kept apart from {@link RaftDriver} so that the
+ * Join, leave and leadership transfer requests as the node sees them, kept apart from {@link RaftDriver} so that the
  * role dispatch only says who handles a request. The leader queues them in {@link
  * MembershipChanges}; a follower forwards them to the leader once (never again, so a request
  * cannot bounce between nodes); and a leader asked to remove itself first hands its leadership
@@ -161,6 +161,11 @@ final class AdminRequests {
     }
     String leaderAddr = leaderRaftAddr(l.forwarded(), l.replyTo());
     if (leaderAddr != null) peers.forwardLeave(leaderAddr, l.nodeId(), l.force(), l.replyTo());
+  }
+
+  void transferViaLeader(long nodeId, boolean forwarded, Reply<AdminOutcome> replyTo) {
+    String leaderAddr = leaderRaftAddr(forwarded, replyTo);
+    if (leaderAddr != null) peers.forwardTransferLeader(leaderAddr, nodeId, replyTo);
   }
 
   /** The leader's raft address to forward to, or null after answering that there is none. */

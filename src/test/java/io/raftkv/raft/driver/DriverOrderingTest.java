@@ -100,6 +100,9 @@ class DriverOrderingTest {
     public void forwardLeave(String leaderRaftAddr, long nodeId, boolean force, Reply<io.raftkv.api.AdminOutcome> replyTo) {}
 
     @Override
+    public void forwardTransferLeader(String leaderRaftAddr, long nodeId, Reply<io.raftkv.api.AdminOutcome> replyTo) {}
+
+    @Override
     public void vetJoin(JoinRequest join) {}
 
     @Override
