@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,8 +47,10 @@ class TransferLeaderClusterTest {
   }
 
   @Test
-  void transferToTheLeaderItselfOrToANonMember() throws Exception {
-    try (TestCluster c = new TestCluster(dir, 3, ClusterTest.FAST)) {
+  void transferToTheLeaderItselfToANonMemberOrToADownNode() throws Exception {
+    Map<String, Object> settings = new HashMap<>(ClusterTest.FAST);
+    settings.put("request_timeout_ms", 1500);
+    try (TestCluster c = new TestCluster(dir, 3, settings)) {
       c.startAll();
       int leader = c.awaitLeader();
       int follower = leader % 3 + 1;
@@ -58,6 +62,13 @@ class TransferLeaderClusterTest {
       assertEquals(400, unknown.status(), unknown.body());
       assertTrue(unknown.json().get("error").asText().contains("node 9 is not a voter"), unknown.body());
       assertEquals(leader, c.awaitLeader());
+      // A voter that is down cannot take over: the transfer runs out of time, the leader stays.
+      int down = 6 - leader - follower; // the third node
+      c.stop(down);
+      TestCluster.Response late = c.post(leader, "/transfer_leader", "{\"node_id\":" + down + "}");
+      assertEquals(504, late.status(), late.body());
+      assertEquals(leader, c.awaitLeader());
+      c.setEventually(leader, "still-writable", "1");
     }
   }
 }
