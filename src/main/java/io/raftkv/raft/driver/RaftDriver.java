@@ -61,7 +61,6 @@ public final class RaftDriver {
   private final SnapshotCoordinator snapshots;
   private final AdminRequests admin;
   private final LeadershipHandOff handOff;
-  private final LeaderTransfers transfers;
   private long appliedIndex;
   private long appliedTerm;
   private boolean flushScheduled;
@@ -102,7 +101,6 @@ public final class RaftDriver {
     this.snapshots = new SnapshotCoordinator(settings, core, ports, timers, statusBoard, start.sinceSnapshot());
     this.admin = new AdminRequests(settings, core, ports);
     this.handOff = new LeadershipHandOff(core, clock, log);
-    this.transfers = new LeaderTransfers(settings.nodeId(), core, clock, log, settings.requestTimeout());
     this.lastRole = core.role();
     this.lastSweepNanos = clock.getAsLong();
   }
@@ -317,8 +315,7 @@ public final class RaftDriver {
   /** An operator's transfer to voter {@code nodeId} (0: any): the leader moves it, a follower asks the leader. */
   public void transferLeader(long nodeId, boolean forwarded, Reply<AdminOutcome> replyTo) {
     if (halted != null || RoleBehavior.of(core.role()) == RoleBehavior.CANDIDATE) refuseAdmin(replyTo);
-    else if (core.isLeader()) transfers.start(nodeId, replyTo);
-    else admin.transferViaLeader(nodeId, forwarded, replyTo);
+    else admin.transferLeader(nodeId, forwarded, replyTo);
     afterInput(null);
   }
 
@@ -493,7 +490,6 @@ public final class RaftDriver {
     reads.failAll();
     admin.failAll();
     handOff.failAll();
-    transfers.failAll();
     snapshots.failAll(reason);
   }
 
@@ -505,7 +501,6 @@ public final class RaftDriver {
     proposalsSinceFlush = 0;
     admin.drive();
     handOff.drive();
-    transfers.drive();
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();
