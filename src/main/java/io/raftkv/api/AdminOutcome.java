@@ -1,9 +1,12 @@
 package io.raftkv.api;
 
-/** How a membership request (join, leave) ended. */
+/** How an administrative request (join, leave, leadership transfer, log purge) ended. */
 public sealed interface AdminOutcome {
   /** Done, and committed: HTTP 200 with {@code message}. */
   record Done(String message) implements AdminOutcome {}
+
+  /** Leadership is now with {@code leaderId}, as asked: HTTP 200 with {@code leader_id}. */
+  record Transferred(long leaderId) implements AdminOutcome {}
 
   /** Refused as given (unknown node, bad endpoint): HTTP 400. */
   record Invalid(String reason) implements AdminOutcome {}

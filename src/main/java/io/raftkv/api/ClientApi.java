@@ -38,6 +38,12 @@ public interface ClientApi {
    */
   CompletionStage<AdminOutcome> leave(long nodeId, boolean force);
 
+  /**
+   * Moves leadership to voter {@code nodeId}, or to the most caught-up voter when it is 0 (thesis
+   * §3.10), answering {@link AdminOutcome.Transferred} once that node leads.
+   */
+  CompletionStage<AdminOutcome> transferLeader(long nodeId);
+
   /** Snapshots this node's applied state now (and compacts its log behind it as configured). */
   CompletionStage<SnapshotInfo> triggerSnapshot();
 

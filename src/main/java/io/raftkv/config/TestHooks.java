@@ -85,6 +85,6 @@ public record TestHooks(Map<HostPort, HostPort> dialOverrides, Optional<Path> sy
   }
 
   private static ConfigException problem(String property, String message) {
-    return new ConfigException("system property " + property, property, message);
+    return new ConfigException("system properties", property, message);
   }
 }

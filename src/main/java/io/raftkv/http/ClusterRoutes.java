@@ -21,7 +21,8 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Cluster administration: membership (GET /members, POST /join, POST /leave) and snapshots
+ * Cluster administration: membership (GET /members, POST /join, POST /leave), leadership (POST
+ * /transfer_leader) and snapshots
  * (POST /trigger_snapshot, GET /snapshot_status, POST /purge_log). Joins and snapshots can take
  * as long as the data is big, so these routes allow more time than a read or a write.
  */
@@ -29,6 +30,7 @@ final class ClusterRoutes {
   static final String JOIN_EXAMPLE = "{\"node_id\": 4, \"endpoint\": \"127.0.0.1:7004\"}";
   static final String LEAVE_EXAMPLE = "{\"node_id\": 4}";
   static final String FORCED_LEAVE_EXAMPLE = "{\"node_id\": 3, \"force\": true}";
+  static final String TRANSFER_EXAMPLE = "{\"node_id\": 2} (or {} for the most caught-up voter)";
   static final String PURGE_EXAMPLE = "{\"upto_index\": 1000}";
   /**
    * How much longer than the node's own bound ({@link ClientApi#adminTimeout()}) the route waits,
@@ -83,6 +85,18 @@ final class ClusterRoutes {
       return responses.error(e);
     }
     return admin(() -> api.leave(id, force));
+  }
+
+  /** Moves leadership to {@code node_id}, or, without one, to the most caught-up voter. */
+  Route transferLeader(ObjectNode body) {
+    long id;
+    try {
+      Fields.only(body, Set.of("node_id"), TRANSFER_EXAMPLE);
+      id = body.has("node_id") ? nodeId(body, TRANSFER_EXAMPLE) : 0;
+    } catch (ClientError e) {
+      return responses.error(e);
+    }
+    return admin(() -> api.transferLeader(id));
   }
 
   /** Optional; true confirms a removal that leaves fewer than three voters. */
@@ -153,6 +167,13 @@ final class ClusterRoutes {
             ObjectNode out = responses.object();
             out.put("success", true);
             out.put("message", d.message());
+            return responses.ok(out);
+          }
+          if (outcome instanceof AdminOutcome.Transferred t) {
+            ObjectNode out = responses.object();
+            out.put("success", true);
+            out.put("leader_id", t.leaderId());
+            out.put("message", "Leadership transferred to node " + t.leaderId());
             return responses.ok(out);
           }
           if (outcome instanceof AdminOutcome.Invalid i) return responses.error(StatusCodes.BAD_REQUEST, i.reason());

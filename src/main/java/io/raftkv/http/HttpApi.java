@@ -36,7 +36,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class HttpApi {
   private static final String ENDPOINTS =
       "GET /get?key=<key>, POST /set, POST /delete, POST /batch_write, POST /txn, POST /getset,"
-          + " GET /prefix?prefix=<prefix>[&limit=<n>][&start_after=<key>], GET /health, GET /livez, GET /readyz, GET /metrics, GET /members, POST /join, POST /leave,"
+          + " GET /prefix?prefix=<prefix>[&limit=<n>][&start_after=<key>], GET /health, GET /livez, GET /readyz, GET /metrics, GET /members, POST /join, POST /leave, POST /transfer_leader,"
           + " POST /trigger_snapshot, GET /snapshot_status and POST /purge_log";
 
   private final Responses responses;
@@ -89,6 +89,8 @@ public final class HttpApi {
                 () -> body.object(ClusterRoutes.JOIN_EXAMPLE, cluster::join)))),
             path("leave", () -> post(() -> none("POST /leave",
                 () -> body.object(ClusterRoutes.LEAVE_EXAMPLE, cluster::leave)))),
+            path("transfer_leader", () -> post(() -> none("POST /transfer_leader",
+                () -> body.optionalObject(ClusterRoutes.TRANSFER_EXAMPLE, cluster::transferLeader)))),
             path("trigger_snapshot", () -> post(() -> none("POST /trigger_snapshot", cluster::triggerSnapshot))),
             path("snapshot_status", () -> get(() -> none("GET /snapshot_status", cluster::snapshotStatus))),
             path("purge_log", () -> post(() -> none("POST /purge_log",

@@ -87,6 +87,14 @@ final class JsonBody {
         });
   }
 
+  /**
+   * As {@link #object}, but a request with no body at all counts as {@code {}}: for endpoints
+   * whose every field is optional, so {@code curl -X POST} works without {@code -d '{}'}.
+   */
+  Route optionalObject(String example, Function<ObjectNode, Route> inner) {
+    return extractRequestEntity(entity -> entity.isKnownEmpty() ? inner.apply(responses.object()) : object(example, inner));
+  }
+
   private Route parse(HttpEntity.Strict strict, String example, Function<ObjectNode, Route> inner) {
     byte[] bytes = strict.getData().toArray();
     JsonNode node;

@@ -19,6 +19,8 @@ final class CallDeadlines implements ClientInterceptor {
   private static final String READ_INDEX = MethodDescriptor.generateFullMethodName(RaftService.name, "ReadIndex");
   private static final String JOIN = MethodDescriptor.generateFullMethodName(RaftService.name, "Join");
   private static final String LEAVE = MethodDescriptor.generateFullMethodName(RaftService.name, "Leave");
+  private static final String TRANSFER_LEADER =
+      MethodDescriptor.generateFullMethodName(RaftService.name, "TransferLeader");
   private static final String APPEND_STREAM = MethodDescriptor.generateFullMethodName(RaftService.name, "AppendStream");
   private static final String INSTALL_SNAPSHOT =
       MethodDescriptor.generateFullMethodName(RaftService.name, "InstallSnapshot");
@@ -40,7 +42,9 @@ final class CallDeadlines implements ClientInterceptor {
     // A snapshot transfer takes as long as the snapshot is big; SnapshotSender bounds the wait
     // for each chunk instead.
     if (APPEND_STREAM.equals(name) || INSTALL_SNAPSHOT.equals(name)) return next.newCall(method, options);
-    long nanos = FORWARD.equals(name) || READ_INDEX.equals(name) ? clientCallNanos : raftNanos;
+    // The leader answers a leadership transfer within its request timeout, as it does a write.
+    long nanos = FORWARD.equals(name) || READ_INDEX.equals(name) || TRANSFER_LEADER.equals(name)
+        ? clientCallNanos : raftNanos;
     if (JOIN.equals(name) || LEAVE.equals(name)) nanos = adminNanos;
     Deadline deadline = Deadline.after(nanos, TimeUnit.NANOSECONDS);
     Deadline existing = options.getDeadline();

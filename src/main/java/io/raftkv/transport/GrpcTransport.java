@@ -19,6 +19,7 @@ import io.raftkv.transport.grpc.RaftServiceClient;
 import io.raftkv.transport.grpc.ReadIndexResponse;
 import io.raftkv.transport.grpc.RequestVoteRequest;
 import io.raftkv.transport.grpc.TimeoutNowRequest;
+import io.raftkv.transport.grpc.TransferLeaderRequest;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
@@ -414,6 +415,14 @@ public final class GrpcTransport implements Transport {
   public CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean force, boolean forwarded) {
     return call(raftAddr,
         c -> c.leave(LeaveRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded).setForce(force)
+            .setHeader(stampFor(raftAddr)).build()),
+        ProtoCodec::fromProto);
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> transferLeader(String raftAddr, long nodeId, boolean forwarded) {
+    return call(raftAddr,
+        c -> c.transferLeader(TransferLeaderRequest.newBuilder().setNodeId(nodeId).setForwarded(forwarded)
             .setHeader(stampFor(raftAddr)).build()),
         ProtoCodec::fromProto);
   }

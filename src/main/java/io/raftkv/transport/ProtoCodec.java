@@ -391,6 +391,9 @@ final class ProtoCodec {
     if (o instanceof io.raftkv.api.AdminOutcome.Conflict c) {
       return b.setStatus(AdminResponse.Status.CONFLICT).setMessage(c.reason()).build();
     }
+    if (o instanceof io.raftkv.api.AdminOutcome.Transferred t) {
+      return b.setStatus(AdminResponse.Status.TRANSFERRED).setLeaderId(t.leaderId()).build();
+    }
     throw new IllegalArgumentException("unknown admin outcome " + o);
   }
 
@@ -406,6 +409,8 @@ final class ProtoCodec {
         return new io.raftkv.api.AdminOutcome.Timeout(p.getMessage());
       case CONFLICT:
         return new io.raftkv.api.AdminOutcome.Conflict(p.getMessage());
+      case TRANSFERRED:
+        return new io.raftkv.api.AdminOutcome.Transferred(p.getLeaderId());
       default:
         throw new IllegalArgumentException("unknown admin status " + p.getStatus());
     }

@@ -47,4 +47,10 @@ public interface RaftInbound {
    * three voters; {@code forwarded} as for {@link #onJoin}.
    */
   CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded);
+
+  /**
+   * Moves leadership to voter {@code nodeId} (0: the most caught-up one); {@code forwarded} as
+   * for {@link #onJoin}.
+   */
+  CompletionStage<AdminOutcome> onTransferLeader(long nodeId, boolean forwarded);
 }

@@ -15,6 +15,7 @@ import io.raftkv.transport.grpc.InstallSnapshotChunk;
 import io.raftkv.transport.grpc.InstallSnapshotResponse;
 import io.raftkv.transport.grpc.JoinRequest;
 import io.raftkv.transport.grpc.LeaveRequest;
+import io.raftkv.transport.grpc.TransferLeaderRequest;
 import io.raftkv.transport.grpc.RaftService;
 import io.raftkv.transport.grpc.ReadIndexRequest;
 import io.raftkv.transport.grpc.ReadIndexResponse;
@@ -239,6 +240,19 @@ final class RaftServiceImpl implements RaftService {
           return in.getNodeId();
         },
         id -> inbound.onLeave(id, in.getForce(), in.getForwarded()),
+        outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
+  }
+
+  /** As Leave: only a member forwards an operator's /transfer_leader to its leader. */
+  @Override
+  public CompletionStage<AdminResponse> transferLeader(TransferLeaderRequest in) {
+    PeerStamp stamp = ProtoCodec.fromProto(in.getHeader());
+    return call(
+        () -> {
+          admitClientCall("TransferLeader", stamp, stamp.fromId());
+          return in.getNodeId();
+        },
+        id -> inbound.onTransferLeader(id, in.getForwarded()),
         outcome -> ProtoCodec.toProto(outcome).toBuilder().setHeader(ProtoCodec.toProto(identity.replyTo(stamp))).build());
   }
 

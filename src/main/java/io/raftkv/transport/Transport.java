@@ -44,6 +44,9 @@ public interface Transport extends AutoCloseable {
    */
   CompletionStage<AdminOutcome> leave(String raftAddr, long nodeId, boolean force, boolean forwarded);
 
+  /** Asks the node at {@code raftAddr} to move leadership to {@code nodeId} (0: any voter). */
+  CompletionStage<AdminOutcome> transferLeader(String raftAddr, long nodeId, boolean forwarded);
+
   /** Asks whoever listens at a raft address who it is; used before the peer's id is known. */
   CompletionStage<PeerInfo> hello(String raftAddr);
 

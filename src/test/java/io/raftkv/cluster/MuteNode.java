@@ -100,5 +100,10 @@ final class MuteNode implements AutoCloseable {
     public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded) {
       return new CompletableFuture<>();
     }
+
+    @Override
+    public CompletionStage<AdminOutcome> onTransferLeader(long nodeId, boolean forwarded) {
+      return new CompletableFuture<>();
+    }
   }
 }

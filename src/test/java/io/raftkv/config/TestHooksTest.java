@@ -41,7 +41,7 @@ class TestHooksTest {
       props.setProperty(TestHooks.DIAL_OVERRIDES_PROPERTY, bad);
       ConfigException e = assertThrows(ConfigException.class, () -> TestHooks.fromProperties(props), bad);
       assertTrue(e.getMessage().startsWith(
-          "system property raftkv.test.dial_overrides: key 'raftkv.test.dial_overrides': "), e.getMessage());
+          "system properties: key 'raftkv.test.dial_overrides': "), e.getMessage());
       assertEquals(TestHooks.DIAL_OVERRIDES_PROPERTY, e.key());
     }
   }

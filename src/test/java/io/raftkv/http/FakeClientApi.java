@@ -87,6 +87,8 @@ final class FakeClientApi implements ClientApi {
     lastJoin = null;
     lastLeave = 0;
     lastLeaveForce = false;
+    lastTransfer = -1;
+    transferOutcome = null;
   }
 
   void put(String key, String value) {
@@ -196,6 +198,13 @@ final class FakeClientApi implements ClientApi {
   }
 
   @Override
+  public CompletionStage<AdminOutcome> transferLeader(long nodeId) {
+    lastTransfer = nodeId;
+    AdminOutcome o = transferOutcome;
+    return CompletableFuture.completedFuture(o != null ? o : new AdminOutcome.Transferred(nodeId == 0 ? 2 : nodeId));
+  }
+
+  @Override
   public CompletionStage<SnapshotInfo> triggerSnapshot() {
     snapshot = new SnapshotInfo(status.lastAppliedIndex(), status.lastAppliedTerm(), 1234, 1_700_000_000_000L);
     return CompletableFuture.completedFuture(snapshot);
@@ -218,6 +227,9 @@ final class FakeClientApi implements ClientApi {
   volatile SnapshotInfo snapshot;
   volatile ClusterMember lastJoin;
   volatile long lastLeave;
+  /** The node id the last transfer asked for (0: any), -1 before any; what it answers, null for Transferred. */
+  volatile long lastTransfer = -1;
+  volatile AdminOutcome transferOutcome;
   volatile boolean lastLeaveForce;
 
   @Override

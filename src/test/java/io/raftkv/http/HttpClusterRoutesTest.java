@@ -132,6 +132,55 @@ class HttpClusterRoutesTest {
     assertEquals(400, post("/purge_log", "{\"upto_index\":\"7\"}").statusCode());
   }
 
+  @Test
+  void transferLeaderToANamedNode() throws Exception {
+    HttpResponse<String> r = post("/transfer_leader", "{\"node_id\":2}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("{\"success\":true,\"leader_id\":2,\"message\":\"Leadership transferred to node 2\"}", r.body());
+    assertEquals(2, fake.lastTransfer);
+  }
+
+  @Test
+  void transferLeaderWithoutATargetLetsTheLeaderPick() throws Exception {
+    assertEquals(200, post("/transfer_leader", "{}").statusCode());
+    assertEquals(0, fake.lastTransfer);
+    fake.reset();
+    HttpResponse<String> empty = post("/transfer_leader", "");
+    assertEquals(200, empty.statusCode(), empty.body());
+    assertEquals(0, fake.lastTransfer);
+    fake.reset();
+    HttpResponse<String> noBody = client.send(
+        HttpRequest.newBuilder(URI.create(base + "/transfer_leader")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    assertEquals(200, noBody.statusCode(), noBody.body());
+    assertEquals(2, JSON.readTree(noBody.body()).get("leader_id").asLong());
+    assertEquals(0, fake.lastTransfer);
+  }
+
+  @Test
+  void transferLeaderRejectsBadBodies() throws Exception {
+    for (String bad : new String[] {"{\"node_id\":0}", "{\"node_id\":-1}", "{\"node_id\":\"2\"}", "{\"node_id\":1.5}",
+        "{\"node_id\":null}", "{\"node_id\":2,\"force\":true}", "[2]", "2", "{\"node_id\":"}) {
+      HttpResponse<String> r = post("/transfer_leader", bad);
+      assertEquals(400, r.statusCode(), bad + " -> " + r.body());
+      assertTrue(JSON.readTree(r.body()).has("error"), r.body());
+    }
+    assertEquals(-1, fake.lastTransfer, "no bad body reaches the node");
+    assertEquals(405, get("/transfer_leader").statusCode());
+  }
+
+  @Test
+  void transferLeaderOutcomesMapToStatusCodes() throws Exception {
+    fake.transferOutcome = new io.raftkv.api.AdminOutcome.Invalid("node 9 is not a voter of this cluster; voters: [1, 2]");
+    HttpResponse<String> unknown = post("/transfer_leader", "{\"node_id\":9}");
+    assertEquals(400, unknown.statusCode());
+    assertEquals("{\"error\":\"node 9 is not a voter of this cluster; voters: [1, 2]\"}", unknown.body());
+    fake.transferOutcome = new io.raftkv.api.AdminOutcome.Unavailable("no leader");
+    assertEquals(503, post("/transfer_leader", "{}").statusCode());
+    fake.transferOutcome = new io.raftkv.api.AdminOutcome.Timeout("leadership did not move to node 2 in time");
+    assertEquals(504, post("/transfer_leader", "{\"node_id\":2}").statusCode());
+  }
+
   private static HttpResponse<String> get(String path) throws Exception {
     return client.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(15)).GET().build(),
         HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));

@@ -152,6 +152,14 @@ final class SimPeers implements PeerPort {
   }
 
   @Override
+  public void forwardTransferLeader(String leaderRaftAddr, long nodeId, Reply<AdminOutcome> replyTo) {
+    long leader = idOf(leaderRaftAddr);
+    Reply<AdminOutcome> once = once(replyTo, new AdminOutcome.Timeout("the leader did not answer"));
+    sim.network().call(node.id, leader, () -> sim.node(leader).input(sim.node(leader).incarnation,
+        d -> d.transferLeader(nodeId, true, o -> sim.network().call(leader, node.id, () -> once.tell(o)))));
+  }
+
+  @Override
   public void vetJoin(JoinRequest join) {
     sim.schedule(0, Simulation.EV_TIMER, node.id, join.member().id(),
         () -> node.input(life, d -> d.joinVetted(join, JoinVerdict.accept(join.member()))));

@@ -150,6 +150,14 @@ class GrpcTransportTest {
   }
 
   @Test
+  void transferLeaderReachesTheNodeAtAnAddressAndCarriesTheNewLeader() throws Exception {
+    assertEquals(new AdminOutcome.Transferred(2), await(transportA.transferLeader(serverB.address(), 2, true)));
+    assertEquals(new AdminOutcome.Transferred(2), await(transportA.transferLeader(serverB.address(), 0, true)));
+    assertEquals(new AdminOutcome.Invalid("node 9 is not a voter of this cluster"),
+        await(transportA.transferLeader(serverB.address(), 9, true)));
+  }
+
+  @Test
   void appendEntriesWithEveryKindRoundTrips() throws Exception {
     Membership m = Membership.ofVoters(
         List.of(new Member(1, serverA.address(), "h1"), new Member(2, serverB.address(), "h2")));

@@ -113,6 +113,13 @@ final class TestInbound implements RaftInbound {
   }
 
   @Override
+  public CompletionStage<AdminOutcome> onTransferLeader(long nodeId, boolean forwarded) {
+    return CompletableFuture.completedFuture(nodeId == 0 || nodeId == 2
+        ? new AdminOutcome.Transferred(2)
+        : new AdminOutcome.Invalid("node " + nodeId + " is not a voter of this cluster"));
+  }
+
+  @Override
   public PeerInfo onHello() {
     return new PeerInfo(nodeId, raftAddr, "127.0.0.1:80" + nodeId, membership, leaderId);
   }

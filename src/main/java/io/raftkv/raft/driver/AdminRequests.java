@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * Join and leave requests as the node sees them, kept apart from {@link RaftDriver} so that the
+ * Join, leave and leadership transfer requests as the node sees them, kept apart from {@link RaftDriver} so that the
  * role dispatch only says who handles a request. The leader queues them in {@link
  * MembershipChanges}; a follower forwards them to the leader once (never again, so a request
  * cannot bounce between nodes); and a leader asked to remove itself first hands its leadership
@@ -28,6 +28,7 @@ final class AdminRequests {
   private final Logger log;
   private final Duration adminTimeout;
   private final MembershipChanges membershipChanges;
+  private final LeaderTransfers transfers;
   /** Requests for this node to leave, waiting for leadership to move elsewhere. */
   private final List<SelfLeave> selfLeaves = new ArrayList<>();
 
@@ -44,6 +45,8 @@ final class AdminRequests {
     long tickMs = Math.max(1, settings.tick().toMillis());
     long silenceTicks = Math.max(settings.raft().electionTicksMax(), settings.requestTimeout().toMillis() / tickMs);
     this.membershipChanges = new MembershipChanges(settings.maxMembers(), silenceTicks, adminTimeout.toNanos());
+    // A transfer is bounded like a write: it takes an election, not a data copy.
+    this.transfers = new LeaderTransfers(settings.nodeId(), core, clock, log, settings.requestTimeout());
   }
 
   // ---------------------------------------------------------------- on the leader
@@ -101,6 +104,7 @@ final class AdminRequests {
       membershipChanges.failAll();
     }
     driveSelfLeaves();
+    transfers.drive();
   }
 
   /**
@@ -141,6 +145,7 @@ final class AdminRequests {
   /** The node is stopping: queued changes learn they will not be carried out here. */
   void failAll() {
     membershipChanges.failAll();
+    transfers.failAll();
     for (SelfLeave s : selfLeaves) {
       s.request().replyTo().tell(new AdminOutcome.Unavailable("the node is shutting down; retry at another node"));
     }
@@ -161,6 +166,16 @@ final class AdminRequests {
     }
     String leaderAddr = leaderRaftAddr(l.forwarded(), l.replyTo());
     if (leaderAddr != null) peers.forwardLeave(leaderAddr, l.nodeId(), l.force(), l.replyTo());
+  }
+
+  /** The leader moves leadership itself; a follower passes the request to the leader, once. */
+  void transferLeader(long nodeId, boolean forwarded, Reply<AdminOutcome> replyTo) {
+    if (core.isLeader()) {
+      transfers.start(nodeId, replyTo);
+      return;
+    }
+    String leaderAddr = leaderRaftAddr(forwarded, replyTo);
+    if (leaderAddr != null) peers.forwardTransferLeader(leaderAddr, nodeId, replyTo);
   }
 
   /** The leader's raft address to forward to, or null after answering that there is none. */

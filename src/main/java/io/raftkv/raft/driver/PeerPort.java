@@ -36,6 +36,9 @@ public interface PeerPort {
   /** Passes a leave on to the leader at {@code leaderRaftAddr}. */
   void forwardLeave(String leaderRaftAddr, long nodeId, boolean force, Reply<AdminOutcome> replyTo);
 
+  /** Passes a leadership transfer to {@code nodeId} (0: any voter) on to the leader at {@code leaderRaftAddr}. */
+  void forwardTransferLeader(String leaderRaftAddr, long nodeId, Reply<AdminOutcome> replyTo);
+
   /**
    * Checks who listens at a joining node's endpoint before it is added (a Hello); completes with
    * {@link RaftDriver#joinVetted}. An environment without node identities answers with the

@@ -315,6 +315,13 @@ public final class RaftDriver {
     afterInput(null);
   }
 
+  /** An operator's transfer to voter {@code nodeId} (0: any): the leader moves it, a follower asks the leader. */
+  public void transferLeader(long nodeId, boolean forwarded, Reply<AdminOutcome> replyTo) {
+    if (halted != null || RoleBehavior.of(core.role()) == RoleBehavior.CANDIDATE) refuseAdmin(replyTo);
+    else admin.transferLeader(nodeId, forwarded, replyTo);
+    afterInput(null);
+  }
+
   /**
    * Before a shutdown: a leader hands its leadership to the most caught-up voter and {@code
    * replyTo} hears the new leader's id once another node leads (0 if none did within {@code

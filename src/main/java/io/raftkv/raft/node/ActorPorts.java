@@ -150,6 +150,12 @@ final class ActorPorts implements StoragePort, PeerPort, TimerPort {
         .whenComplete((o, f) -> replyTo.tell(adminOutcome(leaderRaftAddr, o, f)));
   }
 
+  @Override
+  public void forwardTransferLeader(String leaderRaftAddr, long nodeId, Reply<AdminOutcome> replyTo) {
+    transport.transferLeader(leaderRaftAddr, nodeId, true)
+        .whenComplete((o, f) -> replyTo.tell(adminOutcome(leaderRaftAddr, o, f)));
+  }
+
   private static AdminOutcome adminOutcome(String leaderRaftAddr, AdminOutcome outcome, Throwable failure) {
     return failure == null
         ? outcome

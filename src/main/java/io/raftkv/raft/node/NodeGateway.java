@@ -141,6 +141,16 @@ public final class NodeGateway implements ClientApi, RaftInbound {
   }
 
   @Override
+  public CompletionStage<AdminOutcome> transferLeader(long nodeId) {
+    return adminAsk(replyTo -> new RaftNode.TransferLeader(nodeId, false, replyTo));
+  }
+
+  @Override
+  public CompletionStage<AdminOutcome> onTransferLeader(long nodeId, boolean forwarded) {
+    return adminAsk(replyTo -> new RaftNode.TransferLeader(nodeId, forwarded, replyTo));
+  }
+
+  @Override
   public CompletionStage<AdminOutcome> onJoin(Member member, boolean forwarded) {
     return adminAsk(replyTo -> new RaftNode.Join(member, forwarded, replyTo));
   }

@@ -52,7 +52,7 @@ public final class RaftNode {
 
   /** From operators and the node's own life cycle. */
   public sealed interface AdminCommand extends Command
-      permits Join, Leave, HandOffLeadership, TriggerSnapshot, PurgeLog, Bootstrap, GetStatus {}
+      permits Join, Leave, TransferLeader, HandOffLeadership, TriggerSnapshot, PurgeLog, Bootstrap, GetStatus {}
 
   /** From other nodes (through the gRPC service), and the answers to what this node sent them. */
   public sealed interface PeerCommand extends Command
@@ -84,6 +84,9 @@ public final class RaftNode {
    */
   public record Leave(long nodeId, boolean force, boolean forwarded, ActorRef<AdminOutcome> replyTo)
       implements AdminCommand {}
+
+  /** Moves leadership to voter {@code nodeId} (0: the most caught-up one); {@code forwarded}: sent here by a follower. */
+  public record TransferLeader(long nodeId, boolean forwarded, ActorRef<AdminOutcome> replyTo) implements AdminCommand {}
 
   /**
    * Before a shutdown: a leader hands its leadership to the most caught-up voter and answers with
@@ -254,6 +257,7 @@ public final class RaftNode {
         .onMessage(SnapshotOpened.class, o -> then(() -> driver.snapshotOpened(o.peer(), o.source())))
         .onMessage(TriggerSnapshot.class, t -> then(() -> driver.triggerSnapshot(t.replyTo()::tell)))
         .onMessage(PurgeLog.class, p -> then(() -> driver.purgeLog(p.uptoIndex(), p.replyTo()::tell)))
+        .onMessage(TransferLeader.class, t -> then(() -> driver.transferLeader(t.nodeId(), t.forwarded(), t.replyTo()::tell)))
         .onMessage(HandOffLeadership.class, h -> then(() -> driver.handOffLeadership(h.within(), h.replyTo()::tell)))
         .onMessage(Bootstrap.class, b2 -> then(() -> b2.replyTo().tell(driver.bootstrap(b2.membership()))))
         .onMessage(GetStatus.class, g -> then(() -> g.replyTo().tell(driver.status())))

@@ -109,6 +109,9 @@ final class RecordingPorts implements StoragePort, PeerPort, TimerPort {
   public void forwardLeave(String leaderRaftAddr, long nodeId, boolean force, Reply<AdminOutcome> replyTo) {}
 
   @Override
+  public void forwardTransferLeader(String leaderRaftAddr, long nodeId, Reply<AdminOutcome> replyTo) {}
+
+  @Override
   public void vetJoin(JoinRequest join) {}
 
   @Override

@@ -95,6 +95,13 @@ final class InMemoryNetwork {
       }
 
       @Override
+      public CompletionStage<AdminOutcome> transferLeader(String raftAddr, long nodeId, boolean forwarded) {
+        Long id = idByAddr.get(raftAddr);
+        RaftInbound target = id == null ? null : reachable(self, id);
+        return target == null ? unreachable(-1) : target.onTransferLeader(nodeId, forwarded);
+      }
+
+      @Override
       public CompletionStage<PeerInfo> hello(String raftAddr) {
         Long id = idByAddr.get(raftAddr);
         RaftInbound target = id == null ? null : reachable(self, id);

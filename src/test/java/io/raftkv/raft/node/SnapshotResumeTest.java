@@ -269,5 +269,10 @@ class SnapshotResumeTest {
     public CompletionStage<AdminOutcome> onLeave(long nodeId, boolean force, boolean forwarded) {
       return CompletableFuture.failedFuture(new UnsupportedOperationException("only snapshots here"));
     }
+
+    @Override
+    public CompletionStage<AdminOutcome> onTransferLeader(long nodeId, boolean forwarded) {
+      return CompletableFuture.failedFuture(new UnsupportedOperationException("only snapshots here"));
+    }
   }
 }
