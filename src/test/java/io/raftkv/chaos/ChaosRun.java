@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One chaos run end to end: start real nodes behind link proxies, run the workload while the
@@ -53,13 +54,14 @@ final class ChaosRun {
   }
 
   Verdict run() throws Exception {
+    deleteTree(options.dir()); // a run never starts from an earlier run's data
     Files.createDirectories(options.dir());
     try (ChaosCluster cluster = new ChaosCluster(options.dir(), options.voters(), options.seed())) {
       cluster.start(Duration.ofSeconds(60));
       clock = new RunClock();
       KeySpace keys = new KeySpace(5, 4, options.epoch().toNanos() / 1_000);
       Workload workload = new Workload(cluster, keys, clock, history, options.seed());
-      Nemesis nemesis = new Nemesis(cluster, clock, options.seed());
+      Nemesis nemesis = new Nemesis(cluster, clock, options.seed(), workload::probeFailover);
       Thread watcher = daemon("chaos-leader-watch", () -> {
         while (!clock.stopped()) {
           cluster.leader().ifPresent(workload::leaderHint);
@@ -85,9 +87,14 @@ final class ChaosRun {
       workload.join();
       if (!nemesisFailure.isEmpty()) throw new IllegalStateException("the nemesis failed", nemesisFailure.get(0));
 
-      int leader = recover(cluster);
-      Map<Integer, Map<String, String>> finals = readBack(cluster, keys, leader);
-      return judge(cluster, workload.records(), nemesis.faults(), finals, end);
+      Map<Integer, Map<String, String>> finals = null;
+      String unrecovered = null;
+      try {
+        finals = readBack(cluster, keys, recover(cluster));
+      } catch (ConditionTimeoutException | IllegalStateException e) {
+        unrecovered = e.getMessage();
+      }
+      return judge(cluster, workload.records(), nemesis.faults(), finals, unrecovered, end);
     }
   }
 
@@ -143,15 +150,21 @@ final class ChaosRun {
     }
   }
 
+  /**
+   * @param finals each member's contents after recovery, or null when the cluster did not
+   *     recover (then {@code unrecovered} says how, and only the history is checked)
+   */
   private Verdict judge(ChaosCluster cluster, List<OpRecord> records, List<FaultRecord> faults,
-      Map<Integer, Map<String, String>> finals, long end) throws IOException {
+      Map<Integer, Map<String, String>> finals, String unrecovered, long end) throws IOException {
     List<Operation<KvModel.Op, KvModel.Result>> ops = history.history();
+    writeRecords(records);
     CheckResult<KvModel.Op, KvModel.Result> check =
         LinearizabilityChecker.check(new KvModel(), ops, options.checkBudget().toMillis());
-    List<String> lost = LostWrites.check(records, finals);
+    List<String> lost = finals == null ? List.of() : LostWrites.check(records, finals);
     RunFigures figures = new RunFigures(records, faults, end);
 
     List<String> failures = new ArrayList<>();
+    if (unrecovered != null) failures.add("the cluster did not recover after the last fault: " + unrecovered);
     if (check.verdict() != CheckResult.Verdict.LINEARIZABLE) failures.add("history: " + check.description());
     lost.stream().limit(20).forEach(p -> failures.add("durability: " + p));
     if (!figures.unexpectedStatuses().isEmpty()) failures.add("unexpected answers: " + figures.unexpectedStatuses());
@@ -188,8 +201,7 @@ final class ChaosRun {
     Path file = options.dir().resolve("report.json");
     NodeHttp.JSON.writer().with(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), report);
 
-    if (check.verdict() == CheckResult.Verdict.NOT_LINEARIZABLE) writeFailingPart(check, ops);
-    writeRecords(records);
+    if (check.verdict() != CheckResult.Verdict.LINEARIZABLE) writeFailingPart(check, ops);
     String summary = summary(report, faults, failures, file);
     if (failures.isEmpty()) deleteData(cluster);
     return new Verdict(failures.isEmpty(), failures, summary, file);
@@ -260,6 +272,15 @@ final class ChaosRun {
           .append('\n');
     }
     return sb.toString();
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private static void deleteData(ChaosCluster cluster) {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.IntConsumer;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
@@ -27,11 +28,14 @@ final class Faults {
   private final ChaosCluster cluster;
   private final RunClock clock;
   private final Random random;
+  private final IntConsumer onLeaderLoss;
 
-  Faults(ChaosCluster cluster, RunClock clock, Random random) {
+  /** {@code onLeaderLoss} hears of each fault that takes the leader away, with its id. */
+  Faults(ChaosCluster cluster, RunClock clock, Random random, IntConsumer onLeaderLoss) {
     this.cluster = cluster;
     this.clock = clock;
     this.random = random;
+    this.onLeaderLoss = onLeaderLoss;
   }
 
   int anyMember() {
@@ -53,6 +57,7 @@ final class Faults {
     FaultRecord f = begin("kill", "kill -9 " + role(node, isLeader) + ", restart after " + ms(hold),
         Set.of(), isLeader);
     cluster.node(node).kill();
+    if (isLeader) onLeaderLoss.accept(node);
     clock.hold(hold);
     cluster.node(node).start();
     return end(f);
@@ -62,6 +67,7 @@ final class Faults {
     FaultRecord f = begin("pause", "SIGSTOP " + role(node, isLeader) + ", SIGCONT after " + ms(hold),
         Set.of(), isLeader);
     cluster.node(node).pause();
+    if (isLeader) onLeaderLoss.accept(node);
     clock.hold(hold);
     cluster.node(node).resume();
     return end(f);
@@ -72,15 +78,18 @@ final class Faults {
     FaultRecord f = begin("isolate", how + " every link of " + role(node, isLeader) + " for " + ms(hold),
         Set.of(node), isLeader);
     cluster.network().isolate(node, how);
+    if (isLeader) onLeaderLoss.accept(node);
     clock.hold(hold);
     cluster.network().heal();
     return end(f);
   }
 
-  FaultRecord partition(List<Set<Integer>> sides, Set<Integer> minority, boolean losesLeader, Mode how,
+  /** {@code lostLeader} is the leader when it lands on the minority side, else -1. */
+  FaultRecord partition(List<Set<Integer>> sides, Set<Integer> minority, int lostLeader, Mode how,
       Duration hold) throws Exception {
-    FaultRecord f = begin("split", how + " between " + sides + " for " + ms(hold), minority, losesLeader);
+    FaultRecord f = begin("split", how + " between " + sides + " for " + ms(hold), minority, lostLeader > 0);
     cluster.network().partition(sides, how);
+    if (lostLeader > 0) onLeaderLoss.accept(lostLeader);
     clock.hold(hold);
     cluster.network().heal();
     return end(f);
@@ -122,6 +131,7 @@ final class Faults {
     FaultRecord f = begin("deafen", role(node, isLeader) + " sends but hears nothing for " + ms(hold),
         Set.of(node), isLeader);
     cluster.network().deafen(node);
+    if (isLeader) onLeaderLoss.accept(node);
     clock.hold(hold);
     cluster.network().heal();
     return end(f);

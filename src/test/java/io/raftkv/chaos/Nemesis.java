@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntConsumer;
 
 /**
  * Injects one fault at a time into a running {@link ChaosCluster}, chosen and timed by a seeded
@@ -42,11 +43,12 @@ final class Nemesis {
   private final List<FaultRecord> faults = new CopyOnWriteArrayList<>();
   private final Faults act;
 
-  Nemesis(ChaosCluster cluster, RunClock clock, long seed) {
+  /** {@code onLeaderLoss} hears of each fault that takes the leader away, with its id. */
+  Nemesis(ChaosCluster cluster, RunClock clock, long seed, IntConsumer onLeaderLoss) {
     this.cluster = cluster;
     this.clock = clock;
     this.random = new Random(seed);
-    this.act = new Faults(cluster, clock, random);
+    this.act = new Faults(cluster, clock, random, onLeaderLoss);
   }
 
   List<FaultRecord> faults() {
@@ -116,8 +118,8 @@ final class Nemesis {
     Set<Integer> minority = new HashSet<>(members.subList(0, minoritySize));
     Set<Integer> majority = new HashSet<>(members.subList(minoritySize, members.size()));
     Mode how = random.nextBoolean() ? Mode.CUT : Mode.BLACKHOLE;
-    boolean losesLeader = leader.isPresent() && minority.contains(leader.get());
-    return act.partition(List.of(majority, minority), minority, losesLeader, how, hold);
+    int lostLeader = leader.isPresent() && minority.contains(leader.get()) ? leader.get() : -1;
+    return act.partition(List.of(majority, minority), minority, lostLeader, how, hold);
   }
 
   /**

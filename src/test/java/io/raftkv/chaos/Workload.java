@@ -29,8 +29,14 @@ import java.util.Random;
  * 504, a timeout or a lost connection is unknown) and as an {@link OpRecord} for the figures.
  */
 final class Workload {
-  /** Longer than the node's 5 s request timeout, so a 504 is seen as such. */
-  static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(7);
+  /**
+   * How long a client waits for an answer. Shorter than the node's 5 s request timeout, as many
+   * real clients are: a node that is paused or cut off costs a client 4 s at most, and the request
+   * counts as unknown.
+   */
+  static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(4);
+  /** A failover probe gives each node a second before it tries the next. */
+  static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
 
   private final ChaosCluster cluster;
   private final KeySpace keys;
@@ -41,6 +47,8 @@ final class Workload {
   private final List<Thread> threads = new ArrayList<>();
   private final long seed;
   private volatile int leaderHint = -1;
+  private int probes;
+  private final List<Thread> probeThreads = new ArrayList<>();
 
   Workload(ChaosCluster cluster, KeySpace keys, RunClock clock,
       HistoryRecorder<KvModel.Op, KvModel.Result> history, long seed) {
@@ -61,11 +69,41 @@ final class Workload {
     }
   }
 
-  /** Waits for every client to finish its request in flight (the clock must be stopped first). */
+  /**
+   * Waits for every client and probe to finish its request in flight (the clock must be stopped
+   * first), so that every request that may have been applied is in the records.
+   */
   void join() throws InterruptedException {
     for (Thread t : threads) {
       t.join(CLIENT_TIMEOUT.toMillis() + 5_000);
     }
+    List<Thread> probing;
+    synchronized (probeThreads) {
+      probing = List.copyOf(probeThreads);
+    }
+    for (Thread t : probing) {
+      t.join(PROBE_TIMEOUT.toMillis() + 5_000);
+    }
+  }
+
+  /**
+   * After the leader was taken away (killed, paused, cut off): a client of its own sends a write
+   * to each other member in turn, a second each, until one is acknowledged, so the time to the
+   * first acknowledged write measures the cluster's failover rather than how many of the
+   * workload's clients happen to wait on the lost leader.
+   */
+  void probeFailover(int lost) {
+    int id;
+    synchronized (this) {
+      id = threads.size() + 1000 + probes++;
+    }
+    long until = clock.micros() + 15_000_000L;
+    Thread t = new Thread(() -> new Client(id, new Random(seed * 31 + id)).probe(lost, until), "chaos-probe-" + id);
+    t.setDaemon(true);
+    synchronized (probeThreads) {
+      probeThreads.add(t);
+    }
+    t.start();
   }
 
   void leaderHint(int id) {
@@ -110,14 +148,34 @@ final class Workload {
       } else if (roll < 60) {
         String value = value();
         write(node, "set", new KvModel.Set(key, value), "/set", body("key", key, "value", value),
-            List.of(new KeyWrite(key, value)));
+            List.of(new KeyWrite(key, value)), CLIENT_TIMEOUT);
       } else if (roll < 70) {
         write(node, "delete", new KvModel.Delete(key), "/delete", body("key", key),
-            List.of(new KeyWrite(key, null)));
+            List.of(new KeyWrite(key, null)), CLIENT_TIMEOUT);
       } else if (roll < 85) {
         cas(node, key);
       } else {
         batch(node, epoch, group);
+      }
+    }
+
+    void probe(int lost, long until) {
+      int turn = 0;
+      while (!clock.stopped() && clock.micros() < until) {
+        List<Integer> others = new ArrayList<>(cluster.members());
+        others.remove(Integer.valueOf(lost));
+        if (others.isEmpty()) return;
+        int node = others.get(turn++ % others.size());
+        String key = keys.key(keys.epochAt(clock.micros()), random.nextInt(keys.groups()),
+            random.nextInt(keys.perGroup()));
+        String value = value();
+        try {
+          Outcome o = write(node, "set", new KvModel.Set(key, value), "/set", body("key", key, "value", value),
+              List.of(new KeyWrite(key, value)), PROBE_TIMEOUT);
+          if (o == Outcome.OK) return;
+        } catch (InterruptedException e) {
+          return;
+        }
       }
     }
 
@@ -212,29 +270,31 @@ final class Workload {
           list.addObject().put("op", "set").put("key", key).put("value", value);
         }
       }
-      write(node, "batch", new KvModel.Batch(ops), "/batch_write", body, writes);
+      write(node, "batch", new KvModel.Batch(ops), "/batch_write", body, writes, CLIENT_TIMEOUT);
     }
 
-    private void write(int node, String kind, KvModel.Op op, String path, Object body, List<KeyWrite> writes)
-        throws InterruptedException {
+    private Outcome write(int node, String kind, KvModel.Op op, String path, Object body, List<KeyWrite> writes,
+        Duration timeout) throws InterruptedException {
       long call = clock.micros();
       int h = history.invoke(id, op, call);
       try {
-        NodeHttp.Answer a = http.post(cluster.node(node).httpPort(), path, body, CLIENT_TIMEOUT);
+        NodeHttp.Answer a = http.post(cluster.node(node).httpPort(), path, body, timeout);
         long ret = clock.micros();
         if (a.ok()) history.ok(h, KvModel.OK, ret);
-        finish(h, kind, node, call, ret, a.status(), writes);
+        return finish(h, kind, node, call, ret, a.status(), writes);
       } catch (NodeHttp.NotSent e) {
         history.fail(h);
         records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.FAILED, 0, writes));
+        return Outcome.FAILED;
       } catch (IOException e) {
         history.info(h);
         records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.UNKNOWN, 0, writes));
+        return Outcome.UNKNOWN;
       }
     }
 
     /** Sorts an answer that came back; a 200 is already in the history. */
-    private void finish(int h, String kind, int node, long call, long ret, int status, List<KeyWrite> writes) {
+    private Outcome finish(int h, String kind, int node, long call, long ret, int status, List<KeyWrite> writes) {
       Outcome outcome;
       if (status == 200) {
         outcome = Outcome.OK;
@@ -249,6 +309,7 @@ final class Workload {
         outcome = Outcome.UNEXPECTED;
       }
       records.add(new OpRecord(id, kind, node, call, ret, outcome, status, writes));
+      return outcome;
     }
 
     private ObjectNode body(String... kv) {

@@ -34,8 +34,11 @@ import java.util.Map;
  */
 public final class LinearizabilityChecker {
 
-  /** How many search steps between deadline checks: nanoTime is cheap but not free. */
-  private static final int DEADLINE_CHECK_INTERVAL = 1 << 12;
+  /**
+   * How many search steps between deadline checks: nanoTime is cheap but not free, and one step
+   * can be slow (a cache bucket full of configurations that differ only in unknown operations).
+   */
+  private static final int DEADLINE_CHECK_INTERVAL = 1 << 8;
 
   /** How many operations of the longest prefix to show in a description. */
   private static final int PREFIX_TAIL_SHOWN = 4;
