@@ -40,7 +40,7 @@ class ChaosIT {
         ? Duration.ofSeconds(90)
         : Duration.ofMillis(Math.round(Double.parseDouble(minutes) * 60_000));
     Path dir = Path.of("target", "chaos", voters + "-nodes-seed-" + seed).toAbsolutePath();
-    ChaosRun.Options options = new ChaosRun.Options(voters, duration, seed, 8, Duration.ofSeconds(20),
+    ChaosRun.Options options = new ChaosRun.Options(voters, duration, seed, 8, Duration.ofSeconds(10),
         Duration.ofMinutes(minutes.isBlank() ? 2 : 20), Boolean.getBoolean("chaos.strict"), dir);
     System.out.println("chaos: " + voters + " nodes, seed " + seed + ", " + duration.toSeconds() + " s, in " + dir);
     ChaosRun.Verdict verdict = new ChaosRun(options).run();

@@ -61,14 +61,12 @@ public final class RaftDriver {
   private final SnapshotCoordinator snapshots;
   private final AdminRequests admin;
   private final LeadershipHandOff handOff;
+  private final Transitions transitions;
   private long appliedIndex;
   private long appliedTerm;
   private boolean flushScheduled;
   private int proposalsSinceFlush;
   private long lastSweepNanos;
-  private Role lastRole;
-  private long lastLeaderId;
-  private long lastTerm;
   private Membership peersMembership;
   /** The snapshot the persist in flight made live, as storage describes it. */
   private SnapshotMeta installedByPersist;
@@ -103,8 +101,7 @@ public final class RaftDriver {
     this.snapshots = new SnapshotCoordinator(settings, core, ports, timers, statusBoard, start.sinceSnapshot());
     this.admin = new AdminRequests(settings, core, ports);
     this.handOff = new LeadershipHandOff(core, clock, log);
-    this.lastRole = core.role();
-    this.lastTerm = core.term();
+    this.transitions = new Transitions(settings.nodeId(), core, writes, reads, log);
     this.lastSweepNanos = clock.getAsLong();
   }
 
@@ -507,24 +504,7 @@ public final class RaftDriver {
     pipeline.submit(core.ready(), reply);
     syncPeers();
     publishStatus();
-    long leader = core.leaderId();
-    // Losing the leader within the same term is this node giving up on it: its election timer
-    // ran out (a follower turned pre-candidate) or, as leader, it lost its majority. Then nothing
-    // it waits on is coming soon. In a new term someone else is campaigning (as in a leadership
-    // transfer), and the answers are likely on their way.
-    if (leader == 0 && lastLeaderId != 0 && core.term() == lastTerm) {
-      writes.leaderLost(lastLeaderId == settings.nodeId());
-      reads.leaderLost();
-    }
-    lastLeaderId = leader;
-    lastTerm = core.term();
-    Role role = core.role();
-    if (RoleBehavior.of(role) == RoleBehavior.of(lastRole)) return;
-    log.info("node {} is now {} in term {}", settings.nodeId(), role.displayName(), core.term());
-    // A new role starts with nothing of its own pending: a former leader's proposals are the new
-    // leader's to commit or overwrite.
-    writes.roleChanged();
-    lastRole = role;
+    transitions.afterInput();
   }
 
   private void afterTimer(Runnable action) {
