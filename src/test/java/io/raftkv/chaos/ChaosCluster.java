@@ -37,6 +37,8 @@ final class ChaosCluster implements AutoCloseable {
       snapshot_keep_log_entries = 500
       log_level = "INFO"
       """;
+  /** The {@code snapshot_keep_log_entries} above. */
+  static final long KEEP_LOG_ENTRIES = 500;
 
   private static final Duration PROBE = Duration.ofMillis(800);
   private static final Duration POLL = Duration.ofMillis(100);

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.raftkv.chaos.LinkProxy.Mode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -262,19 +263,22 @@ final class Faults {
     long followerIndex = metric(lagging, "last_log_index");
     cluster.network().isolate(lagging, Mode.CUT);
     try {
-      await("leader " + lead + " snapshots past index " + followerIndex)
+      // The leader keeps KEEP_LOG_ENTRIES behind its snapshot: past that, the follower's next
+      // entry is gone from the leader's log.
+      await("leader " + lead + " compacts past index " + followerIndex)
           .atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(250))
-          .until(() -> clock.stopped() || snapshotIndex(lead) > followerIndex);
+          .until(() -> clock.stopped() || snapshotIndex(lead) - ChaosCluster.KEEP_LOG_ENTRIES > followerIndex + 1);
     } catch (ConditionTimeoutException e) {
       f.note("leader did not compact past " + followerIndex + " within 45 s");
     }
     cluster.network().heal();
+    end(f); // the fault is over; what follows only watches the catch-up
     try {
       await("node " + lagging + " installs a snapshot").atMost(Duration.ofSeconds(45))
           .pollInterval(Duration.ofMillis(250)).until(() -> installs(lagging) > before);
-      f.note("snapshot installed");
+      f.note("snapshot installed " + (clock.micros() - f.end) / 1000 + " ms after the heal");
     } catch (ConditionTimeoutException e) {
-      f.note("no snapshot install seen (leader changed or log still covered it)");
+      f.note("no snapshot install seen (the leader changed, or its log still covered the follower)");
     }
     return end(f);
   }
@@ -317,8 +321,9 @@ final class Faults {
     }
   }
 
+  /** How many snapshot installs the node's log reports (read as Latin-1: logs may hold any byte). */
   private long installs(int node) throws IOException {
-    try (var lines = Files.lines(cluster.node(node).log())) {
+    try (var lines = Files.lines(cluster.node(node).log(), StandardCharsets.ISO_8859_1)) {
       return lines.filter(l -> l.contains(INSTALLED)).count();
     }
   }
@@ -351,8 +356,9 @@ final class Faults {
     return new FaultRecord(kind, description, clock.micros(), minority, losesLeader);
   }
 
+  /** Marks the fault repaired, once: its window ends at the repair, not at what follows. */
   private FaultRecord end(FaultRecord f) {
-    f.end = clock.micros();
+    if (f.end < 0) f.end = clock.micros();
     return f;
   }
 

@@ -142,10 +142,10 @@ final class RunFigures {
    * The longest {@code first_write_after} over faults that took the leader away; a fault with no
    * write after it counts as forever, unless the run ended within {@link #TAIL_MICROS} of it.
    */
-  long worstLeaderLoss() {
+  long worstLeaderLoss(java.util.Set<String> kinds) {
     long worst = 0;
     for (FaultRecord f : faults) {
-      if (!f.losesLeader) continue;
+      if (!f.losesLeader || !kinds.contains(f.kind)) continue;
       long t = firstWriteAfter(f);
       if (t < 0 && f.start > endMicros - TAIL_MICROS) continue;
       worst = Math.max(worst, t < 0 ? Long.MAX_VALUE / 1000 : t);
