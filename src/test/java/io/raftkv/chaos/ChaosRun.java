@@ -174,6 +174,9 @@ final class ChaosRun {
     RunFigures figures = new RunFigures(records, faults, end);
 
     List<String> failures = new ArrayList<>();
+    // A run that acknowledged nothing or broke nothing has proved nothing.
+    if (figures.counts().get("ok_writes") == 0) failures.add("no write was acknowledged");
+    if (faults.isEmpty()) failures.add("no fault was injected");
     if (unrecovered != null) failures.add("the cluster did not recover after the last fault: " + unrecovered);
     if (check.verdict() != CheckResult.Verdict.LINEARIZABLE) failures.add("history: " + check.description());
     lost.stream().limit(20).forEach(p -> failures.add("durability: " + p));
