@@ -149,17 +149,23 @@ final class Faults {
 
   FaultRecord slowNetwork(int node, Duration hold) throws Exception {
     FaultRecord f;
-    if (random.nextBoolean()) {
+    int variant = random.nextInt(3);
+    if (variant == 0) {
       long fixed = 20 + random.nextInt(60);
       long jitter = random.nextInt(40);
       f = begin("slow-network", "links of node " + node + " delayed " + fixed + "+" + jitter + " ms for "
           + ms(hold), Set.of(), false);
       cluster.network().slowDown(node, fixed, jitter);
-    } else {
+    } else if (variant == 1) {
       long rate = (32 + random.nextInt(96)) * 1024L;
       f = begin("slow-network", "links of node " + node + " capped at " + rate / 1024 + " KiB/s for "
           + ms(hold), Set.of(), false);
       cluster.network().throttle(node, rate);
+    } else {
+      double fraction = 0.3 + random.nextInt(50) / 100.0;
+      f = begin("slow-network", "links of node " + node + " reset, then " + Math.round(fraction * 100)
+          + "% of new connections dropped for " + ms(hold), Set.of(), false);
+      cluster.network().dropConnections(node, fraction);
     }
     clock.hold(hold);
     cluster.network().heal();

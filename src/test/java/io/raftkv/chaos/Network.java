@@ -107,6 +107,18 @@ final class Network implements AutoCloseable {
     }
   }
 
+  /**
+   * Closes every connection touching {@code node} and then drops {@code fraction} of the new
+   * ones at once, so the node's peers must reconnect through a lossy network.
+   */
+  void dropConnections(int node, double fraction) {
+    for (LinkProxy l : touching(node)) {
+      l.dropConnections(fraction);
+      l.set(LinkProxy.Mode.CUT);
+      l.set(LinkProxy.Mode.PASS);
+    }
+  }
+
   /** Links touching {@code node}, both directions. */
   List<LinkProxy> touching(int node) {
     List<LinkProxy> out = new ArrayList<>(links.get(node).values());
