@@ -122,6 +122,7 @@ final class Workload {
     private final int id;
     private final Random random;
     private final Map<String, String> lastSeen = new HashMap<>();
+    private Outcome last = Outcome.OK;
     private long seq;
 
     Client(int id, Random random) {
@@ -133,10 +134,18 @@ final class Workload {
       while (!clock.stopped()) {
         try {
           once();
+          // After an error, a short pause, as a client backs off: a node that answers at once
+          // (no leader, or a leader it cannot reach) is not asked thousands of times a second.
+          if (last != Outcome.OK && !clock.hold(Duration.ofMillis(20 + random.nextInt(60)))) return;
         } catch (InterruptedException e) {
           return;
         }
       }
+    }
+
+    private void record(OpRecord r) {
+      last = r.outcome();
+      records.add(r);
     }
 
     private void once() throws InterruptedException {
@@ -212,10 +221,10 @@ final class Workload {
         finish(h, "get", node, call, ret, a.status(), List.of());
       } catch (NodeHttp.NotSent e) {
         history.fail(h);
-        records.add(new OpRecord(id, "get", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
+        record(new OpRecord(id, "get", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
       } catch (IOException e) {
         history.info(h);
-        records.add(new OpRecord(id, "get", node, call, clock.micros(), Outcome.UNKNOWN, 0, List.of()));
+        record(new OpRecord(id, "get", node, call, clock.micros(), Outcome.UNKNOWN, 0, List.of()));
       }
     }
 
@@ -248,10 +257,10 @@ final class Workload {
         finish(h, "cas", node, call, ret, a.status(), writes);
       } catch (NodeHttp.NotSent e) {
         history.fail(h);
-        records.add(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
+        record(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
       } catch (IOException e) {
         history.info(h);
-        records.add(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.UNKNOWN, 0,
+        record(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.UNKNOWN, 0,
             List.of(new KeyWrite(key, value))));
       }
     }
@@ -289,11 +298,11 @@ final class Workload {
         return finish(h, kind, node, call, ret, a.status(), writes);
       } catch (NodeHttp.NotSent e) {
         history.fail(h);
-        records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.FAILED, 0, writes));
+        record(new OpRecord(id, kind, node, call, clock.micros(), Outcome.FAILED, 0, writes));
         return Outcome.FAILED;
       } catch (IOException e) {
         history.info(h);
-        records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.UNKNOWN, 0, writes));
+        record(new OpRecord(id, kind, node, call, clock.micros(), Outcome.UNKNOWN, 0, writes));
         return Outcome.UNKNOWN;
       }
     }
@@ -313,7 +322,7 @@ final class Workload {
         history.info(h);
         outcome = Outcome.UNEXPECTED;
       }
-      records.add(new OpRecord(id, kind, node, call, ret, outcome, status, writes));
+      record(new OpRecord(id, kind, node, call, ret, outcome, status, writes));
       return outcome;
     }
 
