@@ -127,10 +127,7 @@ final class ActorPorts implements StoragePort, PeerPort, TimerPort {
   @Override
   public void forward(long leader, byte[] command, Reply<WriteOutcome> replyTo) {
     transport.forward(leader, KvCommandCodec.decode(command)).whenComplete((outcome, failure) -> replyTo.tell(
-        failure == null
-            ? outcome
-            : new WriteOutcome.Timeout("the leader (node " + leader + ") did not answer the forwarded write: "
-                + failure.getMessage() + "; its outcome is unknown")));
+        failure == null ? outcome : ForwardFailure.outcome(leader, failure)));
   }
 
   @Override
