@@ -60,14 +60,30 @@ public final class LinearizabilityChecker {
    */
   public static <S, I, O> CheckResult<I, O> check(
       Model<S, I, O> model, List<Operation<I, O>> history, long timeoutMillis) {
+    return check(model, history, timeoutMillis, 0);
+  }
+
+  /**
+   * Checks {@code history} against {@code model}, giving each partition at most
+   * {@code partitionMillis} (zero or negative: no limit of its own), so that one hard partition
+   * cannot use up the whole budget before the others are searched; the verdict then names how
+   * many partitions timed out.
+   */
+  public static <S, I, O> CheckResult<I, O> check(
+      Model<S, I, O> model, List<Operation<I, O>> history, long timeoutMillis, long partitionMillis) {
     long start = System.nanoTime();
     long deadline = timeoutMillis > 0 ? start + timeoutMillis * 1_000_000L : Long.MAX_VALUE;
     int total = 0;
     String timedOut = null;
-    for (Map.Entry<String, List<Operation<I, O>>> part : model.partition(history).entrySet()) {
+    int timedOutParts = 0;
+    Map<String, List<Operation<I, O>>> parts = model.partition(history);
+    for (Map.Entry<String, List<Operation<I, O>>> part : parts.entrySet()) {
       List<Operation<I, O>> ops = observable(model, part.getValue());
       total += ops.size();
-      Search<S, I, O> search = new Search<>(model, ops, deadline);
+      long partDeadline = partitionMillis > 0
+          ? Math.min(deadline, System.nanoTime() + partitionMillis * 1_000_000L)
+          : deadline;
+      Search<S, I, O> search = new Search<>(model, ops, partDeadline);
       Outcome outcome = search.run();
       if (outcome == Outcome.NOT_LINEARIZABLE) {
         // One bad partition decides the whole history; the others cannot repair it.
@@ -80,9 +96,10 @@ public final class LinearizabilityChecker {
             total,
             ms);
       }
-      if (outcome == Outcome.TIMED_OUT && timedOut == null) {
+      if (outcome == Outcome.TIMED_OUT) {
         // Keep going: a later small partition may still prove a violation within a few steps.
-        timedOut = part.getKey();
+        if (timedOut == null) timedOut = part.getKey() + " (" + ops.size() + " operations)";
+        timedOutParts++;
       }
     }
     long ms = elapsedMillis(start);
@@ -91,7 +108,8 @@ public final class LinearizabilityChecker {
           CheckResult.Verdict.TIMED_OUT,
           timedOut,
           List.of(),
-          "timed out after " + ms + " ms checking partition '" + timedOut + "': verdict unknown",
+          "timed out on " + timedOutParts + " of " + parts.size() + " partitions after " + ms
+              + " ms, first on '" + timedOut + "': verdict unknown",
           total,
           ms);
     }
