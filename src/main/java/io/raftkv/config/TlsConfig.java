@@ -53,7 +53,9 @@ public record TlsConfig(
       // Mutual TLS needs all three: a node that could not check its peers, or not be checked
       // by them, would only look secure.
       String missing = peerCertFile == null ? "peer_cert_file" : peerKeyFile == null ? "peer_key_file" : "peer_trusted_ca_file";
-      throw new InvalidSettingException(missing,
+      // The key that is missing has only its empty default; the error is reported against one
+      // the node file set.
+      throw new InvalidSettingException(List.of(missing, "peer_cert_file", "peer_key_file", "peer_trusted_ca_file"),
           "peer_cert_file, peer_key_file and peer_trusted_ca_file must be set together; " + missing + " is missing");
     }
   }

@@ -11,6 +11,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.raftkv.config.DevCerts;
 import io.raftkv.config.TlsFiles;
 import io.raftkv.transport.grpc.HelloRequest;
 import io.raftkv.transport.grpc.HelloResponse;
@@ -27,7 +28,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -63,9 +63,9 @@ class TlsClusterTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    assumeTrue(openssl(), "openssl is not on PATH: scripts/dev-certs.sh cannot make the test's certificates");
-    certs = devCerts(dir.resolve("certs"));
-    otherCa = devCerts(dir.resolve("other-ca"));
+    assumeTrue(DevCerts.opensslAvailable(), "openssl is not on PATH: scripts/dev-certs.sh cannot make the test's certificates");
+    certs = DevCerts.make(dir.resolve("certs"));
+    otherCa = DevCerts.make(dir.resolve("other-ca"));
     Map<String, Object> shared = new HashMap<>();
     shared.put("trusted_ca_file", certs.resolve("ca.pem").toString());
     shared.put("client_cert_auth", true);
@@ -254,28 +254,5 @@ class TlsClusterTest {
     } catch (IOException e) {
       return new byte[0]; // reset by the server: not served either
     }
-  }
-
-  static boolean openssl() {
-    try {
-      Process p = new ProcessBuilder("openssl", "version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  /** Runs scripts/dev-certs.sh into {@code out}. */
-  static Path devCerts(Path out) throws Exception {
-    Process p = new ProcessBuilder("bash", "scripts/dev-certs.sh", out.toString()).redirectErrorStream(true).start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "dev-certs.sh did not finish");
-    assertEquals(0, p.exitValue(), "dev-certs.sh failed: " + output);
-    assertTrue(Files.exists(out.resolve("ca.pem")));
-    return out;
   }
 }
