@@ -194,7 +194,8 @@ public final class TlsFiles {
   private static List<Block> blocks(Path file) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.US_ASCII);
+      // PEM is ASCII; reading bytes as Latin-1 never fails, so any other file is "not PEM".
+      text = Files.readString(file, StandardCharsets.ISO_8859_1);
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("cannot read " + file + ": no such file", e);
     } catch (IOException e) {

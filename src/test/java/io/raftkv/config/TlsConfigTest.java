@@ -106,7 +106,7 @@ class TlsConfigTest {
 
   @Test
   void aBadPemIsNamedByItsKey() throws IOException {
-    Path garbage = write("garbage.pem", "not a certificate\n");
+    Path garbage = write("garbage.pem", "not a certificate, not even ASCII: \u00e9\u2713\n");
     Path p = write("n.toml", MINIMAL + line("cert_file", garbage) + line("key_file", garbage));
     assertEquals(p + ": key 'cert_file': " + garbage + " is not a PEM file (no -----BEGIN ...----- block)", fails(p));
     Path broken = write("broken.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
