@@ -107,6 +107,15 @@ class TlsClusterTest {
   }
 
   @Test
+  void theLimitsHoldOverHttpsToo() throws Exception {
+    String big = "x".repeat(2 << 20);
+    TestCluster.Response r = cluster.post(1, "/set", "{\"key\":\"big\",\"value\":\"" + big + "\"}");
+    assertEquals(413, r.status(), r.body());
+    // The connection that was refused a body still serves the next request.
+    assertEquals(200, cluster.get(1, "/health").status());
+  }
+
+  @Test
   void plainHttpToTheHttpsPortIsNotServed() throws Exception {
     int port = cluster.httpPort(1);
     HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
