@@ -232,10 +232,13 @@ final class RaftServiceImpl implements RaftService {
           // itself with a Hello either way.
           if (in.getForwarded()) {
             admitClientCall("forwarded Join", stamp, stamp.fromId());
-          } else if (caller.refuses(in.getNodeId()) != null) {
+          } else {
             // The joining node asks in its own name: it cannot join as a node its certificate is not.
-            identity.rejected("Join", caller.refuses(in.getNodeId()));
-            throw new Refused(Status.PERMISSION_DENIED, "Join refused: " + caller.refuses(in.getNodeId()));
+            String refused = caller.refuses(in.getNodeId());
+            if (refused != null) {
+              identity.rejected("Join", refused);
+              throw new Refused(Status.PERMISSION_DENIED, "Join refused: " + refused);
+            }
           }
           return ProtoCodec.fromProto(in);
         },

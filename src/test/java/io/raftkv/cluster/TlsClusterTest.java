@@ -44,7 +44,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.grpc.GrpcClientSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -54,6 +57,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a certificate must come from the cluster's CA and name a node, and a node may speak only as
  * the node its certificate names.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TlsClusterTest {
   @TempDir static Path dir;
   static Path certs;
@@ -64,14 +68,15 @@ class TlsClusterTest {
   @BeforeAll
   static void startCluster() throws Exception {
     assumeTrue(DevCerts.opensslAvailable(), "openssl is not on PATH: scripts/dev-certs.sh cannot make the test's certificates");
-    certs = DevCerts.make(dir.resolve("certs"));
+    certs = DevCerts.make(dir.resolve("certs"), 4);
     otherCa = DevCerts.make(dir.resolve("other-ca"));
     Map<String, Object> shared = new HashMap<>();
     shared.put("trusted_ca_file", certs.resolve("ca.pem").toString());
     shared.put("client_cert_auth", true);
     shared.put("peer_trusted_ca_file", certs.resolve("ca.pem").toString());
-    cluster = new TestCluster(dir.resolve("data"), 3, shared);
-    for (int id = 1; id <= 3; id++) {
+    // Nodes 1..3 found the cluster; node 4 joins it in the last test.
+    cluster = new TestCluster(dir.resolve("data"), 4, 3, shared);
+    for (int id = 1; id <= 4; id++) {
       cluster.nodeSettings(id, Map.of(
           "cert_file", cert("node" + id).toString(),
           "key_file", key("node" + id).toString(),
@@ -196,6 +201,18 @@ class TlsClusterTest {
     assertEquals(leader, cluster.awaitLeader());
     for (int id = 1; id <= 3; id++) assertEquals(term, cluster.server(id).status().currentTerm(), "term of " + id);
     cluster.setEventually(leader, "after-rogues", "ok");
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void aNewNodeJoinsOverMutualTls() throws Exception {
+    cluster.start(4); // its join list names node 1; the leader checks it with a Hello over TLS
+    TestCluster.await("node 4 a voter everywhere", Duration.ofSeconds(60), () -> {
+      for (int id = 1; id <= 4; id++) if (cluster.server(id).membership().voters().size() != 4) return false;
+      return true;
+    });
+    cluster.setEventually(cluster.awaitLeader(), "after-join", "4");
+    assertEquals("4", cluster.read(4, "after-join"));
   }
 
   // ---- helpers ----

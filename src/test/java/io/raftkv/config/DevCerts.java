@@ -26,7 +26,12 @@ public final class DevCerts {
 
   /** Runs scripts/dev-certs.sh into {@code out} (ca.pem, node1..3.pem, client.pem and their keys). */
   public static Path make(Path out) throws IOException {
-    run(List.of("bash", "scripts/dev-certs.sh", out.toString()));
+    return make(out, 3);
+  }
+
+  /** As {@link #make(Path)}, with certificates for nodes 1..{@code nodes}. */
+  public static Path make(Path out, int nodes) throws IOException {
+    run(List.of("bash", "scripts/dev-certs.sh", out.toString(), Integer.toString(nodes)));
     return out;
   }
 
