@@ -379,13 +379,8 @@ public final class ConfigLoader {
             intValue("snapshot_chunk_timeout_ms"),
             intValue("admin_timeout_ms"),
             optionalAddress("advertise_raft_addr"),
-            new TlsConfig(
-                optionalPath("cert_file"),
-                optionalPath("key_file"),
-                optionalPath("trusted_ca_file"),
-                bool("client_cert_auth"),
-                optionalPath("peer_cert_file"),
-                optionalPath("peer_key_file"),
+            new TlsConfig(optionalPath("cert_file"), optionalPath("key_file"), optionalPath("trusted_ca_file"),
+                bool("client_cert_auth"), optionalPath("peer_cert_file"), optionalPath("peer_key_file"),
                 optionalPath("peer_trusted_ca_file")));
         TlsFiles.check(config.tls());
       } catch (InvalidSettingException e) {
