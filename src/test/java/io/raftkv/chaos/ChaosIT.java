@@ -31,7 +31,21 @@ class ChaosIT {
     run(5);
   }
 
+  /** {@code -Dchaos.recheck=.../history.jsonl}: checks a saved history again, without a cluster. */
+  @Test
+  void recheck() throws Exception {
+    String file = System.getProperty("chaos.recheck", "");
+    assumeTrue(!file.isBlank(), "no -Dchaos.recheck=history.jsonl given");
+    var ops = HistoryFile.read(Path.of(file));
+    ChaosRun.Checked checked = ChaosRun.check(ops, Duration.ofMinutes(20));
+    System.out.println("recheck of " + file + ": " + ops.size() + " operations, " + checked.leftOut()
+        + " unobserved unknown writes left out: " + checked.result().verdict() + " in "
+        + checked.result().elapsedMillis() + " ms; " + checked.result().description());
+    assertTrue(checked.result().isLinearizable(), checked.result().description());
+  }
+
   private static void run(int voters) throws Exception {
+    assumeTrue(System.getProperty("chaos.recheck", "").isBlank(), "rechecking a saved history instead");
     String only = System.getProperty("chaos.nodes", "");
     assumeTrue(only.isBlank() || Integer.parseInt(only.trim()) == voters, "chaos.nodes=" + only);
     long seed = Long.getLong("chaos.seed", System.nanoTime() & 0xffff_ffffL);

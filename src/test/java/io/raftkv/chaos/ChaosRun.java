@@ -160,16 +160,9 @@ final class ChaosRun {
       Map<Integer, Map<String, String>> finals, String unrecovered, long end) throws IOException {
     List<Operation<KvModel.Op, KvModel.Result>> ops = history.history();
     writeRecords(records);
-    // Unobserved unknown writes first left out (cheap, and a pass then holds for the whole
-    // history); only if that fails is the whole history searched.
-    List<Operation<KvModel.Op, KvModel.Result>> pruned = UnobservedWrites.prune(ops);
-    long budget = options.checkBudget().toMillis();
-    CheckResult<KvModel.Op, KvModel.Result> check = LinearizabilityChecker.check(new KvModel(), pruned, budget / 2);
-    boolean wholeChecked = false;
-    if (!check.isLinearizable() && pruned.size() < ops.size()) {
-      check = LinearizabilityChecker.check(new KvModel(), ops, budget / 2);
-      wholeChecked = true;
-    }
+    HistoryFile.write(options.dir().resolve("history.jsonl"), ops);
+    Checked checked = check(ops, options.checkBudget());
+    CheckResult<KvModel.Op, KvModel.Result> check = checked.result();
     List<String> lost = finals == null ? List.of() : LostWrites.check(records, finals);
     RunFigures figures = new RunFigures(records, faults, end);
 
@@ -209,7 +202,7 @@ final class ChaosRun {
     report.put("targets", targets);
     report.put("linearizability", Map.of("verdict", check.verdict().name(), "operations", check.operations(),
         "check_ms", check.elapsedMillis(), "description", check.description(),
-        "unobserved_unknown_writes_left_out", wholeChecked ? 0 : ops.size() - pruned.size()));
+        "unobserved_unknown_writes_left_out", checked.leftOut()));
     report.put("lost_write_problems", lost.size());
     report.put("faults", figures.perFault());
     Path file = options.dir().resolve("report.json");
@@ -219,6 +212,22 @@ final class ChaosRun {
     String summary = summary(report, faults, failures, file);
     if (failures.isEmpty()) deleteData(cluster);
     return new Verdict(failures.isEmpty(), failures, summary, file);
+  }
+
+  /** A verdict on a history, and how many unobserved unknown writes it was reached without. */
+  record Checked(CheckResult<KvModel.Op, KvModel.Result> result, int leftOut) {}
+
+  /**
+   * Checks a history, first without the unknown writes nobody observed (cheap, and a pass then
+   * holds for the whole history), and only if that fails the whole history; each search gets
+   * half the budget.
+   */
+  static Checked check(List<Operation<KvModel.Op, KvModel.Result>> ops, Duration budget) {
+    List<Operation<KvModel.Op, KvModel.Result>> pruned = UnobservedWrites.prune(ops);
+    long half = budget.toMillis() / 2;
+    CheckResult<KvModel.Op, KvModel.Result> check = LinearizabilityChecker.check(new KvModel(), pruned, half);
+    if (check.isLinearizable() || pruned.size() == ops.size()) return new Checked(check, ops.size() - pruned.size());
+    return new Checked(LinearizabilityChecker.check(new KvModel(), ops, half), 0);
   }
 
   /** The availability targets, each with its measured value and whether it was met. */

@@ -37,6 +37,8 @@ final class Workload {
   static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(4);
   /** A failover probe gives each node a second before it tries the next. */
   static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+  /** The probe's pause between attempts: the precision of the failover time it measures. */
+  static final Duration PROBE_PAUSE = Duration.ofMillis(50);
 
   private final ChaosCluster cluster;
   private final KeySpace keys;
@@ -120,6 +122,7 @@ final class Workload {
     private final int id;
     private final Random random;
     private final Map<String, String> lastSeen = new HashMap<>();
+    private Outcome last = Outcome.OK;
     private long seq;
 
     Client(int id, Random random) {
@@ -131,10 +134,18 @@ final class Workload {
       while (!clock.stopped()) {
         try {
           once();
+          // After an error, a short pause, as a client backs off: a node that answers at once
+          // (no leader, or a leader it cannot reach) is not asked thousands of times a second.
+          if (last != Outcome.OK && !clock.hold(Duration.ofMillis(20 + random.nextInt(60)))) return;
         } catch (InterruptedException e) {
           return;
         }
       }
+    }
+
+    private void record(OpRecord r) {
+      last = r.outcome();
+      records.add(r);
     }
 
     private void once() throws InterruptedException {
@@ -173,6 +184,9 @@ final class Workload {
           Outcome o = write(node, "set", new KvModel.Set(key, value), "/set", body("key", key, "value", value),
               List.of(new KeyWrite(key, value)), PROBE_TIMEOUT);
           if (o == Outcome.OK) return;
+          // A node that answers at once (no leader yet, or its leader is gone) is asked again
+          // after a pause, as a client would, not hundreds of times a second.
+          if (!clock.hold(PROBE_PAUSE)) return;
         } catch (InterruptedException e) {
           return;
         }
@@ -207,10 +221,10 @@ final class Workload {
         finish(h, "get", node, call, ret, a.status(), List.of());
       } catch (NodeHttp.NotSent e) {
         history.fail(h);
-        records.add(new OpRecord(id, "get", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
+        record(new OpRecord(id, "get", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
       } catch (IOException e) {
         history.info(h);
-        records.add(new OpRecord(id, "get", node, call, clock.micros(), Outcome.UNKNOWN, 0, List.of()));
+        record(new OpRecord(id, "get", node, call, clock.micros(), Outcome.UNKNOWN, 0, List.of()));
       }
     }
 
@@ -243,10 +257,10 @@ final class Workload {
         finish(h, "cas", node, call, ret, a.status(), writes);
       } catch (NodeHttp.NotSent e) {
         history.fail(h);
-        records.add(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
+        record(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.FAILED, 0, List.of()));
       } catch (IOException e) {
         history.info(h);
-        records.add(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.UNKNOWN, 0,
+        record(new OpRecord(id, "cas", node, call, clock.micros(), Outcome.UNKNOWN, 0,
             List.of(new KeyWrite(key, value))));
       }
     }
@@ -284,11 +298,11 @@ final class Workload {
         return finish(h, kind, node, call, ret, a.status(), writes);
       } catch (NodeHttp.NotSent e) {
         history.fail(h);
-        records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.FAILED, 0, writes));
+        record(new OpRecord(id, kind, node, call, clock.micros(), Outcome.FAILED, 0, writes));
         return Outcome.FAILED;
       } catch (IOException e) {
         history.info(h);
-        records.add(new OpRecord(id, kind, node, call, clock.micros(), Outcome.UNKNOWN, 0, writes));
+        record(new OpRecord(id, kind, node, call, clock.micros(), Outcome.UNKNOWN, 0, writes));
         return Outcome.UNKNOWN;
       }
     }
@@ -308,7 +322,7 @@ final class Workload {
         history.info(h);
         outcome = Outcome.UNEXPECTED;
       }
-      records.add(new OpRecord(id, kind, node, call, ret, outcome, status, writes));
+      record(new OpRecord(id, kind, node, call, ret, outcome, status, writes));
       return outcome;
     }
 

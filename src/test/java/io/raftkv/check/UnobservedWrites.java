@@ -1,8 +1,10 @@
 package io.raftkv.check;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,7 +20,9 @@ import java.util.Set;
  * any point after its call, and a few dozen of them in one part multiply the search; most were
  * never applied (they went to a node that was cut off or paused), and none of those is observed.
  *
- * <p>Deletes are never left out: a get that returned "absent" may be their doing.
+ * <p>A delete's effect is an absent key, which a get that returned "absent" or a
+ * compare-and-set that expected absence observes: an unknown delete is left out only when no such
+ * observation of its key completed after the delete was sent.
  */
 public final class UnobservedWrites {
   private UnobservedWrites() {}
@@ -27,27 +31,39 @@ public final class UnobservedWrites {
   public static List<Operation<KvModel.Op, KvModel.Result>> prune(
       List<Operation<KvModel.Op, KvModel.Result>> history) {
     Set<String> observed = new HashSet<>();
+    // For each key, the latest return time of a completed operation that observed it absent.
+    Map<String, Long> absenceSeen = new HashMap<>();
     for (Operation<KvModel.Op, KvModel.Result> op : history) {
-      if (op.input() instanceof KvModel.Get && op.output() instanceof KvModel.Value v && v.value() != null) {
-        observed.add(v.value());
+      if (op.outcomeUnknown()) continue;
+      if (op.input() instanceof KvModel.Get g && op.output() instanceof KvModel.Value v) {
+        if (v.value() != null) {
+          observed.add(v.value());
+        } else {
+          absenceSeen.merge(g.key(), op.returnTime(), Math::max);
+        }
       }
-      if (op.input() instanceof KvModel.Cas c && c.expected() != null) {
-        observed.add(c.expected());
+      if (op.input() instanceof KvModel.Cas c) {
+        if (c.expected() != null) {
+          observed.add(c.expected());
+        } else {
+          absenceSeen.merge(c.key(), op.returnTime(), Math::max);
+        }
       }
     }
     List<Operation<KvModel.Op, KvModel.Result>> kept = new ArrayList<>(history.size());
     for (Operation<KvModel.Op, KvModel.Result> op : history) {
-      if (!(op.outcomeUnknown() && unobserved(op.input(), observed))) kept.add(op);
+      if (!(op.outcomeUnknown() && unobserved(op.input(), op.callTime(), observed, absenceSeen))) kept.add(op);
     }
     return kept;
   }
 
-  private static boolean unobserved(KvModel.Op input, Set<String> observed) {
+  private static boolean unobserved(KvModel.Op input, long call, Set<String> observed, Map<String, Long> absenceSeen) {
     if (input instanceof KvModel.Set s) return !observed.contains(s.value());
     if (input instanceof KvModel.Cas c) return !observed.contains(c.newValue());
+    if (input instanceof KvModel.Delete d) return absenceSeen.getOrDefault(d.key(), Long.MIN_VALUE) <= call;
     if (input instanceof KvModel.Batch b) {
       for (KvModel.Op w : b.writes()) {
-        if (!(w instanceof KvModel.Set s) || observed.contains(s.value())) return false;
+        if (!unobserved(w, call, observed, absenceSeen)) return false;
       }
       return true;
     }

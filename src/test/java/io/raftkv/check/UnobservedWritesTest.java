@@ -19,14 +19,19 @@ class UnobservedWritesTest {
     var batchWithDelete = Operation.<KvModel.Op, KvModel.Result>unknown(4,
         new KvModel.Batch(List.of(new KvModel.Set("k", "e"), new KvModel.Delete("j"))), 0);
     var delete = Operation.<KvModel.Op, KvModel.Result>unknown(5, new KvModel.Delete("k"), 0);
+    var jAbsent = Operation.<KvModel.Op, KvModel.Result>completed(9, new KvModel.Get("j"), new KvModel.Value(null), 5, 6);
+    var lateDelete = Operation.<KvModel.Op, KvModel.Result>unknown(10, new KvModel.Delete("j"), 7);
     var casExpectingA = Operation.<KvModel.Op, KvModel.Result>completed(6,
         new KvModel.Cas("k", "a", "f"), new KvModel.Swapped(false), 1, 2);
     var unseenCas = Operation.<KvModel.Op, KvModel.Result>unknown(7, new KvModel.Cas("k", null, "g"), 0);
     var acknowledged = Operation.<KvModel.Op, KvModel.Result>completed(8, new KvModel.Set("k", "h"), KvModel.OK, 3, 4);
 
     List<Operation<KvModel.Op, KvModel.Result>> kept = UnobservedWrites.prune(List.of(
-        seen, unseen, unseenBatch, batchWithDelete, delete, casExpectingA, unseenCas, acknowledged));
-    assertEquals(List.of(seen, batchWithDelete, delete, casExpectingA, acknowledged), kept);
+        seen, unseen, unseenBatch, batchWithDelete, delete, casExpectingA, unseenCas, acknowledged, jAbsent,
+        lateDelete));
+    // The batch's delete of j may explain the later get of j that found it absent; the delete of
+    // k and the one of j sent after that get explain nothing anyone saw.
+    assertEquals(List.of(seen, batchWithDelete, casExpectingA, acknowledged, jAbsent), kept);
   }
 
   @Test
