@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Manage a local three-node raftkv cluster (conf/node1.toml .. conf/node3.toml): build the jar,
-# start and stop the nodes, show their state, follow their logs and run a smoke test.
+# Manage a local three-node raftkv cluster (conf/node1.toml .. conf/node3.toml, or with --tls
+# conf/tls/node1.toml .. node3.toml): build the jar, start and stop the nodes, show their state,
+# follow their logs and run a smoke test.
 # Run "./start.sh help" for the commands. Only processes this script started (recorded in
 # logs/<name>.pid and checked against their command line) are ever signalled.
 set -euo pipefail
@@ -217,9 +218,33 @@ any_node_running() {
 # ---------------------------------------------------------------------------------------------
 # HTTP
 
+# How curl talks to the nodes: SCHEME and the TLS arguments CURL_TLS, set by use_tls_of from a
+# node's config file. Every node of one cluster is expected to use the same TLS settings.
+SCHEME=http
+CURL_TLS=()
+
+# Reads cert_file, trusted_ca_file and client_cert_auth of config $1. A TLS node is checked
+# against RAFTKV_CACERT (default: its trusted_ca_file, else peer_trusted_ca_file, else
+# certs/ca.pem); with client_cert_auth, curl presents RAFTKV_CLIENT_CERT and RAFTKV_CLIENT_KEY
+# (default: client.pem and client-key.pem next to that CA, as scripts/dev-certs.sh writes them).
+use_tls_of() {
+  local conf=$1 ca dir
+  SCHEME=http
+  CURL_TLS=()
+  conf_value cert_file "$conf" >/dev/null 2>&1 || return 0
+  SCHEME=https
+  ca=${RAFTKV_CACERT:-$(conf_value trusted_ca_file "$conf" 2>/dev/null ||
+    conf_value peer_trusted_ca_file "$conf" 2>/dev/null || echo certs/ca.pem)}
+  CURL_TLS=(--cacert "$ca")
+  if [[ $(conf_value client_cert_auth "$conf" 2>/dev/null) == true ]]; then
+    dir=$(dirname -- "$ca")
+    CURL_TLS+=(--cert "${RAFTKV_CLIENT_CERT:-$dir/client.pem}" --key "${RAFTKV_CLIENT_KEY:-$dir/client-key.pem}")
+  fi
+}
+
 # GET /health of an http_addr; prints the JSON body, fails unless HTTP 200.
 health_json() {
-  curl -sS -f --max-time "$CURL_TIMEOUT_S" "http://$1/health" 2>/dev/null
+  curl -sS -f --max-time "$CURL_TIMEOUT_S" ${CURL_TLS[@]+"${CURL_TLS[@]}"} "$SCHEME://$1/health" 2>/dev/null
 }
 
 # One field of a flat JSON object, printed as text ("null" for null). jq when present; otherwise
@@ -258,7 +283,7 @@ health_summary() {
 # Sends a request; sets HTTP_CODE and HTTP_BODY. Usage: http_call METHOD URL [JSON-BODY]
 http_call() {
   local method=$1 url=$2 body=${3:-} out
-  local -a args=(-sS --max-time 10 -X "$method" -w '\n%{http_code}')
+  local -a args=(-sS --max-time 10 -X "$method" -w '\n%{http_code}' ${CURL_TLS[@]+"${CURL_TLS[@]}"})
   if [[ -n $body ]]; then
     args+=(-H 'Content-Type: application/json' --data-binary "$body")
   fi
@@ -273,7 +298,8 @@ http_call() {
 
 http_get_key() {
   local out
-  out=$(curl -sS --max-time 10 -G --data-urlencode "key=$2" -w '\n%{http_code}' "http://$1/get" 2>&1) || {
+  out=$(curl -sS --max-time 10 ${CURL_TLS[@]+"${CURL_TLS[@]}"} -G --data-urlencode "key=$2" -w '\n%{http_code}' \
+    "$SCHEME://$1/get" 2>&1) || {
     HTTP_CODE=000
     HTTP_BODY=$out
     return 0
@@ -328,7 +354,7 @@ launch() {
   http=$(http_addr_of "$conf")
   log=$(log_file "$name")
   if health_ok "$http"; then
-    die "$name: http://$http/health already answers, but not from a node this script started; stop that process first"
+    die "$name: $SCHEME://$http/health already answers, but not from a node this script started; stop that process first"
   fi
   read -r -a jvm <<<"$JVM_OPTS"
   mkdir -p "$LOG_DIR"
@@ -476,6 +502,7 @@ load_cluster() {
     http_addr_of "$CONF_DIR/$name.toml" >/dev/null
     PAIRS+=("$name" "$CONF_DIR/$name.toml")
   done
+  use_tls_of "${PAIRS[1]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -575,7 +602,7 @@ cmd_test() {
     if json=$(health_json "$http") && [[ $(json_field "$json" status) == ok ]]; then
       echo "   $name ok ($(health_summary "$json"))"
     else
-      echo "   $name FAILED: no healthy answer from http://$http/health" >&2
+      echo "   $name FAILED: no healthy answer from $SCHEME://$http/health" >&2
       failed=1
     fi
   done
@@ -587,7 +614,7 @@ cmd_test() {
   first_http=$(http_addr_of "${pairs[1]}")
 
   echo "2. Write $key through ${pairs[0]}"
-  http_call POST "http://$first_http/set" "{\"key\":\"$key\",\"value\":\"$value\"}"
+  http_call POST "$SCHEME://$first_http/set" "{\"key\":\"$key\",\"value\":\"$value\"}"
   if [[ $HTTP_CODE != 200 || $(json_field "$HTTP_BODY" success) != true ]]; then
     die "POST /set on ${pairs[0]} answered $HTTP_CODE: $HTTP_BODY"
   fi
@@ -595,12 +622,12 @@ cmd_test() {
 
   echo "3. Read it back from every node"
   if ! expect_value_everywhere "$key" "$value" "${pairs[@]}"; then
-    http_call POST "http://$first_http/delete" "{\"key\":\"$key\"}" # best effort tidy-up
+    http_call POST "$SCHEME://$first_http/delete" "{\"key\":\"$key\"}" # best effort tidy-up
     die "replication check failed"
   fi
 
   echo "4. Delete it through ${pairs[0]}"
-  http_call POST "http://$first_http/delete" "{\"key\":\"$key\"}"
+  http_call POST "$SCHEME://$first_http/delete" "{\"key\":\"$key\"}"
   if [[ $HTTP_CODE != 200 || $(json_field "$HTTP_BODY" success) != true ]]; then
     die "POST /delete on ${pairs[0]} answered $HTTP_CODE: $HTTP_BODY"
   fi
@@ -672,6 +699,7 @@ cmd_start_node() {
   conf=$(resolve_conf "$1")
   level=$(parse_level "${2:-info}")
   name=$(node_name "$conf")
+  use_tls_of "$conf"
   have java || die "java not found on PATH (JDK 17+ required)"
   have curl || die "curl not found on PATH (needed to check /health)"
   if pid=$(running_pid "$name" "$conf"); then
@@ -706,7 +734,9 @@ cmd_help() {
   cat <<EOF
 Usage: $0 <command> [arguments]
 
-Manages the local three-node cluster described by $CONF_DIR/node1.toml .. node3.toml.
+Manages the local three-node cluster described by conf/node1.toml .. node3.toml, or with
+--tls (anywhere on the command line) by conf/tls/node1.toml .. node3.toml, whose certificates
+"scripts/dev-certs.sh certs" makes; the TLS cluster logs to logs/tls/.
 
   start [level]              build $JAR if missing or older than src/ or pom.xml, start the
                              nodes that are not running, wait (${START_TIMEOUT_S}s max) for /health
@@ -723,12 +753,25 @@ Manages the local three-node cluster described by $CONF_DIR/node1.toml .. node3.
   help                       this text
 
 level is one of: $LEVELS (default info).
-Environment: JVM_OPTS (replaces the default JVM flags), START_TIMEOUT_S, STOP_TIMEOUT_S.
+Environment: JVM_OPTS (replaces the default JVM flags), START_TIMEOUT_S, STOP_TIMEOUT_S;
+for TLS nodes RAFTKV_CACERT, RAFTKV_CLIENT_CERT and RAFTKV_CLIENT_KEY (what curl presents).
 Default JVM flags: $DEFAULT_JVM_OPTS
 EOF
 }
 
 main() {
+  # --tls may stand anywhere: it picks the TLS configs, and their own logs and PID files.
+  local -a rest=()
+  local arg
+  for arg in "$@"; do
+    if [[ $arg == --tls ]]; then
+      CONF_DIR="conf/tls"
+      LOG_DIR="logs/tls"
+    else
+      rest+=("$arg")
+    fi
+  done
+  set -- ${rest[@]+"${rest[@]}"}
   local cmd=${1:-help}
   (($# > 0)) && shift
   case $cmd in

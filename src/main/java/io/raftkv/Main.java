@@ -35,6 +35,7 @@ public final class Main {
     }
     applyLogLevel(config.logLevel());
     System.out.println(config.describe());
+    config.plaintextWarning().ifPresent(System.out::println);
     System.out.println();
 
     AtomicReference<RaftKvServer> server = new AtomicReference<>();

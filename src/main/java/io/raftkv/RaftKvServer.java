@@ -6,6 +6,8 @@ import io.raftkv.api.NodeStatus;
 import io.raftkv.config.HostPort;
 import io.raftkv.config.NodeConfig;
 import io.raftkv.config.TestHooks;
+import io.raftkv.config.TlsConfig;
+import io.raftkv.config.TlsFiles;
 import io.raftkv.http.HttpApi;
 import io.raftkv.http.HttpLimits;
 import io.raftkv.raft.core.Membership;
@@ -30,6 +32,7 @@ import io.raftkv.storage.RocksDbStorage;
 import io.raftkv.storage.SyncDelay;
 import io.raftkv.transport.GrpcServer;
 import io.raftkv.transport.GrpcTransport;
+import io.raftkv.transport.PeerTls;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
@@ -39,12 +42,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.ConnectionContext;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.stream.Materializer;
 
@@ -116,8 +123,9 @@ public final class RaftKvServer {
       this.system = sys;
       ActorSystem<NodeGuardian.Command> stopOnFailure = sys;
       identity.onStorageFailure(stopOnFailure::terminate);
+      Optional<PeerTls> peerTls = PeerTls.of(config.tls());
       this.transport = new GrpcTransport(system, config.nodeId(), Map.of(),
-          transportSettings(config, settings).toBuilder().dialOverrides(hooks.dialOverrides()).build());
+          transportSettings(config, settings).toBuilder().dialOverrides(hooks.dialOverrides()).peerTls(peerTls).build());
       transport.useIdentity(identity);
       this.node = AskPattern.<NodeGuardian.Command, ActorRef<RaftNode.Command>>ask(
               system,
@@ -146,7 +154,7 @@ public final class RaftKvServer {
       HostPort raft = config.raftHostPort();
       this.raftServer = GrpcServer.start(system, gateway, raft.host(), raft.port(),
               Duration.ofMillis(config.peerKeepaliveIntervalMs()), Duration.ofMillis(config.peerKeepaliveTimeoutMs()),
-              identity)
+              identity, peerTls)
           .toCompletableFuture()
           .get(10, TimeUnit.SECONDS);
       registerShutdownTasks();
@@ -240,10 +248,10 @@ public final class RaftKvServer {
     HostPort http = config.httpHostPort();
     HttpLimits limits = new HttpLimits(config.maxBodyBytes(), config.maxKeyBytes(), config.maxValueBytes(),
         config.maxBatchOps(), config.maxPrefixLimit(), config.maxTxnOps(), config.maxResponseBytes());
-    httpBinding = HttpApi.bind(system, http.host(), http.port(), new HttpApi(gateway, limits).route())
+    httpBinding = HttpApi.bind(system, http.host(), http.port(), new HttpApi(gateway, limits).route(), https(config.tls()))
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
-    String base = "http://" + config.httpAddr();
+    String base = (config.tls().httpTls() ? "https://" : "http://") + config.httpAddr();
     out.accept("");
     out.accept("HTTP server listening on " + base);
     out.accept("");
@@ -257,6 +265,25 @@ public final class RaftKvServer {
     out.accept("  GET  " + base + "/metrics         - Cluster metrics");
     out.accept("");
     out.accept("Press Ctrl+C to shutdown...");
+  }
+
+  /**
+   * The HTTP port's TLS, if configured. With client_cert_auth a client must present a certificate
+   * from trusted_ca_file; with only trusted_ca_file, one it presents is checked but none is needed.
+   */
+  static Optional<HttpsConnectionContext> https(TlsConfig tls) {
+    if (!tls.httpTls()) return Optional.empty();
+    SSLContext context = TlsFiles.serverContext(tls.certFile(), tls.keyFile(), tls.trustedCaFile());
+    return Optional.of(ConnectionContext.httpsServer(() -> {
+      SSLEngine engine = context.createSSLEngine();
+      engine.setUseClientMode(false);
+      if (tls.clientCertAuth()) {
+        engine.setNeedClientAuth(true);
+      } else if (tls.trustedCaFile() != null) {
+        engine.setWantClientAuth(true);
+      }
+      return engine;
+    }));
   }
 
   private void registerShutdownTasks() {

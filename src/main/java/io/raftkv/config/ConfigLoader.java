@@ -56,6 +56,7 @@ public final class ConfigLoader {
     OPTIONAL_ADDRESS,
     ADDRESS_LIST,
     PATH,
+    OPTIONAL_PATH,
     LEVEL
   }
 
@@ -116,7 +117,14 @@ public final class ConfigLoader {
           new Key("peer_keepalive_timeout_ms", Type.INT, false),
           new Key("snapshot_chunk_timeout_ms", Type.INT, false),
           new Key("admin_timeout_ms", Type.INT, false),
-          new Key("advertise_raft_addr", Type.OPTIONAL_ADDRESS, false));
+          new Key("advertise_raft_addr", Type.OPTIONAL_ADDRESS, false),
+          new Key("cert_file", Type.OPTIONAL_PATH, false),
+          new Key("key_file", Type.OPTIONAL_PATH, false),
+          new Key("trusted_ca_file", Type.OPTIONAL_PATH, false),
+          new Key("client_cert_auth", Type.BOOL, false),
+          new Key("peer_cert_file", Type.OPTIONAL_PATH, false),
+          new Key("peer_key_file", Type.OPTIONAL_PATH, false),
+          new Key("peer_trusted_ca_file", Type.OPTIONAL_PATH, false));
 
   private ConfigLoader() {}
 
@@ -325,8 +333,9 @@ public final class ConfigLoader {
           throw new IllegalStateException("application.conf has no default for " + key.name);
         }
       }
+      NodeConfig config;
       try {
-        return new NodeConfig(
+        config = new NodeConfig(
             idValue("node_id"),
             address("raft_addr"),
             address("http_addr"),
@@ -369,7 +378,11 @@ public final class ConfigLoader {
             intValue("peer_keepalive_timeout_ms"),
             intValue("snapshot_chunk_timeout_ms"),
             intValue("admin_timeout_ms"),
-            optionalAddress("advertise_raft_addr"));
+            optionalAddress("advertise_raft_addr"),
+            new TlsConfig(optionalPath("cert_file"), optionalPath("key_file"), optionalPath("trusted_ca_file"),
+                bool("client_cert_auth"), optionalPath("peer_cert_file"), optionalPath("peer_key_file"),
+                optionalPath("peer_trusted_ca_file")));
+        TlsFiles.check(config.tls());
       } catch (InvalidSettingException e) {
         String blamed = e.keys().get(0);
         for (String k : e.keys()) {
@@ -379,6 +392,7 @@ public final class ConfigLoader {
         }
         throw new ConfigException(values.get(blamed).origin, blamed, e.problem());
       }
+      return config;
     }
 
     private ConfigException wrongType(String key, String expected) {
@@ -501,6 +515,12 @@ public final class ConfigLoader {
       } catch (InvalidPathException e) {
         throw new ConfigException(values.get(key).origin, key, "invalid path " + Quote.string(text));
       }
+    }
+
+    /** A path, or null for the empty string ("not set"). */
+    private Path optionalPath(String key) {
+      String text = string(key, "a path string");
+      return text.isEmpty() ? null : path(key);
     }
 
     private String level(String key) {

@@ -72,6 +72,15 @@ public record HostPort(String host, int port) {
     return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
   }
 
+  /**
+   * True for {@code localhost} and the loopback addresses (127.0.0.0/8, ::1). Other names are
+   * not resolved: a name that only resolves to loopback here may not elsewhere.
+   */
+  public boolean isLoopback() {
+    String h = host.toLowerCase(java.util.Locale.ROOT);
+    return h.equals("localhost") || h.matches("127(\\.[0-9]{1,3}){3}") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
+  }
+
   @Override
   public String toString() {
     return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;

@@ -75,6 +75,7 @@ import java.util.stream.Collectors;
  *     the address it joins with); empty or null in the input means {@code raftAddr}. It must be
  *     dialable (no port 0, no wildcard host) when set, and must be set when {@code raftAddr}
  *     binds a wildcard host
+ * @param tls TLS on the HTTP port and between peers; null means {@link TlsConfig#NONE}
  */
 public record NodeConfig(
     long nodeId,
@@ -119,7 +120,8 @@ public record NodeConfig(
     int peerKeepaliveTimeoutMs,
     int snapshotChunkTimeoutMs,
     int adminTimeoutMs,
-    String advertiseRaftAddr) {
+    String advertiseRaftAddr,
+    TlsConfig tls) {
 
   /** Log levels accepted by {@code log_level}; WARNING is taken as WARN to match Pekko's name. */
   public static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
@@ -136,6 +138,7 @@ public record NodeConfig(
 
   public NodeConfig {
     join = List.copyOf(Objects.requireNonNull(join, "join"));
+    tls = tls == null ? TlsConfig.NONE : tls;
     logLevel = normalizeLogLevel(logLevel);
     if (nodeId <= 0) {
       throw new InvalidSettingException("node_id", "must be greater than 0, got " + nodeId);
@@ -330,7 +333,7 @@ public record NodeConfig(
   public String describe() {
     String joinText =
         join.stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(", ", "[", "]"));
-    return String.join(
+    String text = String.join(
         "\n",
         "Configuration loaded:",
         "  node_id: " + nodeId,
@@ -340,6 +343,21 @@ public record NodeConfig(
         "  data_path: " + dataPath,
         "  single: " + single,
         "  join: " + joinText);
+    return tls.httpTls() || tls.peerTls() ? text + "\n" + tls.describe() : text;
+  }
+
+  /**
+   * The one-line warning a node prints at start when a port that listens beyond loopback speaks
+   * plaintext, or empty. Plaintext stays the default, so an operator who opens a port to the
+   * network must at least have been told that anyone on it can read and write the data.
+   */
+  public java.util.Optional<String> plaintextWarning() {
+    List<String> open = new java.util.ArrayList<>();
+    if (!tls.httpTls() && !httpHostPort().isLoopback()) open.add("HTTP on " + httpAddr);
+    if (!tls.peerTls() && !raftHostPort().isLoopback()) open.add("Raft on " + raftAddr);
+    if (open.isEmpty()) return java.util.Optional.empty();
+    return java.util.Optional.of("WARNING: listening beyond loopback without TLS (" + String.join(", ", open)
+        + "): anyone who reaches these ports can read and change the data; see the TLS section of the README");
   }
 
   /**

@@ -9,11 +9,13 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.raftkv.api.ClientApi;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -122,8 +124,18 @@ public final class HttpApi {
    */
   public static CompletionStage<ServerBinding> bind(
       ActorSystem<?> system, String host, int port, Route route) {
-    return Http.get(system)
-        .newServerAt(host, port)
+    return bind(system, host, port, route, Optional.empty());
+  }
+
+  /**
+   * As above, speaking TLS when {@code https} is present. The same settings and limits apply;
+   * a client that speaks plain HTTP to a TLS port fails its handshake and is never served.
+   */
+  public static CompletionStage<ServerBinding> bind(
+      ActorSystem<?> system, String host, int port, Route route, Optional<HttpsConnectionContext> https) {
+    var server = Http.get(system).newServerAt(host, port);
+    if (https.isPresent()) server = server.enableHttps(https.get());
+    return server
         .adaptSettings(
             s ->
                 s.withEnableHttp2(false)

@@ -1,9 +1,12 @@
 package io.raftkv.transport;
 
 import io.raftkv.config.NodeConfig;
+import io.raftkv.transport.grpc.RaftService;
 import io.raftkv.transport.grpc.RaftServiceHandlerFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -13,6 +16,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.japi.function.Function;
 
 /**
@@ -66,24 +70,52 @@ public final class GrpcServer {
   public static CompletionStage<GrpcServer> start(
       ActorSystem<?> system, RaftInbound inbound, String host, int port, Duration pingInterval, Duration pingTimeout,
       PeerIdentity identity) {
-    var service = RaftServiceHandlerFactory.create(
-        new RaftServiceImpl(inbound, system.executionContext(), Materializer.matFromSystem(system), identity),
-        undecodableIsInvalid(identity),
-        system);
+    return start(system, inbound, host, port, pingInterval, pingTimeout, identity, Optional.empty());
+  }
+
+  /**
+   * As above, speaking mutual TLS when {@code tls} is present: a caller must present a node
+   * certificate from the cluster's CA, and each of its messages is admitted only as the node
+   * that certificate names.
+   */
+  public static CompletionStage<GrpcServer> start(
+      ActorSystem<?> system, RaftInbound inbound, String host, int port, Duration pingInterval, Duration pingTimeout,
+      PeerIdentity identity, Optional<PeerTls> tls) {
+    Materializer mat = Materializer.matFromSystem(system);
+    var errors = undecodableIsInvalid(identity);
+    Function<HttpRequest, CompletionStage<HttpResponse>> service;
+    if (tls.isEmpty()) {
+      service = RaftServiceHandlerFactory.create(
+          new RaftServiceImpl(inbound, system.executionContext(), mat, identity), errors, system);
+    } else {
+      // The caller is known per connection, so each call gets a service that holds its messages
+      // to the caller's certificate. Building one is a few allocations; the handshake already
+      // refused every certificate that names no node.
+      service = request -> {
+        long caller = PeerTls.callerNodeId(request);
+        if (caller == 0) {
+          identity.rejected("call", "no node certificate on the connection");
+          return CompletableFuture.completedFuture(HttpResponse.create().withStatus(StatusCodes.FORBIDDEN));
+        }
+        var impl = new RaftServiceImpl(inbound, system.executionContext(), mat, identity, new CallerCertificate(caller));
+        return RaftServiceHandlerFactory.partial(impl, RaftService.name, mat, errors, system).apply(request);
+      };
+    }
     // Every message of every call, unary or streamed, is held to the cluster's message limit.
     Function<HttpRequest, CompletionStage<HttpResponse>> handler = request -> service.apply(request.withEntity(
         HttpEntities.create(request.entity().getContentType(),
             request.entity().getDataBytes().via(GrpcMessageLimit.flow(NodeConfig.GRPC_MAX_MESSAGE_BYTES)))));
     Duration timeout = serverPingTimeout(pingInterval, pingTimeout);
-    return Http.get(system)
+    var server = Http.get(system)
         .newServerAt(host, port)
         // HTTP/2 on this binding only. The JSON port's body limit is far below
         // what an AppendEntries batch can carry, so this binding sets the peer message limit.
         .adaptSettings(s -> s.withEnableHttp2(true)
-            .withParserSettings(s.getParserSettings().withMaxContentLength(NodeConfig.GRPC_MAX_MESSAGE_BYTES))
-            .withHttp2Settings(s.getHttp2Settings().withPingInterval(pingInterval).withPingTimeout(timeout)))
-        .bind(handler)
-        .thenApplyAsync(GrpcServer::new, system.executionContext());
+            .withParserSettings(s.getParserSettings().withMaxContentLength(NodeConfig.GRPC_MAX_MESSAGE_BYTES)
+                .withIncludeSslSessionAttribute(tls.isPresent()))
+            .withHttp2Settings(s.getHttp2Settings().withPingInterval(pingInterval).withPingTimeout(timeout)));
+    if (tls.isPresent()) server = server.enableHttps(tls.get().serverContext());
+    return server.bind(handler).thenApplyAsync(GrpcServer::new, system.executionContext());
   }
 
   /**

@@ -23,6 +23,7 @@ import io.raftkv.transport.grpc.TransferLeaderRequest;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -82,6 +83,7 @@ public final class GrpcTransport implements Transport {
    *     after which a peer stream is torn down and re-opened
    * @param dialOverrides test-only: a peer address to dial another address instead (see {@link
    *     io.raftkv.config.TestHooks}); membership keeps the advertised address
+   * @param peerTls mutual TLS towards peers; empty for plaintext
    */
   public record Settings(
       Duration raftDeadline,
@@ -93,9 +95,11 @@ public final class GrpcTransport implements Transport {
       Duration keepaliveTimeout,
       Duration snapshotChunkTimeout,
       int streamResetTimeouts,
-      Map<HostPort, HostPort> dialOverrides) {
+      Map<HostPort, HostPort> dialOverrides,
+      Optional<PeerTls> peerTls) {
     public Settings {
       dialOverrides = Map.copyOf(dialOverrides);
+      peerTls = peerTls == null ? Optional.empty() : peerTls;
       requirePositive("raftDeadline", raftDeadline);
       requirePositive("clientCallDeadline", clientCallDeadline);
       requirePositive("adminCallDeadline", adminCallDeadline);
@@ -128,6 +132,7 @@ public final class GrpcTransport implements Transport {
       b.snapshotChunkTimeout = snapshotChunkTimeout;
       b.streamResetTimeouts = streamResetTimeouts;
       b.dialOverrides = dialOverrides;
+      b.peerTls = peerTls;
       return b;
     }
 
@@ -172,6 +177,7 @@ public final class GrpcTransport implements Transport {
       private Duration snapshotChunkTimeout = Duration.ofSeconds(10);
       private int streamResetTimeouts = 3;
       private Map<HostPort, HostPort> dialOverrides = Map.of();
+      private Optional<PeerTls> peerTls = Optional.empty();
 
       private Builder() {}
 
@@ -217,9 +223,14 @@ public final class GrpcTransport implements Transport {
         return this;
       }
 
+      public Builder peerTls(Optional<PeerTls> tls) {
+        peerTls = tls;
+        return this;
+      }
+
       public Settings build() {
         return new Settings(raftDeadline, clientCallDeadline, adminCallDeadline, reconnectMin, reconnectMax,
-            keepaliveInterval, keepaliveTimeout, snapshotChunkTimeout, streamResetTimeouts, dialOverrides);
+            keepaliveInterval, keepaliveTimeout, snapshotChunkTimeout, streamResetTimeouts, dialOverrides, peerTls);
       }
     }
   }
@@ -531,13 +542,25 @@ public final class GrpcTransport implements Transport {
       existing = channels.get(addr);
       if (existing != null) return existing;
       long reconnect = nextReconnectNanos.getOrDefault(addr, settings.reconnectMin().toNanos());
-      PeerChannel created = new PeerChannel(clients.create(addr), System.nanoTime(), reconnect);
+      PeerChannel created = new PeerChannel(clients.create(addr, memberAt(addr)), System.nanoTime(), reconnect);
       channels.put(addr, created);
       // The channel also ends on its own when Pekko gives up connecting (connection-attempts);
       // forget it then, so the next call dials again instead of using a dead channel.
       created.client.closed().whenCompleteAsync((done, error) -> channels.remove(addr, created), executor);
       return created;
     }
+  }
+
+  /** The id of the one member at {@code addr}, or 0 when none or several are. */
+  private long memberAt(String addr) {
+    long found = 0;
+    for (Map.Entry<Long, String> e : peers.entrySet()) {
+      if (e.getValue().equals(addr)) {
+        if (found != 0) return 0;
+        found = e.getKey();
+      }
+    }
+    return found;
   }
 
   /** Rebuilds the channel to {@code addr} if {@code pc} has been failing for its reconnect interval. */

@@ -4,7 +4,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.raftkv.config.HostPort;
 import io.raftkv.config.NodeConfig;
 import io.raftkv.transport.grpc.RaftServiceClient;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.lang.reflect.Field;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.grpc.GrpcClientSettings;
@@ -12,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the gRPC client for one peer address: plaintext HTTP/2, a deadline per method
+ * Builds the gRPC client for one peer address: HTTP/2 (plaintext, or mutual TLS with {@link
+ * PeerTls}), a deadline per method
  * ({@link CallDeadlines}), messages up to {@link NodeConfig#GRPC_MAX_MESSAGE_BYTES}, and
  * keepalive.
  *
@@ -38,16 +41,24 @@ final class PeerClients {
     }
   }
 
-  RaftServiceClient create(String addr) {
+  /**
+   * A client for the peer at {@code addr}. With peer TLS, the server must present node {@code
+   * expectedId}'s certificate, or any node's when {@code expectedId} is 0 (not a known member).
+   */
+  RaftServiceClient create(String addr, long expectedId) {
     // A member's address must be one a channel can dial: port 0 binds but never connects.
     HostPort advertised = HostPort.parse(addr).requireConnectable();
     // A test may route this peer through a proxy; everything else keeps the advertised address.
     HostPort hp = settings.dialOverrides().getOrDefault(advertised, advertised);
+    Optional<SslContext> tls = settings.peerTls().map(t -> t.clientContext(expectedId));
     GrpcClientSettings clientSettings =
         GrpcClientSettings.connectToServiceAt(hp.host(), hp.port(), system)
-            // Peers talk plaintext HTTP/2; the client default is TLS.
-            .withTls(false)
-            .withChannelBuilderOverrides(this::configure);
+            // Plaintext HTTP/2 unless peers talk mutual TLS; the client default is TLS.
+            .withTls(tls.isPresent())
+            .withChannelBuilderOverrides(b -> {
+              tls.ifPresent(b::sslContext);
+              return configure(b);
+            });
     return RaftServiceClient.create(clientSettings, system);
   }
 

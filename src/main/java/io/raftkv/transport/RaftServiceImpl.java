@@ -50,6 +50,7 @@ final class RaftServiceImpl implements RaftService {
   private final RaftInbound inbound;
   private final Executor executor;
   private final PeerIdentity identity;
+  private final CallerCertificate caller;
 
   private final Materializer materializer;
 
@@ -58,10 +59,20 @@ final class RaftServiceImpl implements RaftService {
    *     identity) and stamps the responses
    */
   RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer, PeerIdentity identity) {
+    this(inbound, executor, materializer, identity, CallerCertificate.NONE);
+  }
+
+  /**
+   * As above, for the calls of one connection whose TLS certificate names {@code caller}: every
+   * message must come from that node.
+   */
+  RaftServiceImpl(RaftInbound inbound, Executor executor, Materializer materializer, PeerIdentity identity,
+      CallerCertificate caller) {
     this.inbound = inbound;
     this.executor = executor;
     this.materializer = materializer;
-    this.identity = identity;
+    this.identity = caller.guard(identity);
+    this.caller = caller;
   }
 
   @Override
@@ -219,7 +230,16 @@ final class RaftServiceImpl implements RaftService {
           // A node asking to join is not a member yet, so only a join a member forwards to its
           // leader must come from a member of this cluster. The leader vets the joining node
           // itself with a Hello either way.
-          if (in.getForwarded()) admitClientCall("forwarded Join", stamp, stamp.fromId());
+          if (in.getForwarded()) {
+            admitClientCall("forwarded Join", stamp, stamp.fromId());
+          } else {
+            // The joining node asks in its own name: it cannot join as a node its certificate is not.
+            String refused = caller.refuses(in.getNodeId());
+            if (refused != null) {
+              identity.rejected("Join", refused);
+              throw new Refused(Status.PERMISSION_DENIED, "Join refused: " + refused);
+            }
+          }
           return ProtoCodec.fromProto(in);
         },
         m -> inbound.onJoin(m, in.getForwarded()),

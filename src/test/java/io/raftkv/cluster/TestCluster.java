@@ -44,12 +44,20 @@ final class TestCluster implements AutoCloseable {
   /** Raft addresses nodes advertise instead of the one they bind, by node id. */
   private final Map<Integer, String> advertised = new ConcurrentHashMap<>();
   private final Map<Integer, TestHooks> hooks = new ConcurrentHashMap<>();
+  /** Settings of one node over the shared extra ones (its own certificates, say). */
+  private final Map<Integer, Map<String, Object>> perNode = new ConcurrentHashMap<>();
   private final List<CompletableFuture<RaftKvServer>> starting = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final ExecutorService starter = Executors.newCachedThreadPool();
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(2))
-      .build();
+  private volatile HttpClient http = client(null);
+  private volatile String scheme = "http";
+
+  private static HttpClient client(javax.net.ssl.SSLContext tls) {
+    HttpClient.Builder b = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(2));
+    if (tls != null) b.sslContext(tls);
+    return b.build();
+  }
 
   TestCluster(Path dir, int size, Map<String, Object> extra) throws IOException {
     this(dir, size, size, extra);
@@ -82,6 +90,7 @@ final class TestCluster implements AutoCloseable {
     m.put("data_path", dir.resolve("node" + id).toString());
     m.put("join_retry_interval_ms", 100);
     m.putAll(extra);
+    m.putAll(perNode.getOrDefault(id, Map.of()));
     return ConfigLoader.fromMap(m, "test node " + id);
   }
 
@@ -143,8 +152,24 @@ final class TestCluster implements AutoCloseable {
     hooks.put(id, h);
   }
 
+  /** Node {@code id} starts with these settings over the shared ones from now on. */
+  void nodeSettings(int id, Map<String, Object> settings) {
+    perNode.put(id, Map.copyOf(settings));
+  }
+
+  /** The nodes serve HTTPS: talk to them with {@code tls} (its trust, and its key if any). */
+  void useHttps(javax.net.ssl.SSLContext tls) {
+    http = client(tls);
+    scheme = "https";
+  }
+
+  /** The port node {@code id}'s HTTP server binds. */
+  int httpPort(int id) {
+    return httpPorts[id - 1];
+  }
+
   String base(int id) {
-    return "http://127.0.0.1:" + httpPorts[id - 1];
+    return scheme + "://127.0.0.1:" + httpPorts[id - 1];
   }
 
   /** The one node that says it leads, waiting until exactly one running node does. */
