@@ -60,17 +60,7 @@ public final class ConfigLoader {
     LEVEL
   }
 
-  private static final class Key {
-    final String name;
-    final Type type;
-    final boolean required;
-
-    Key(String name, Type type, boolean required) {
-      this.name = name;
-      this.type = type;
-      this.required = required;
-    }
-  }
+  private record Key(String name, Type type, boolean required) {}
 
   // Declaration order is the order of NodeConfig's components and of error checking.
   private static final List<Key> KEYS =
