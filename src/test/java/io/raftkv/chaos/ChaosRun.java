@@ -62,7 +62,7 @@ final class ChaosRun {
     deleteTree(options.dir()); // a run never starts from an earlier run's data
     Files.createDirectories(options.dir());
     try (ChaosCluster cluster = new ChaosCluster(options.dir(), options.voters(), options.seed())) {
-      cluster.start(Duration.ofSeconds(60));
+      cluster.start(Duration.ofSeconds(120)); // six JVMs starting at once on two cores
       clock = new RunClock();
       KeySpace keys = new KeySpace(5, 4, options.epoch().toNanos() / 1_000);
       Workload workload = new Workload(cluster, keys, clock, history, options.seed());

@@ -21,8 +21,12 @@ import org.awaitility.core.ConditionTimeoutException;
  * record of what happened. The {@link Nemesis} decides which and when.
  */
 final class Faults {
-  /** How long the cluster may take after a repair to have a leader and every member ready. */
-  static final Duration SETTLE = Duration.ofSeconds(30);
+  /**
+   * How long the cluster may take after a repair to have a leader and every member ready. A
+   * killed node must start a new JVM and catch up: on a loaded two-core machine that alone has
+   * taken over 30 s.
+   */
+  static final Duration SETTLE = Duration.ofSeconds(60);
 
   private static final String INSTALLED = "installed the leader's snapshot";
 
